@@ -1,0 +1,29 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { AuthModule } from '@app/auth';
+import { AppConfigModule, AppConfigOptions } from '@app/config';
+import { DatabaseModule, RedisModule } from '@app/database';
+import { VerificationModule } from '@app/verification';
+import { ENTITIES, MIGRATIONS } from './database/schema';
+import { HealthModule } from './health/health.module';
+import { DomainErrorFilter } from './http/domain-error.filter';
+import { AppLoggerModule } from './http/logger.module';
+
+@Module({})
+export class AppModule {
+  static forRoot(options: AppConfigOptions = {}): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        AppConfigModule.forRoot(options),
+        AppLoggerModule,
+        DatabaseModule.forRoot({ entities: ENTITIES, migrations: MIGRATIONS }),
+        RedisModule,
+        AuthModule,
+        VerificationModule,
+        HealthModule,
+      ],
+      providers: [{ provide: APP_FILTER, useClass: DomainErrorFilter }],
+    };
+  }
+}

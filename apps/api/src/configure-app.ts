@@ -1,0 +1,23 @@
+import type { INestApplication } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { AppConfig } from '@app/config';
+import { Logger } from 'nestjs-pino';
+import { setUpSwagger } from './http/swagger';
+import { trustProxySetting } from './http/trust-proxy';
+import { createValidationPipe } from './http/validation.pipe';
+
+export const API_PREFIX = 'api/v1';
+
+/** Everything main.ts and the e2e tests both need on top of AppModule. */
+export function configureApp(app: INestApplication): void {
+  const config = app.get<ConfigService<AppConfig, true>>(ConfigService);
+  app.useLogger(app.get(Logger));
+  (app as NestExpressApplication).set('trust proxy', trustProxySetting(config.get('TRUST_PROXY', { infer: true })));
+  (app as NestExpressApplication).disable('x-powered-by');
+  const origins = config.get('CORS_ORIGINS', { infer: true });
+  if (origins.length > 0) app.enableCors({ origin: origins.includes('*') ? true : origins, maxAge: 600 });
+  app.setGlobalPrefix(API_PREFIX, { exclude: ['health', 'health/ready'] });
+  app.useGlobalPipes(createValidationPipe());
+  setUpSwagger(app, config.get('APP_NAME', { infer: true }));
+}

@@ -1,0 +1,57 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import type { Response } from 'express';
+import { DomainError, ERROR_HTTP_STATUS, ErrorCode } from '@app/common';
+
+const STATUS_CODES: Partial<Record<number, ErrorCode>> = {
+  400: ErrorCode.ValidationFailed,
+  401: ErrorCode.Unauthorized,
+  404: ErrorCode.NotFound,
+  413: ErrorCode.ValidationFailed,
+  415: ErrorCode.ValidationFailed,
+  429: ErrorCode.RateLimited,
+};
+
+/**
+ * The one place errors become HTTP: `{success:false, error:{code, message, ...details}}`.
+ * Unknown errors are logged with their stack and answered with a bland 500.
+ */
+@Catch()
+export class DomainErrorFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Errors');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const response = host.switchToHttp().getResponse<Response>();
+    const { status, body, retryAfter } = this.describe(exception);
+    if (retryAfter !== undefined) response.setHeader('Retry-After', String(retryAfter));
+    response.status(status).json({ success: false, error: body });
+  }
+
+  private describe(exception: unknown): { status: number; body: Record<string, unknown>; retryAfter?: number } {
+    if (exception instanceof DomainError) {
+      return {
+        status: ERROR_HTTP_STATUS[exception.code],
+        body: { code: exception.code, message: exception.message, ...exception.details },
+        retryAfter: exception.retryAfterSeconds,
+      };
+    }
+    if (exception instanceof HttpException && exception.getStatus() < 500) {
+      const status = exception.getStatus();
+      const code = STATUS_CODES[status] ?? (status === 403 ? ErrorCode.Unauthorized : ErrorCode.ValidationFailed);
+      return { status, body: { code, message: this.httpMessage(exception) } };
+    }
+    if (exception instanceof HttpException && exception.getStatus() === HttpStatus.SERVICE_UNAVAILABLE) {
+      // Readiness checks (terminus) report which dependency is down; that is for operators, not a crash.
+      const response = exception.getResponse() as { details?: unknown };
+      return { status: HttpStatus.SERVICE_UNAVAILABLE, body: { code: ErrorCode.ServiceUnavailable, message: 'Not ready', checks: response.details } };
+    }
+    this.logger.error(exception instanceof Error ? exception.stack ?? exception.message : String(exception));
+    return { status: HttpStatus.INTERNAL_SERVER_ERROR, body: { code: ErrorCode.Internal, message: 'Internal server error' } };
+  }
+
+  private httpMessage(exception: HttpException): string {
+    const response = exception.getResponse();
+    if (typeof response === 'string') return response;
+    const message = (response as { message?: unknown }).message;
+    return Array.isArray(message) ? message.join('; ') : String(message ?? exception.message);
+  }
+}

@@ -1,0 +1,49 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { configWarnings, ensureDevelopmentSecrets, InvalidConfigError, validateEnv } from '@app/config';
+import { EmbeddedPostgres, startEmbeddedPostgres } from '@app/database';
+import { join } from 'node:path';
+import { AppModule } from './app.module';
+import { configureApp } from './configure-app';
+
+async function bootstrap(): Promise<void> {
+  const logger = new Logger('Bootstrap');
+  ensureDevelopmentSecrets(process.env);
+  const config = validateEnv(process.env);
+  let embedded: EmbeddedPostgres | undefined;
+  if (!config.DATABASE_URL) {
+    const dir = join(config.DATA_DIR, 'pg');
+    embedded = await startEmbeddedPostgres({ dir, port: config.EMBEDDED_PG_PORT });
+    process.env.DATABASE_URL = embedded.url;
+    logger.log(`DATABASE_URL is not set: started an embedded Postgres in ${dir} on port ${config.EMBEDDED_PG_PORT}`);
+  }
+  const app = await NestFactory.create(AppModule.forRoot(), { bufferLogs: true });
+  configureApp(app);
+  for (const warning of configWarnings(config)) Logger.warn(warning, 'Config');
+
+  let closing = false;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, async () => {
+      if (closing) return;
+      closing = true;
+      Logger.log(`${signal}: shutting down`, 'Bootstrap');
+      await app.close().catch((error) => Logger.error(error, 'Bootstrap'));
+      await embedded?.stop().catch(() => undefined);
+      process.exit(0);
+    });
+  }
+
+  await app.listen(config.PORT, config.HOST);
+  const base = `http://localhost:${config.PORT}`;
+  Logger.log(`sms-auth listening on ${base} — Swagger UI at ${base}/docs`, 'Bootstrap');
+}
+
+bootstrap().catch((error) => {
+  if (error instanceof InvalidConfigError) {
+    console.error(error.message);
+  } else {
+    console.error(error);
+  }
+  process.exit(1);
+});

@@ -1,0 +1,22 @@
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import type { Request } from 'express';
+import { DomainError, ErrorCode } from '@app/common';
+import { AccessTokenClaims, AccessTokenService } from './access-token.service';
+
+export type AuthenticatedRequest = Request & { accessToken: AccessTokenClaims };
+
+/** Requires `Authorization: Bearer <access JWT>`; puts the verified claims on the request. */
+@Injectable()
+export class AccessTokenGuard implements CanActivate {
+  constructor(private readonly accessTokens: AccessTokenService) {}
+
+  canActivate(context: ExecutionContext): boolean {
+    const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    const [scheme, token] = (request.get('authorization') ?? '').split(' ');
+    if (scheme?.toLowerCase() !== 'bearer' || !token) {
+      throw new DomainError(ErrorCode.Unauthorized, 'An access token is required (Authorization: Bearer <token>)');
+    }
+    request.accessToken = this.accessTokens.verify(token);
+    return true;
+  }
+}

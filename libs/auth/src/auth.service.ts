@@ -1,0 +1,130 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { AuditEventType, AuditService } from '@app/audit';
+import { ClientInfo, DomainError, ErrorCode, maskPhone } from '@app/common';
+import type { AppConfig } from '@app/config';
+import { DataSource, EntityManager } from 'typeorm';
+import { AccessTokenClaims, AccessTokenService } from './access-token.service';
+import { User } from './entities/user.entity';
+import { generateRefreshToken, hashRefreshToken } from './refresh-token-codec';
+import { SessionRepository } from './session.repository';
+
+export interface TokenPair {
+  accessToken: string;
+  refreshToken: string;
+  /** Lifetime of the access token, in seconds. */
+  expiresIn: number;
+  sessionId: string;
+}
+
+export interface IssuedLogin {
+  user: User;
+  isNew: boolean;
+  tokens: TokenPair;
+}
+
+const DAY_MS = 86_400_000;
+
+@Injectable()
+export class AuthService {
+  private readonly logger = new Logger(AuthService.name);
+  private readonly refreshTtlMs: number;
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly sessions: SessionRepository,
+    private readonly accessTokens: AccessTokenService,
+    private readonly audit: AuditService,
+    config: ConfigService<AppConfig, true>,
+  ) {
+    this.refreshTtlMs = config.get('REFRESH_TOKEN_TTL_DAYS', { infer: true }) * DAY_MS;
+  }
+
+  /** Called inside the verification's transaction: the login exists only if the code's approval commits. */
+  async issueLogin(manager: EntityManager, phoneNumber: string, client: ClientInfo, verificationId: string): Promise<IssuedLogin> {
+    const { user, isNew } = await this.sessions.upsertUserForLogin(manager, phoneNumber);
+    const session = await this.sessions.createSession(manager, {
+      userId: user.id,
+      expiresAt: new Date(Date.now() + this.refreshTtlMs),
+      ip: client.ip?.slice(0, 64) ?? null,
+      userAgent: client.userAgent?.slice(0, 512) ?? null,
+    });
+    const tokens = await this.issueTokenPair(manager, user.id, phoneNumber, session.id);
+    await this.audit.record(
+      { type: AuditEventType.TokenIssued, outcome: 'success', client, phoneNumber, userId: user.id, sessionId: session.id, verificationId, details: { is_new_user: isNew } },
+      manager,
+    );
+    return { user, isNew, tokens };
+  }
+
+  /**
+   * Rotates a refresh token. A token that was already rotated is a stolen or replayed one: the whole
+   * session is revoked and `REFRESH_TOKEN_REUSED` is answered (after that revocation commits).
+   */
+  async refresh(refreshToken: string, client: ClientInfo): Promise<TokenPair> {
+    const outcome = await this.dataSource.transaction(async (manager) => {
+      const token = await this.sessions.findRefreshTokenForUpdate(manager, hashRefreshToken(refreshToken));
+      if (!token || token.sessionRevokedAt || token.expiresAt <= new Date() || token.sessionExpiresAt <= new Date()) {
+        return { kind: 'unauthorized' as const };
+      }
+      const subject = { client, phoneNumber: token.phoneNumber, userId: token.userId, sessionId: token.sessionId };
+      if (token.usedAt) {
+        await this.sessions.revokeSession(manager, token.sessionId, 'refresh_reuse');
+        await this.audit.recordMany(
+          [
+            { ...subject, type: AuditEventType.RefreshReuseDetected, outcome: 'failure', details: { token_used_at: token.usedAt.toISOString() } },
+            { ...subject, type: AuditEventType.SessionRevoked, outcome: 'success', details: { reason: 'refresh_reuse' } },
+          ],
+          manager,
+        );
+        return { kind: 'reused' as const, phoneNumber: token.phoneNumber };
+      }
+      await this.sessions.markRefreshTokenUsed(manager, token.tokenId);
+      await this.sessions.touchSession(manager, token.sessionId);
+      const tokens = await this.issueTokenPair(manager, token.userId, token.phoneNumber, token.sessionId);
+      await this.audit.record({ ...subject, type: AuditEventType.TokenRefreshed, outcome: 'success' }, manager);
+      return { kind: 'rotated' as const, tokens };
+    });
+    if (outcome.kind === 'rotated') return outcome.tokens;
+    if (outcome.kind === 'reused') {
+      this.logger.warn(`refresh token reuse for ${maskPhone(outcome.phoneNumber)}: session revoked`);
+      throw new DomainError(ErrorCode.RefreshTokenReused, 'This refresh token was already used; the session has been revoked. Sign in again.');
+    }
+    throw new DomainError(ErrorCode.Unauthorized, 'The refresh token is invalid, expired or revoked');
+  }
+
+  /** Revokes the session the token belongs to. Logging out twice is harmless. */
+  async logout(refreshToken: string, client: ClientInfo): Promise<void> {
+    const known = await this.dataSource.transaction(async (manager) => {
+      const token = await this.sessions.findRefreshTokenForUpdate(manager, hashRefreshToken(refreshToken));
+      if (!token) return false;
+      if (await this.sessions.revokeSession(manager, token.sessionId, 'logout')) {
+        await this.audit.record(
+          { type: AuditEventType.SessionRevoked, outcome: 'success', client, phoneNumber: token.phoneNumber, userId: token.userId, sessionId: token.sessionId, details: { reason: 'logout' } },
+          manager,
+        );
+      }
+      return true;
+    });
+    if (!known) throw new DomainError(ErrorCode.Unauthorized, 'The refresh token is invalid');
+  }
+
+  /** The user behind a verified access token, provided its session is still active. */
+  async currentUser(claims: AccessTokenClaims): Promise<User> {
+    const user = await this.sessions.findActiveSessionUser(this.dataSource.manager, claims.sid, claims.sub);
+    if (!user) throw new DomainError(ErrorCode.Unauthorized, 'The session of this access token has ended');
+    return user;
+  }
+
+  private async issueTokenPair(manager: EntityManager, userId: string, phoneNumber: string, sessionId: string): Promise<TokenPair> {
+    const refreshToken = generateRefreshToken();
+    await this.sessions.insertRefreshToken(manager, sessionId, hashRefreshToken(refreshToken), new Date(Date.now() + this.refreshTtlMs));
+    return {
+      accessToken: this.accessTokens.sign({ userId, phoneNumber, sessionId }),
+      refreshToken,
+      expiresIn: this.accessTokens.ttlSeconds,
+      sessionId,
+    };
+  }
+}

@@ -1,0 +1,100 @@
+import { Injectable } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
+import { RefreshToken } from './entities/refresh-token.entity';
+import { Session } from './entities/session.entity';
+import { User } from './entities/user.entity';
+
+export interface RefreshTokenWithSession {
+  tokenId: string;
+  sessionId: string;
+  userId: string;
+  phoneNumber: string;
+  usedAt: Date | null;
+  expiresAt: Date;
+  sessionRevokedAt: Date | null;
+  sessionExpiresAt: Date;
+}
+
+/** All SQL of users, sessions and refresh tokens. Every method runs on the caller's manager (its transaction). */
+@Injectable()
+export class SessionRepository {
+  /** Creates the user on first login; either way stamps `last_login_at`. */
+  async upsertUserForLogin(manager: EntityManager, phoneNumber: string): Promise<{ user: User; isNew: boolean }> {
+    const [row] = await manager.query(
+      `INSERT INTO users (phone_number, last_login_at) VALUES ($1, now())
+       ON CONFLICT (phone_number) DO UPDATE SET last_login_at = now()
+       RETURNING id, phone_number, created_at, last_login_at, (xmax = 0) AS inserted`,
+      [phoneNumber],
+    );
+    const user = manager.create(User, {
+      id: row.id,
+      phoneNumber: row.phone_number,
+      createdAt: row.created_at,
+      lastLoginAt: row.last_login_at,
+    });
+    return { user, isNew: row.inserted };
+  }
+
+  async createSession(manager: EntityManager, fields: Pick<Session, 'userId' | 'expiresAt' | 'ip' | 'userAgent'>): Promise<Session> {
+    return manager.save(Session, manager.create(Session, { ...fields, lastRefreshedAt: null, revokedAt: null, revokedReason: null }));
+  }
+
+  async insertRefreshToken(manager: EntityManager, sessionId: string, tokenHash: string, expiresAt: Date): Promise<void> {
+    await manager.insert(RefreshToken, { sessionId, tokenHash, expiresAt, usedAt: null });
+  }
+
+  /** Locks the token row, so concurrent refreshes of one token are serialised. */
+  async findRefreshTokenForUpdate(manager: EntityManager, tokenHash: string): Promise<RefreshTokenWithSession | null> {
+    const [row] = await manager.query(
+      `SELECT rt.id AS token_id, rt.session_id, rt.used_at, rt.expires_at,
+              s.user_id, s.revoked_at, s.expires_at AS session_expires_at, u.phone_number
+         FROM refresh_tokens rt
+         JOIN sessions s ON s.id = rt.session_id
+         JOIN users u ON u.id = s.user_id
+        WHERE rt.token_hash = $1
+        FOR UPDATE OF rt, s`,
+      [tokenHash],
+    );
+    if (!row) return null;
+    return {
+      tokenId: row.token_id,
+      sessionId: row.session_id,
+      userId: row.user_id,
+      phoneNumber: row.phone_number,
+      usedAt: row.used_at,
+      expiresAt: row.expires_at,
+      sessionRevokedAt: row.revoked_at,
+      sessionExpiresAt: row.session_expires_at,
+    };
+  }
+
+  async markRefreshTokenUsed(manager: EntityManager, tokenId: string): Promise<void> {
+    await manager.update(RefreshToken, { id: tokenId }, { usedAt: () => 'now()' });
+  }
+
+  async touchSession(manager: EntityManager, sessionId: string): Promise<void> {
+    await manager.update(Session, { id: sessionId }, { lastRefreshedAt: () => 'now()' });
+  }
+
+  /** Revokes a session unless it already is; true when this call revoked it. */
+  async revokeSession(manager: EntityManager, sessionId: string, reason: string): Promise<boolean> {
+    const result = await manager
+      .createQueryBuilder()
+      .update(Session)
+      .set({ revokedAt: () => 'now()', revokedReason: reason })
+      .where('id = :sessionId AND revoked_at IS NULL', { sessionId })
+      .execute();
+    return (result.affected ?? 0) > 0;
+  }
+
+  async findActiveSessionUser(manager: EntityManager, sessionId: string, userId: string): Promise<User | null> {
+    const [row] = await manager.query(
+      `SELECT u.id, u.phone_number, u.created_at, u.last_login_at
+         FROM sessions s JOIN users u ON u.id = s.user_id
+        WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND s.expires_at > now()`,
+      [sessionId, userId],
+    );
+    if (!row) return null;
+    return manager.create(User, { id: row.id, phoneNumber: row.phone_number, createdAt: row.created_at, lastLoginAt: row.last_login_at });
+  }
+}

@@ -1,0 +1,20 @@
+/** Stable error codes of the public API (SPEC §2). Clients branch on these, never on messages. */
+export enum ErrorCode {
+  ValidationFailed = 'VALIDATION_FAILED',
+  InvalidPhone = 'INVALID_PHONE',
+  CountryNotAllowed = 'COUNTRY_NOT_ALLOWED',
+  RateLimited = 'RATE_LIMITED',
+  ResendTooSoon = 'RESEND_TOO_SOON',
+  CodeInvalid = 'CODE_INVALID',
+  CodeExpired = 'CODE_EXPIRED',
+  MaxAttemptsReached = 'MAX_ATTEMPTS_REACHED',
+  NoActiveCode = 'NO_ACTIVE_CODE',
+  PhoneLocked = 'PHONE_LOCKED',
+  SmsProviderUnavailable = 'SMS_PROVIDER_UNAVAILABLE',
+  SmsProviderRejected = 'SMS_PROVIDER_REJECTED',
+  Unauthorized = 'UNAUTHORIZED',
+  RefreshTokenReused = 'REFRESH_TOKEN_REUSED',
+  NotFound = 'NOT_FOUND',
+  ServiceUnavailable = 'SERVICE_UNAVAILABLE',
+  Internal = 'INTERNAL',
+}

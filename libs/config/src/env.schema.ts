@@ -1,0 +1,102 @@
+import {
+  ArrayNotEmpty,
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsISO31661Alpha2,
+  IsISO8601,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+} from 'class-validator';
+import { EmptyAsUndefined, ToBoolean, ToInt, ToLowerList, ToUpperList } from './env-transforms';
+import { SMS_PROVIDER_NAMES, SmsProviderName } from './sms-provider-name';
+
+export const NODE_ENVIRONMENTS = ['development', 'production', 'test'] as const;
+export type NodeEnvironment = (typeof NODE_ENVIRONMENTS)[number];
+export const SUPPORTED_LOCALES = ['ru', 'kk', 'uz', 'en'] as const;
+export type Locale = (typeof SUPPORTED_LOCALES)[number];
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/**
+ * Every setting of sms-auth, validated once at boot (see `validateEnv`). Defaults are SPEC's.
+ * `.env.example` lists the same keys; keep the two in step.
+ */
+export class Env {
+  // --- runtime ---
+  @IsIn(NODE_ENVIRONMENTS) NODE_ENV: NodeEnvironment = 'development';
+  @ToInt() @IsInt() @Min(0) @Max(65535) PORT = 3000;
+  @IsString() HOST = '0.0.0.0';
+  @IsIn(LOG_LEVELS) LOG_LEVEL: (typeof LOG_LEVELS)[number] = 'info';
+  /** Express `trust proxy`: `false`, `true`, a hop count, or a list of addresses/subnets. Only then is X-Forwarded-For honoured. */
+  @IsString() TRUST_PROXY = 'false';
+  @IsString() @MinLength(1) APP_NAME = 'sms-auth';
+  /** Browser origins allowed to call the API (comma-separated); empty: CORS off. `*` allows any. */
+  @ToLowerList() @IsArray() @IsString({ each: true }) CORS_ORIGINS: string[] = [];
+
+  // --- storage ---
+  /** Unset: an embedded Postgres is started under `.data/` (development only). */
+  @EmptyAsUndefined() @IsOptional() @Matches(/^postgres(ql)?:\/\//, { message: 'DATABASE_URL must be a postgres:// URL' })
+  DATABASE_URL?: string;
+  @ToInt() @IsInt() @Min(1) @Max(200) DATABASE_POOL_SIZE = 10;
+  @ToInt() @IsInt() @Min(1) @Max(65535) EMBEDDED_PG_PORT = 54329;
+  @IsString() DATA_DIR = '.data';
+  @EmptyAsUndefined() @IsOptional() @Matches(/^rediss?:\/\//, { message: 'REDIS_URL must be a redis:// or rediss:// URL' })
+  REDIS_URL?: string;
+
+  // --- one-time codes (SPEC §3) ---
+  @ToInt() @IsInt() @Min(4) @Max(10) OTP_LENGTH = 6;
+  @ToInt() @IsInt() @Min(30) @Max(600) OTP_TTL_SECONDS = 300;
+  @EmptyAsUndefined() @IsOptional() @IsString() @MinLength(32, { message: 'OTP_SECRET must be at least 32 characters' })
+  OTP_SECRET?: string;
+  @ToInt() @IsInt() @Min(1) @Max(20) OTP_MAX_ATTEMPTS = 5;
+  @ToInt() @IsInt() @Min(0) @Max(3600) RESEND_COOLDOWN_SECONDS = 60;
+  @ToInt() @IsInt() @Min(1) PHONE_SEND_LIMIT_HOUR = 5;
+  @ToInt() @IsInt() @Min(1) PHONE_SEND_LIMIT_DAY = 10;
+  @ToInt() @IsInt() @Min(1) PHONE_MAX_FAILURES = 20;
+  @ToInt() @IsInt() @Min(1) PHONE_LOCK_SECONDS = 3600;
+  @ToInt() @IsInt() @Min(1) IP_SEND_LIMIT = 30;
+  @ToInt() @IsInt() @Min(1) IP_VERIFY_LIMIT = 60;
+  @ToInt() @IsInt() @Min(1) IP_LIMIT_WINDOW_SECONDS = 600;
+
+  // --- phone numbers (SPEC §4) ---
+  @IsISO31661Alpha2() DEFAULT_COUNTRY = 'KZ';
+  /** Empty: every country. */
+  @ToUpperList() @IsArray() @IsISO31661Alpha2({ each: true }) SMS_ALLOWED_COUNTRIES: string[] = [];
+
+  // --- SMS (SPEC §5) ---
+  /** A failover chain, first choice first. */
+  @ToLowerList() @IsArray() @ArrayNotEmpty() @IsIn(SMS_PROVIDER_NAMES, { each: true, message: `SMS_PROVIDER must list only: ${SMS_PROVIDER_NAMES.join(', ')}` })
+  SMS_PROVIDER: SmsProviderName[] = [SmsProviderName.Console];
+  @ToBoolean() @IsBoolean() SMS_TEST_MODE = false;
+  @ToBoolean() @IsBoolean() SMS_EXPOSE_CODE = false;
+  /** `+77000000001:111111,+77000000002:222222` — fixed codes, sent through no provider. */
+  @IsString() SMS_TEST_NUMBERS = '';
+  @EmptyAsUndefined() @IsOptional() @IsISO8601({ strict: true }) SMS_TEST_NUMBERS_VALID_UNTIL?: string;
+  @ToBoolean() @IsBoolean() ALLOW_TEST_NUMBERS_IN_PRODUCTION = false;
+  @IsIn(SUPPORTED_LOCALES) SMS_DEFAULT_LOCALE: Locale = 'ru';
+  @EmptyAsUndefined() @IsOptional() @IsString() SMS_TEMPLATE_RU?: string;
+  @EmptyAsUndefined() @IsOptional() @IsString() SMS_TEMPLATE_KK?: string;
+  @EmptyAsUndefined() @IsOptional() @IsString() SMS_TEMPLATE_UZ?: string;
+  @EmptyAsUndefined() @IsOptional() @IsString() SMS_TEMPLATE_EN?: string;
+
+  // --- tokens (SPEC §7) ---
+  @EmptyAsUndefined() @IsOptional() @IsString() @MinLength(32, { message: 'JWT_SECRET must be at least 32 characters' })
+  JWT_SECRET?: string;
+  @IsString() @MinLength(1) JWT_ISSUER = 'sms-auth';
+  @IsString() @MinLength(1) JWT_AUDIENCE = 'sms-auth';
+  @ToInt() @IsInt() @Min(60) @Max(86400) JWT_ACCESS_TTL_SECONDS = 900;
+  @ToInt() @IsInt() @Min(1) @Max(365) REFRESH_TOKEN_TTL_DAYS = 30;
+
+  // --- public URL (used in docs and, later, webhook signatures) ---
+  @EmptyAsUndefined() @IsOptional() @IsUrl({ require_tld: false, require_protocol: true }) PUBLIC_BASE_URL?: string;
+}
+
+/** The validated configuration with the secrets resolved (they are generated in development when missing). */
+export type AppConfig = Env & { OTP_SECRET: string; JWT_SECRET: string };
+

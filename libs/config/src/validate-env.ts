@@ -1,0 +1,66 @@
+import { plainToInstance } from 'class-transformer';
+import { validateSync, type ValidationError } from 'class-validator';
+import { AppConfig, Env } from './env.schema';
+import { isWeakSecret } from './secret-strength';
+import { parseTestNumbers } from './test-numbers';
+
+export class InvalidConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+    this.name = 'InvalidConfigError';
+  }
+}
+
+function describe(error: ValidationError): string {
+  const messages = Object.values(error.constraints ?? {});
+  const shown = typeof error.value === 'string' && /SECRET|PASSWORD|TOKEN|KEY/.test(error.property) ? '<hidden>' : JSON.stringify(error.value);
+  return `${error.property}: ${messages.join('; ')} (got ${shown})`;
+}
+
+function crossFieldProblems(env: Env): string[] {
+  const problems: string[] = [];
+  const production = env.NODE_ENV === 'production';
+  try {
+    parseTestNumbers(env.SMS_TEST_NUMBERS, env.DEFAULT_COUNTRY);
+  } catch (error) {
+    problems.push(`SMS_TEST_NUMBERS: ${(error as Error).message}`);
+  }
+  for (const key of ['JWT_SECRET', 'OTP_SECRET'] as const) {
+    if (!env[key]) problems.push(`${key}: is required${production ? ' in production' : ''} (at least 32 random characters)`);
+    else if (production && isWeakSecret(env[key])) problems.push(`${key}: is weak or a placeholder; production needs at least 32 random characters`);
+  }
+  if (env.JWT_SECRET && env.JWT_SECRET === env.OTP_SECRET) problems.push('OTP_SECRET: must differ from JWT_SECRET');
+  if (production) {
+    if (!env.DATABASE_URL) problems.push('DATABASE_URL: is required in production (the embedded Postgres is for development)');
+    if (env.SMS_EXPOSE_CODE) problems.push('SMS_EXPOSE_CODE: must be false in production');
+    if (env.SMS_TEST_NUMBERS.trim() && !env.ALLOW_TEST_NUMBERS_IN_PRODUCTION) {
+      problems.push('SMS_TEST_NUMBERS: refused in production unless ALLOW_TEST_NUMBERS_IN_PRODUCTION=true');
+    }
+  }
+  if (env.PHONE_SEND_LIMIT_DAY < env.PHONE_SEND_LIMIT_HOUR) problems.push('PHONE_SEND_LIMIT_DAY: must be at least PHONE_SEND_LIMIT_HOUR');
+  return problems;
+}
+
+/** Validates raw environment variables once, at boot. Throws one error listing every bad key. */
+export function validateEnv(raw: Record<string, unknown>): AppConfig {
+  const env = plainToInstance(Env, raw, { exposeDefaultValues: true });
+  const errors = validateSync(env, { whitelist: false, forbidUnknownValues: true });
+  const problems = errors.map(describe);
+  if (problems.length === 0) problems.push(...crossFieldProblems(env));
+  if (problems.length > 0) throw new InvalidConfigError(problems);
+  return env as AppConfig;
+}
+
+/** Settings that are allowed but risky; logged as warnings at boot. */
+export function configWarnings(config: AppConfig): string[] {
+  const warnings: string[] = [];
+  if (config.NODE_ENV !== 'production') return warnings;
+  if (config.SMS_ALLOWED_COUNTRIES.length === 0) {
+    warnings.push('SMS_ALLOWED_COUNTRIES is empty: codes can be sent to every country, which invites SMS pumping');
+  }
+  if (config.SMS_TEST_MODE || config.SMS_PROVIDER.includes('console' as never)) {
+    warnings.push('the console SMS provider is active in production: no SMS leaves this service (codes are not logged in production)');
+  }
+  if (config.SMS_TEST_NUMBERS.trim()) warnings.push('SMS_TEST_NUMBERS are enabled in production');
+  return warnings;
+}

@@ -1,0 +1,25 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import type { AppConfig } from '@app/config';
+import { DatabaseOptions, typeOrmOptions } from './typeorm-options';
+
+@Module({})
+export class DatabaseModule {
+  /** Connects to `DATABASE_URL` and runs pending migrations before the app serves. */
+  static forRoot(schema: Pick<DatabaseOptions, 'entities' | 'migrations'>): DynamicModule {
+    return {
+      module: DatabaseModule,
+      imports: [
+        TypeOrmModule.forRootAsync({
+          inject: [ConfigService],
+          useFactory: (config: ConfigService<AppConfig, true>) => {
+            const url = config.get('DATABASE_URL', { infer: true });
+            if (!url) throw new Error('DATABASE_URL is not set (main.ts starts an embedded Postgres when it is missing)');
+            return typeOrmOptions({ ...schema, url, poolSize: config.get('DATABASE_POOL_SIZE', { infer: true }), migrationsRun: true });
+          },
+        }),
+      ],
+    };
+  }
+}

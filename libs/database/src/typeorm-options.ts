@@ -1,0 +1,28 @@
+import type { DataSourceOptions, MixedList, EntitySchema } from 'typeorm';
+
+export interface DatabaseOptions {
+  url: string;
+  poolSize: number;
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+  entities: MixedList<Function | string | EntitySchema>;
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+  migrations: MixedList<Function | string>;
+  /** Run pending migrations when the connection opens (the app does; the CLI does not). */
+  migrationsRun?: boolean;
+}
+
+/** The one place TypeORM is configured: migrations only, never `synchronize`. */
+export function typeOrmOptions(options: DatabaseOptions): DataSourceOptions {
+  return {
+    type: 'postgres',
+    url: options.url,
+    entities: options.entities,
+    migrations: options.migrations,
+    migrationsRun: options.migrationsRun ?? false,
+    migrationsTransactionMode: 'each',
+    synchronize: false,
+    uuidExtension: 'pgcrypto',
+    logging: ['error'],
+    extra: { max: options.poolSize, application_name: 'sms-auth' },
+  };
+}

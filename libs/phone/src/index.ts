@@ -1,0 +1,3 @@
+export * from './phone-number';
+export * from './phone.service';
+export * from './phone.module';

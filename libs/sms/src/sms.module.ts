@@ -1,0 +1,21 @@
+import { Module } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import type { AppConfig } from '@app/config';
+import { MessageTemplates } from './message-templates.service';
+import { createSmsProviders } from './sms-provider.factory';
+import { SmsDispatcher } from './sms-dispatcher.service';
+import { SMS_PROVIDERS } from './sms.constants';
+
+@Module({
+  providers: [
+    {
+      provide: SMS_PROVIDERS,
+      inject: [ConfigService],
+      useFactory: (config: ConfigService<AppConfig, true>) => createSmsProviders(config),
+    },
+    SmsDispatcher,
+    MessageTemplates,
+  ],
+  exports: [SMS_PROVIDERS, SmsDispatcher, MessageTemplates],
+})
+export class SmsModule {}

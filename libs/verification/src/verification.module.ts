@@ -1,0 +1,23 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AuditModule } from '@app/audit';
+import { AuthModule } from '@app/auth';
+import { PhoneModule } from '@app/phone';
+import { SmsModule } from '@app/sms';
+import { CodeHasher } from './code-hasher';
+import { PhoneLock } from './entities/phone-lock.entity';
+import { SmsDelivery } from './entities/sms-delivery.entity';
+import { SmsVerification } from './entities/sms-verification.entity';
+import { SmsAuthController } from './sms-auth.controller';
+import { TestNumbers } from './test-numbers.service';
+import { ThrottlingModule } from './throttling/throttling.module';
+import { VerificationRepository } from './verification.repository';
+import { VerificationService } from './verification.service';
+
+@Module({
+  imports: [TypeOrmModule.forFeature([SmsVerification, SmsDelivery, PhoneLock]), AuditModule, AuthModule, PhoneModule, SmsModule, ThrottlingModule],
+  controllers: [SmsAuthController],
+  providers: [VerificationService, VerificationRepository, CodeHasher, TestNumbers],
+  exports: [VerificationService],
+})
+export class VerificationModule {}

@@ -1,0 +1,185 @@
+import { Injectable } from '@nestjs/common';
+import type { SmsAttempt } from '@app/sms';
+import { DeliveryStatus } from '@app/sms';
+import { EntityManager } from 'typeorm';
+import { SmsDelivery } from './entities/sms-delivery.entity';
+import { SmsVerification } from './entities/sms-verification.entity';
+import { VerificationStatus } from './entities/verification-status';
+import type { SendHistory } from './send-policy';
+
+export interface PendingVerificationFields {
+  id: string;
+  phoneNumber: string;
+  country: string | null;
+  codeHash: string;
+  maxAttempts: number;
+  locale: string;
+  isTestNumber: boolean;
+  ip: string | null;
+  userAgent: string | null;
+  ttlSeconds: number;
+}
+
+/** All SQL of codes, their deliveries and phone locks. Every method runs on the caller's manager (its transaction). */
+@Injectable()
+export class VerificationRepository {
+  /** Serialises sends and verifies of one phone until the transaction ends. */
+  async lockPhoneForTransaction(manager: EntityManager, phoneNumber: string): Promise<void> {
+    await manager.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [phoneNumber]);
+  }
+
+  async findActiveLock(manager: EntityManager, phoneNumber: string): Promise<{ lockedUntil: Date; now: Date } | null> {
+    const [row] = await manager.query(
+      'SELECT locked_until, now() AS now FROM phone_locks WHERE phone_number = $1 AND locked_until > now()',
+      [phoneNumber],
+    );
+    return row ? { lockedUntil: row.locked_until, now: row.now } : null;
+  }
+
+  async lockPhone(manager: EntityManager, phoneNumber: string, seconds: number, reason: string): Promise<Date> {
+    const [row] = await manager.query(
+      `INSERT INTO phone_locks (phone_number, locked_until, reason) VALUES ($1, now() + make_interval(secs => $2), $3)
+       ON CONFLICT (phone_number) DO UPDATE SET locked_until = EXCLUDED.locked_until, reason = EXCLUDED.reason, updated_at = now()
+       RETURNING locked_until`,
+      [phoneNumber, seconds, reason],
+    );
+    return row.locked_until;
+  }
+
+  /** Sends that count toward cooldown and caps: every code of the last 24 h except those no provider accepted. */
+  async sendHistory(manager: EntityManager, phoneNumber: string): Promise<SendHistory & { now: Date }> {
+    const [row] = await manager.query(
+      `SELECT now() AS now,
+              count(*) FILTER (WHERE created_at > now() - interval '1 hour')::int AS sends_last_hour,
+              count(*)::int AS sends_last_day,
+              max(created_at) AS last_sent_at,
+              min(created_at) FILTER (WHERE created_at > now() - interval '1 hour') AS oldest_in_hour_at,
+              min(created_at) AS oldest_in_day_at
+         FROM sms_verifications
+        WHERE phone_number = $1 AND created_at > now() - interval '24 hours' AND status <> $2`,
+      [phoneNumber, VerificationStatus.Failed],
+    );
+    return {
+      now: row.now,
+      sendsLastHour: row.sends_last_hour,
+      sendsLastDay: row.sends_last_day,
+      lastSentAt: row.last_sent_at,
+      oldestInHourAt: row.oldest_in_hour_at,
+      oldestInDayAt: row.oldest_in_day_at,
+    };
+  }
+
+  /** Ends the phone's pending code, if any: `expired` when its time had run out, `canceled` otherwise. */
+  async closePending(manager: EntityManager, phoneNumber: string): Promise<{ id: string; status: VerificationStatus }[]> {
+    // TypeORM answers UPDATE … RETURNING with [rows, rowCount].
+    const [rows] = await manager.query(
+      `UPDATE sms_verifications
+          SET status = CASE WHEN expires_at <= now() THEN 'expired' ELSE 'canceled' END, updated_at = now()
+        WHERE phone_number = $1 AND status = 'pending'
+        RETURNING id, status`,
+      [phoneNumber],
+    );
+    return rows;
+  }
+
+  async insertPending(manager: EntityManager, fields: PendingVerificationFields): Promise<{ expiresAt: Date }> {
+    const [row] = await manager.query(
+      `INSERT INTO sms_verifications
+         (id, phone_number, country, code_hash, status, attempts, max_attempts, locale, is_test_number, ip, user_agent, expires_at)
+       VALUES ($1, $2, $3, $4, 'pending', 0, $5, $6, $7, $8, $9, now() + make_interval(secs => $10))
+       RETURNING expires_at`,
+      [fields.id, fields.phoneNumber, fields.country, fields.codeHash, fields.maxAttempts, fields.locale, fields.isTestNumber, fields.ip, fields.userAgent, fields.ttlSeconds],
+    );
+    return { expiresAt: row.expires_at };
+  }
+
+  async recordDeliveryAttempts(manager: EntityManager, verificationId: string, attempts: SmsAttempt[]): Promise<void> {
+    if (attempts.length === 0) return;
+    await manager.insert(
+      SmsDelivery,
+      attempts.map((attempt, index) => ({
+        verificationId,
+        attemptNumber: index + 1,
+        provider: attempt.provider,
+        providerMessageId: attempt.messageId,
+        status: attempt.status,
+        errorCode: attempt.errorCode,
+        errorMessage: attempt.errorMessage,
+        createdAt: attempt.startedAt,
+        updatedAt: attempt.finishedAt,
+      })),
+    );
+  }
+
+  async markSent(manager: EntityManager, id: string, provider: string, requestId: string | null, deliveryStatus: DeliveryStatus): Promise<void> {
+    await manager.update(SmsVerification, { id }, { provider, requestId, deliveryStatus });
+  }
+
+  async markSendFailed(manager: EntityManager, id: string): Promise<void> {
+    await manager.update(SmsVerification, { id, status: VerificationStatus.Pending }, { status: VerificationStatus.Failed, deliveryStatus: DeliveryStatus.Failed });
+  }
+
+  /** The phone's pending code, row-locked so that concurrent verifies of it take turns. */
+  async findPendingForUpdate(manager: EntityManager, phoneNumber: string): Promise<(SmsVerification & { expired: boolean }) | null> {
+    const [row] = await manager.query(
+      `SELECT id, code_hash, attempts, max_attempts, expires_at, provider, (expires_at <= now()) AS expired
+         FROM sms_verifications
+        WHERE phone_number = $1 AND status = 'pending'
+        FOR UPDATE`,
+      [phoneNumber],
+    );
+    if (!row) return null;
+    return Object.assign(new SmsVerification(), {
+      id: row.id,
+      phoneNumber,
+      codeHash: row.code_hash,
+      attempts: row.attempts,
+      maxAttempts: row.max_attempts,
+      expiresAt: row.expires_at,
+      provider: row.provider,
+      expired: row.expired,
+    });
+  }
+
+  /** The status of the phone's most recent code, to explain why nothing is pending. */
+  async latestStatus(manager: EntityManager, phoneNumber: string): Promise<VerificationStatus | null> {
+    const [row] = await manager.query(
+      'SELECT status FROM sms_verifications WHERE phone_number = $1 ORDER BY created_at DESC LIMIT 1',
+      [phoneNumber],
+    );
+    return row?.status ?? null;
+  }
+
+  async setStatus(manager: EntityManager, id: string, status: VerificationStatus): Promise<void> {
+    await manager.update(SmsVerification, { id }, { status });
+  }
+
+  /** Counts one wrong code; returns the new attempt count. */
+  async recordWrongAttempt(manager: EntityManager, id: string, maxAttempts: number): Promise<number> {
+    const [rows] = await manager.query(
+      `UPDATE sms_verifications
+          SET attempts = attempts + 1,
+              status = CASE WHEN attempts + 1 >= $2 THEN 'max_attempts_reached' ELSE status END,
+              updated_at = now()
+        WHERE id = $1
+        RETURNING attempts`,
+      [id, maxAttempts],
+    );
+    return rows[0].attempts;
+  }
+
+  async approve(manager: EntityManager, id: string, userId: string): Promise<void> {
+    await manager.update(SmsVerification, { id }, { status: VerificationStatus.Approved, verifiedAt: () => 'now()', userId });
+  }
+
+  /** Wrong codes entered for this phone in the last 24 h, across every code sent (resending does not reset it). */
+  async failuresLastDay(manager: EntityManager, phoneNumber: string): Promise<number> {
+    const [row] = await manager.query(
+      `SELECT coalesce(sum(attempts), 0)::int AS failures
+         FROM sms_verifications
+        WHERE phone_number = $1 AND created_at > now() - interval '24 hours'`,
+      [phoneNumber],
+    );
+    return row.failures;
+  }
+}

@@ -1,0 +1,281 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable, Logger } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { AuditEventType, AuditRecord, AuditService } from '@app/audit';
+import { AuthService, IssuedLogin } from '@app/auth';
+import { ClientInfo, DomainError, ErrorCode, maskPhone } from '@app/common';
+import type { AppConfig, Locale } from '@app/config';
+import { PhoneService } from '@app/phone';
+import { DeliveryStatus, MessageTemplates, SmsDispatcher, SmsDispatchResult } from '@app/sms';
+import { DataSource, EntityManager } from 'typeorm';
+import { CodeHasher } from './code-hasher';
+import { VerificationStatus } from './entities/verification-status';
+import { decideSend, SendHistory } from './send-policy';
+import { TestNumbers } from './test-numbers.service';
+import { VerificationRepository } from './verification.repository';
+
+export interface CodeRequest {
+  phoneNumber: string;
+  locale?: Locale;
+  resend: boolean;
+}
+
+export interface CodeRequestResult {
+  verificationId: string;
+  phoneNumber: string;
+  smsId: string | null;
+  expiresIn: number;
+  resendAfter: number;
+  /** Only when SMS_EXPOSE_CODE is on outside production. */
+  debugCode?: string;
+}
+
+export interface VerifiedLogin extends IssuedLogin {
+  verificationId: string;
+  phoneNumber: string;
+}
+
+const TEST_NUMBER_PROVIDER = 'test_number';
+
+/** SPEC §3: issuing, sending and checking one-time codes. */
+@Injectable()
+export class VerificationService {
+  private readonly logger = new Logger(VerificationService.name);
+  private readonly settings: {
+    ttlSeconds: number;
+    maxAttempts: number;
+    maxFailures: number;
+    lockSeconds: number;
+    defaultLocale: Locale;
+    exposeCode: boolean;
+    limits: { cooldownSeconds: number; perHour: number; perDay: number };
+  };
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly verifications: VerificationRepository,
+    private readonly phones: PhoneService,
+    private readonly hasher: CodeHasher,
+    private readonly testNumbers: TestNumbers,
+    private readonly templates: MessageTemplates,
+    private readonly sms: SmsDispatcher,
+    private readonly audit: AuditService,
+    private readonly auth: AuthService,
+    config: ConfigService<AppConfig, true>,
+  ) {
+    this.settings = {
+      ttlSeconds: config.get('OTP_TTL_SECONDS', { infer: true }),
+      maxAttempts: config.get('OTP_MAX_ATTEMPTS', { infer: true }),
+      maxFailures: config.get('PHONE_MAX_FAILURES', { infer: true }),
+      lockSeconds: config.get('PHONE_LOCK_SECONDS', { infer: true }),
+      defaultLocale: config.get('SMS_DEFAULT_LOCALE', { infer: true }),
+      exposeCode: config.get('SMS_EXPOSE_CODE', { infer: true }) && config.get('NODE_ENV', { infer: true }) !== 'production',
+      limits: {
+        cooldownSeconds: config.get('RESEND_COOLDOWN_SECONDS', { infer: true }),
+        perHour: config.get('PHONE_SEND_LIMIT_HOUR', { infer: true }),
+        perDay: config.get('PHONE_SEND_LIMIT_DAY', { infer: true }),
+      },
+    };
+  }
+
+  /**
+   * Issues a new code (canceling the pending one) and hands it to the SMS providers. Refusals
+   * (lock, cooldown, caps) are audited and change nothing else.
+   */
+  async requestCode(request: CodeRequest, client: ClientInfo): Promise<CodeRequestResult> {
+    const parsed = this.phones.parse(request.phoneNumber);
+    const fixedCode = this.testNumbers.fixedCodeFor(parsed.e164);
+    const phone = fixedCode ? parsed : this.phones.parseSmsRecipient(request.phoneNumber);
+    const locale = request.locale ?? this.settings.defaultLocale;
+    const verificationId = randomUUID();
+    const code = fixedCode ?? this.hasher.generate();
+    const base: Pick<AuditRecord, 'client' | 'phoneNumber'> = { client, phoneNumber: phone.e164 };
+
+    const reservation = await this.dataSource.transaction(async (manager) => {
+      await this.verifications.lockPhoneForTransaction(manager, phone.e164);
+      const history = await this.verifications.sendHistory(manager, phone.e164);
+      const refusal = await this.sendRefusal(manager, phone.e164, history);
+      if (refusal) {
+        await this.audit.record({ ...base, type: refusal.auditType, outcome: 'failure', details: { action: request.resend ? 'resend' : 'send', ...refusal.error.details } }, manager);
+        return { refusal: refusal.error };
+      }
+      const closed = await this.verifications.closePending(manager, phone.e164);
+      const { expiresAt } = await this.verifications.insertPending(manager, {
+        id: verificationId,
+        phoneNumber: phone.e164,
+        country: phone.country,
+        codeHash: this.hasher.hash(verificationId, code),
+        maxAttempts: this.settings.maxAttempts,
+        locale,
+        isTestNumber: fixedCode !== undefined,
+        ip: client.ip,
+        userAgent: client.userAgent,
+        ttlSeconds: this.settings.ttlSeconds,
+      });
+      await this.audit.record(
+        { ...base, type: AuditEventType.CodeRequested, outcome: 'success', verificationId, details: { action: request.resend ? 'resend' : 'send', locale, test_number: fixedCode !== undefined, replaced: closed.map((row) => row.id) } },
+        manager,
+      );
+      return { history, expiresAt };
+    });
+    if ('refusal' in reservation) throw reservation.refusal;
+
+    const smsId = fixedCode
+      ? await this.recordTestNumberSend(verificationId, base)
+      : await this.deliver(verificationId, phone.e164, this.templates.render(locale, { code, ttlSeconds: this.settings.ttlSeconds }), base);
+
+    const { history, expiresAt } = reservation;
+    return {
+      verificationId,
+      phoneNumber: phone.e164,
+      smsId,
+      expiresIn: Math.max(0, Math.round((expiresAt.getTime() - history.now.getTime()) / 1000)),
+      resendAfter: this.resendAfter(history),
+      ...(this.settings.exposeCode ? { debugCode: code } : {}),
+    };
+  }
+
+  /**
+   * Checks a code atomically: the pending row is locked, so of N concurrent right answers exactly one
+   * wins and the rest see no pending code. Wrong codes count toward the code's and the phone's limits.
+   */
+  async verifyCode(phoneNumber: string, code: string, client: ClientInfo): Promise<VerifiedLogin> {
+    const phone = this.phones.parse(phoneNumber);
+    const base: Pick<AuditRecord, 'client' | 'phoneNumber'> = { client, phoneNumber: phone.e164 };
+    const outcome = await this.dataSource.transaction(async (manager): Promise<{ error: DomainError } | { login: VerifiedLogin }> => {
+      const lock = await this.verifications.findActiveLock(manager, phone.e164);
+      if (lock) {
+        const error = this.phoneLockedError(lock.lockedUntil, lock.now);
+        await this.audit.record({ ...base, type: AuditEventType.CodeVerifyFailed, outcome: 'failure', details: { reason: 'phone_locked' } }, manager);
+        return { error };
+      }
+      const pending = await this.verifications.findPendingForUpdate(manager, phone.e164);
+      if (!pending) {
+        const error = this.noPendingCodeError(await this.verifications.latestStatus(manager, phone.e164));
+        await this.audit.record({ ...base, type: AuditEventType.CodeVerifyFailed, outcome: 'failure', details: { reason: error.code.toLowerCase() } }, manager);
+        return { error };
+      }
+      const audited = { ...base, verificationId: pending.id, provider: pending.provider };
+      if (pending.expired) {
+        await this.verifications.setStatus(manager, pending.id, VerificationStatus.Expired);
+        await this.audit.record({ ...audited, type: AuditEventType.CodeVerifyFailed, outcome: 'failure', details: { reason: 'code_expired' } }, manager);
+        return { error: new DomainError(ErrorCode.CodeExpired, 'The code has expired; request a new one') };
+      }
+      if (this.hasher.matches(pending.codeHash, pending.id, code)) {
+        const login = await this.auth.issueLogin(manager, phone.e164, client, pending.id);
+        await this.verifications.approve(manager, pending.id, login.user.id);
+        await this.audit.record({ ...audited, type: AuditEventType.CodeVerified, outcome: 'success', userId: login.user.id, sessionId: login.tokens.sessionId }, manager);
+        return { login: { ...login, verificationId: pending.id, phoneNumber: phone.e164 } };
+      }
+      return { error: await this.recordWrongCode(manager, pending, audited) };
+    });
+    if ('error' in outcome) throw outcome.error;
+    return outcome.login;
+  }
+
+  private async recordWrongCode(
+    manager: EntityManager,
+    pending: { id: string; maxAttempts: number },
+    audited: Pick<AuditRecord, 'client' | 'phoneNumber' | 'verificationId' | 'provider'>,
+  ): Promise<DomainError> {
+    const attempts = await this.verifications.recordWrongAttempt(manager, pending.id, pending.maxAttempts);
+    const attemptsLeft = Math.max(0, pending.maxAttempts - attempts);
+    const events: AuditRecord[] = [{ ...audited, type: AuditEventType.CodeVerifyFailed, outcome: 'failure', details: { reason: 'code_invalid', attempts, attempts_left: attemptsLeft } }];
+    let error =
+      attemptsLeft > 0
+        ? new DomainError(ErrorCode.CodeInvalid, 'The code is wrong', { attempts_left: attemptsLeft })
+        : new DomainError(ErrorCode.MaxAttemptsReached, 'Too many wrong codes; request a new one', { attempts_left: 0 });
+    if (attemptsLeft === 0) events.push({ ...audited, type: AuditEventType.MaxAttemptsReached, outcome: 'failure', details: { attempts } });
+
+    const failures = await this.verifications.failuresLastDay(manager, audited.phoneNumber!);
+    if (failures >= this.settings.maxFailures) {
+      const lockedUntil = await this.verifications.lockPhone(manager, audited.phoneNumber!, this.settings.lockSeconds, 'too_many_failures');
+      events.push({ ...audited, type: AuditEventType.PhoneLocked, outcome: 'failure', details: { failures_24h: failures, locked_until: lockedUntil.toISOString() } });
+      this.logger.warn(`phone ${maskPhone(audited.phoneNumber!)} locked after ${failures} wrong codes in 24 h`);
+      error = this.phoneLockedError(lockedUntil, new Date());
+    }
+    await this.audit.recordMany(events, manager);
+    return error;
+  }
+
+  private async sendRefusal(
+    manager: EntityManager,
+    phoneNumber: string,
+    history: SendHistory & { now: Date },
+  ): Promise<{ error: DomainError; auditType: AuditEventType } | null> {
+    const lock = await this.verifications.findActiveLock(manager, phoneNumber);
+    if (lock) return { error: this.phoneLockedError(lock.lockedUntil, lock.now), auditType: AuditEventType.CodeSendFailed };
+    const decision = decideSend(history, this.settings.limits, history.now);
+    if (decision.allowed) return null;
+    const message =
+      decision.code === ErrorCode.ResendTooSoon
+        ? `A new code can be requested in ${decision.retryAfterSeconds} s`
+        : 'Too many codes were requested for this number; try again later';
+    return {
+      error: new DomainError(decision.code, message, { retry_after: decision.retryAfterSeconds, limit: decision.limit }, decision.retryAfterSeconds),
+      auditType: AuditEventType.RateLimited,
+    };
+  }
+
+  /** Seconds until the next send to this phone is allowed, counting the one just made. */
+  private resendAfter(before: SendHistory & { now: Date }): number {
+    const after: SendHistory = {
+      sendsLastHour: before.sendsLastHour + 1,
+      sendsLastDay: before.sendsLastDay + 1,
+      lastSentAt: before.now,
+      oldestInHourAt: before.oldestInHourAt ?? before.now,
+      oldestInDayAt: before.oldestInDayAt ?? before.now,
+    };
+    const decision = decideSend(after, this.settings.limits, before.now);
+    return decision.allowed ? 0 : decision.retryAfterSeconds;
+  }
+
+  private async deliver(verificationId: string, to: string, text: string, base: Pick<AuditRecord, 'client' | 'phoneNumber'>): Promise<string | null> {
+    const result: SmsDispatchResult = await this.sms.dispatch({ to, text });
+    await this.dataSource.transaction(async (manager) => {
+      await this.verifications.recordDeliveryAttempts(manager, verificationId, result.attempts);
+      const events: AuditRecord[] = result.attempts
+        .filter((attempt) => attempt.error)
+        .map((attempt) => ({
+          ...base,
+          verificationId,
+          type: AuditEventType.CodeSendFailed,
+          outcome: 'failure' as const,
+          provider: attempt.provider,
+          details: { error_code: attempt.error!.code, provider_code: attempt.error!.providerCode, message: attempt.errorMessage },
+        }));
+      if (result.accepted) {
+        await this.verifications.markSent(manager, verificationId, result.accepted.provider, result.accepted.messageId, result.accepted.status);
+        events.push({ ...base, verificationId, type: AuditEventType.CodeSent, outcome: 'success', provider: result.accepted.provider, details: { message_id: result.accepted.messageId, attempts: result.attempts.length } });
+      } else {
+        await this.verifications.markSendFailed(manager, verificationId);
+      }
+      await this.audit.recordMany(events, manager);
+    });
+    if (!result.accepted) {
+      this.logger.warn(`no SMS provider accepted the code for ${maskPhone(to)}: ${result.error?.code}`);
+      throw result.error ?? new DomainError(ErrorCode.SmsProviderUnavailable, 'No SMS provider is configured');
+    }
+    return result.accepted.messageId;
+  }
+
+  private async recordTestNumberSend(verificationId: string, base: Pick<AuditRecord, 'client' | 'phoneNumber'>): Promise<null> {
+    await this.dataSource.transaction(async (manager) => {
+      await this.verifications.markSent(manager, verificationId, TEST_NUMBER_PROVIDER, null, DeliveryStatus.Delivered);
+      await this.audit.record({ ...base, verificationId, type: AuditEventType.CodeSent, outcome: 'success', provider: TEST_NUMBER_PROVIDER, details: { test_number: true } }, manager);
+    });
+    return null;
+  }
+
+  private noPendingCodeError(latest: VerificationStatus | null): DomainError {
+    if (latest === VerificationStatus.MaxAttemptsReached) return new DomainError(ErrorCode.MaxAttemptsReached, 'Too many wrong codes; request a new one', { attempts_left: 0 });
+    if (latest === VerificationStatus.Expired) return new DomainError(ErrorCode.CodeExpired, 'The code has expired; request a new one');
+    return new DomainError(ErrorCode.NoActiveCode, 'There is no active code for this number; request one');
+  }
+
+  private phoneLockedError(lockedUntil: Date, now: Date): DomainError {
+    const retryAfter = Math.max(1, Math.ceil((lockedUntil.getTime() - now.getTime()) / 1000));
+    return new DomainError(ErrorCode.PhoneLocked, 'This number is locked after too many wrong codes', { retry_after: retryAfter, locked_until: lockedUntil.toISOString() }, retryAfter);
+  }
+}

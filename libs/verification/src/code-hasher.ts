@@ -10,7 +10,8 @@ export class CodeHasher {
   private readonly length: number;
 
   constructor(config: ConfigService<AppConfig, true>) {
-    this.secret = Buffer.from(config.get('OTP_SECRET', { infer: true }), 'utf8');
+    const secret: string = config.get('OTP_SECRET', { infer: true });
+    this.secret = Buffer.from(secret, 'utf8');
     this.length = config.get('OTP_LENGTH', { infer: true });
   }
 

@@ -1,0 +1,34 @@
+import { randomBytes } from 'node:crypto';
+import { urlForDatabase, withAdminClient } from './admin-sql';
+import { ADMIN_URL_VAR, TEMPLATE_DB_VAR } from './test-env';
+
+export interface TestDatabase {
+  url: string;
+  name: string;
+  drop(): Promise<void>;
+}
+
+/** A private, migrated database cloned from the template the global setup prepared. */
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const adminUrl = process.env[ADMIN_URL_VAR];
+  const template = process.env[TEMPLATE_DB_VAR];
+  if (!adminUrl || !template) throw new Error('integration tests need the global setup (run them with jest, project "integration")');
+  const name = `sms_auth_test_${process.pid}_${randomBytes(4).toString('hex')}`;
+  await withAdminClient(adminUrl, async (client) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await client.query(`CREATE DATABASE ${name} TEMPLATE ${template}`);
+        return;
+      } catch (error) {
+        // Two workers cloning the template at the same instant can collide; the clone is cheap to retry.
+        if (attempt >= 10 || !/being accessed by other users/.test(String(error))) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+      }
+    }
+  });
+  return {
+    url: urlForDatabase(adminUrl, name),
+    name,
+    drop: () => withAdminClient(adminUrl, (client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined),
+  };
+}

@@ -3,12 +3,15 @@ import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { configWarnings, ensureDevelopmentSecrets, InvalidConfigError, validateEnv } from '@app/config';
 import { EmbeddedPostgres, startEmbeddedPostgres } from '@app/database';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { AppModule } from './app.module';
 import { configureApp } from './configure-app';
 
 async function bootstrap(): Promise<void> {
   const logger = new Logger('Bootstrap');
+  // Variables already in the environment win over .env, as with ConfigModule.
+  if (existsSync('.env')) process.loadEnvFile('.env');
   ensureDevelopmentSecrets(process.env);
   const config = validateEnv(process.env);
   let embedded: EmbeddedPostgres | undefined;

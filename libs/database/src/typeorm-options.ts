@@ -22,7 +22,8 @@ export function typeOrmOptions(options: DatabaseOptions): DataSourceOptions {
     migrationsTransactionMode: 'each',
     synchronize: false,
     uuidExtension: 'pgcrypto',
-    logging: ['error'],
+    // Off: TypeORM would print failing queries with their parameters. Errors reach the error filter instead.
+    logging: false,
     extra: { max: options.poolSize, application_name: 'sms-auth' },
   };
 }

@@ -33,17 +33,21 @@ export function cooldownAfter(sendsLastHour: number, baseSeconds: number): numbe
 
 export function decideSend(history: SendHistory, limits: SendLimits, now: Date): SendDecision {
   const secondsUntil = (at: number) => Math.max(1, Math.ceil((at - now.getTime()) / 1000));
+  const cooldownEndsAt = history.lastSentAt
+    ? history.lastSentAt.getTime() + cooldownAfter(history.sendsLastHour, limits.cooldownSeconds) * 1000
+    : 0;
+  const cooldownWait = cooldownEndsAt > now.getTime() ? secondsUntil(cooldownEndsAt) : 0;
+  // A cap's wait never ends before the cooldown does: otherwise the client would retry into RESEND_TOO_SOON.
   if (history.sendsLastDay >= limits.perDay && history.oldestInDayAt) {
-    return { allowed: false, code: ErrorCode.RateLimited, retryAfterSeconds: secondsUntil(history.oldestInDayAt.getTime() + DAY_MS), limit: 'phone_day' };
+    const wait = Math.max(secondsUntil(history.oldestInDayAt.getTime() + DAY_MS), cooldownWait);
+    return { allowed: false, code: ErrorCode.RateLimited, retryAfterSeconds: wait, limit: 'phone_day' };
   }
   if (history.sendsLastHour >= limits.perHour && history.oldestInHourAt) {
-    return { allowed: false, code: ErrorCode.RateLimited, retryAfterSeconds: secondsUntil(history.oldestInHourAt.getTime() + HOUR_MS), limit: 'phone_hour' };
+    const wait = Math.max(secondsUntil(history.oldestInHourAt.getTime() + HOUR_MS), cooldownWait);
+    return { allowed: false, code: ErrorCode.RateLimited, retryAfterSeconds: wait, limit: 'phone_hour' };
   }
-  if (history.lastSentAt) {
-    const readyAt = history.lastSentAt.getTime() + cooldownAfter(history.sendsLastHour, limits.cooldownSeconds) * 1000;
-    if (readyAt > now.getTime()) {
-      return { allowed: false, code: ErrorCode.ResendTooSoon, retryAfterSeconds: secondsUntil(readyAt), limit: 'phone_cooldown' };
-    }
+  if (cooldownWait > 0) {
+    return { allowed: false, code: ErrorCode.ResendTooSoon, retryAfterSeconds: cooldownWait, limit: 'phone_cooldown' };
   }
   return { allowed: true };
 }

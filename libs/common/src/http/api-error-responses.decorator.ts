@@ -16,11 +16,12 @@ export function ApiErrorResponses(...codes: ErrorCode[]): MethodDecorator & Clas
       ApiResponse({
         status,
         description: statusCodes.join(', '),
-        type: ErrorResponseDto,
+        // No `type`: @nestjs/swagger would rebuild `content` from it and drop the examples.
+        // ErrorResponseDto is registered through `extraModels`, so the $ref resolves.
         ...(status === 429 ? { headers: { 'Retry-After': { description: 'Seconds to wait', schema: { type: 'integer' } } } } : {}),
         content: {
           'application/json': {
-            schema: { $ref: '#/components/schemas/ErrorResponseDto' },
+            schema: { $ref: `#/components/schemas/${ErrorResponseDto.name}` },
             examples: Object.fromEntries(
               statusCodes.map((code) => [
                 code,

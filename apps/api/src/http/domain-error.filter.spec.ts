@@ -1,0 +1,132 @@
+import { ArgumentsHost, BadRequestException, ForbiddenException, Logger, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
+import { DomainError, ERROR_HTTP_STATUS, ErrorCode } from '@app/common';
+import { DomainErrorFilter } from './domain-error.filter';
+
+function fakeHost() {
+  const response = { status: jest.fn(), json: jest.fn(), setHeader: jest.fn() };
+  response.status.mockReturnValue(response);
+  response.json.mockReturnValue(response);
+  const host = { switchToHttp: () => ({ getResponse: () => response, getRequest: () => ({}) }) } as unknown as ArgumentsHost;
+  return { host, response };
+}
+
+/** Runs the filter and answers what the client would receive. */
+function respond(exception: unknown) {
+  const { host, response } = fakeHost();
+  const sut = new DomainErrorFilter();
+  sut.catch(exception, host);
+  expect(response.status).toHaveBeenCalledTimes(1);
+  expect(response.json).toHaveBeenCalledTimes(1);
+  return {
+    status: response.status.mock.calls[0][0] as number,
+    body: response.json.mock.calls[0][0] as { success: false; error: Record<string, unknown> },
+    setHeader: response.setHeader,
+  };
+}
+
+describe(DomainErrorFilter.name, () => {
+  let logError: jest.SpyInstance;
+
+  beforeEach(() => {
+    logError = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+  });
+
+  afterEach(() => jest.restoreAllMocks());
+
+  describe('DomainError', () => {
+    it.each(Object.values(ErrorCode))('answers %s with its status from ERROR_HTTP_STATUS', (code) => {
+      expect(respond(new DomainError(code, 'whatever')).status).toBe(ERROR_HTTP_STATUS[code]);
+    });
+
+    it.each([
+      [ErrorCode.RateLimited, 429],
+      [ErrorCode.ResendTooSoon, 429],
+      [ErrorCode.SmsProviderRejected, 502],
+      [ErrorCode.SmsProviderUnavailable, 503],
+      [ErrorCode.Unauthorized, 401],
+    ])('answers %s with HTTP %i (SPEC)', (code, status) => {
+      expect(respond(new DomainError(code, 'whatever')).status).toBe(status);
+    });
+
+    it('answers {success:false, error:{code, message, ...details}}', () => {
+      const { status, body } = respond(new DomainError(ErrorCode.CodeInvalid, 'The code is wrong', { attempts_left: 4 }));
+      expect(status).toBe(400);
+      expect(body).toEqual({ success: false, error: { code: 'CODE_INVALID', message: 'The code is wrong', attempts_left: 4 } });
+    });
+
+    it('sets Retry-After when the error says when to retry', () => {
+      const error = new DomainError(ErrorCode.ResendTooSoon, 'A new code can be requested in 42 s', { retry_after: 42 }, 42);
+      const { status, body, setHeader } = respond(error);
+      expect(status).toBe(429);
+      expect(setHeader).toHaveBeenCalledWith('Retry-After', '42');
+      expect(body.error).toMatchObject({ code: 'RESEND_TOO_SOON', retry_after: 42 });
+    });
+
+    it('sets no Retry-After otherwise', () => {
+      expect(respond(new DomainError(ErrorCode.InvalidPhone, 'This is not a valid phone number')).setHeader).not.toHaveBeenCalled();
+    });
+
+    it('does not log expected errors', () => {
+      respond(new DomainError(ErrorCode.CodeExpired, 'The code has expired'));
+      expect(logError).not.toHaveBeenCalled();
+    });
+  });
+
+  describe('HTTP exceptions', () => {
+    it('answers NotFoundException with 404 NOT_FOUND', () => {
+      const { status, body } = respond(new NotFoundException('Cannot POST /api/v1/nowhere'));
+      expect(status).toBe(404);
+      expect(body).toEqual({ success: false, error: { code: 'NOT_FOUND', message: 'Cannot POST /api/v1/nowhere' } });
+    });
+
+    it('answers a 400 with VALIDATION_FAILED and the joined messages', () => {
+      const { status, body } = respond(new BadRequestException(['phone_number must be a string', 'locale must be one of ru, kk, uz, en']));
+      expect(status).toBe(400);
+      expect(body.error).toEqual({ code: 'VALIDATION_FAILED', message: 'phone_number must be a string; locale must be one of ru, kk, uz, en' });
+    });
+
+    it('answers a 403 with UNAUTHORIZED', () => {
+      expect(respond(new ForbiddenException()).body.error.code).toBe(ErrorCode.Unauthorized);
+    });
+
+    it('answers a terminus readiness failure with 503 SERVICE_UNAVAILABLE and the failing checks', () => {
+      const checks = { database: { status: 'down', message: 'connection refused' } };
+      const { status, body } = respond(new ServiceUnavailableException({ status: 'error', info: {}, error: checks, details: checks }));
+      expect(status).toBe(503);
+      expect(body).toEqual({ success: false, error: { code: 'SERVICE_UNAVAILABLE', message: 'Not ready', checks } });
+      expect(logError).not.toHaveBeenCalled();
+    });
+  });
+
+  describe('unknown errors', () => {
+    const crash = () => new Error('relation "users" does not exist at postgres://admin:hunter2@db/sms');
+
+    it('answers a bland 500 INTERNAL', () => {
+      const { status, body } = respond(crash());
+      expect(status).toBe(500);
+      expect(body).toEqual({ success: false, error: { code: 'INTERNAL', message: 'Internal server error' } });
+    });
+
+    it('keeps the original message out of the response', () => {
+      const { body } = respond(crash());
+      expect(JSON.stringify(body)).not.toContain('hunter2');
+      expect(JSON.stringify(body)).not.toContain('relation');
+    });
+
+    it('logs the error with its stack', () => {
+      const error = crash();
+      respond(error);
+      expect(logError).toHaveBeenCalledTimes(1);
+      const logged = String(logError.mock.calls[0][0]);
+      expect(logged).toContain('relation "users" does not exist');
+      expect(logged).toContain(error.stack!.split('\n')[1].trim());
+    });
+
+    it('handles a thrown non-Error', () => {
+      const { status, body } = respond('plain string');
+      expect(status).toBe(500);
+      expect(body.error.code).toBe(ErrorCode.Internal);
+      expect(logError).toHaveBeenCalledWith('plain string');
+    });
+  });
+});

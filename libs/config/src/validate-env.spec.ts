@@ -1,0 +1,197 @@
+import { configWarnings, InvalidConfigError, validateEnv } from './validate-env';
+
+const JWT_SECRET = 'Jq7vT2mXr9LpB4nW8kZc1HdY6sGf3RaEuN5b';
+const OTP_SECRET = 'pV3kM8wQz2Lr7Tn5Xc9Bh4Jd6Fs1Gy0AeUo2';
+
+const minimalEnv = (extra: Record<string, string> = {}) => ({ JWT_SECRET, OTP_SECRET, ...extra });
+const productionEnv = (extra: Record<string, string> = {}) =>
+  minimalEnv({ NODE_ENV: 'production', DATABASE_URL: 'postgres://sms:pw@db:5432/sms_auth', ...extra });
+
+function configErrorOf(raw: Record<string, unknown>): InvalidConfigError {
+  try {
+    validateEnv(raw);
+  } catch (error) {
+    expect(error).toBeInstanceOf(InvalidConfigError);
+    return error as InvalidConfigError;
+  }
+  throw new Error('expected validateEnv to throw InvalidConfigError');
+}
+
+/** The problem line about `key` (problems read `KEY: what is wrong`). */
+function problemAbout(error: InvalidConfigError, key: string): string | undefined {
+  return error.problems.find((problem) => problem.startsWith(`${key}:`));
+}
+
+function expectRefused(raw: Record<string, unknown>, key: string): InvalidConfigError {
+  const error = configErrorOf(raw);
+  expect(error.message).toContain(key);
+  expect(problemAbout(error, key)).toBeDefined();
+  return error;
+}
+
+describe(validateEnv.name, () => {
+  it('applies the SPEC defaults when only the secrets are set', () => {
+    expect(validateEnv(minimalEnv())).toMatchObject({
+      NODE_ENV: 'development',
+      PORT: 3000,
+      OTP_LENGTH: 6,
+      OTP_TTL_SECONDS: 300,
+      OTP_MAX_ATTEMPTS: 5,
+      RESEND_COOLDOWN_SECONDS: 60,
+      PHONE_SEND_LIMIT_HOUR: 5,
+      PHONE_SEND_LIMIT_DAY: 10,
+      PHONE_MAX_FAILURES: 20,
+      PHONE_LOCK_SECONDS: 3600,
+      IP_SEND_LIMIT: 30,
+      IP_VERIFY_LIMIT: 60,
+      IP_LIMIT_WINDOW_SECONDS: 600,
+      DEFAULT_COUNTRY: 'KZ',
+      SMS_ALLOWED_COUNTRIES: [],
+      SMS_PROVIDER: ['console'],
+      SMS_TEST_MODE: false,
+      SMS_EXPOSE_CODE: false,
+      SMS_TEST_NUMBERS: '',
+      ALLOW_TEST_NUMBERS_IN_PRODUCTION: false,
+      SMS_DEFAULT_LOCALE: 'ru',
+      JWT_ACCESS_TTL_SECONDS: 900,
+      REFRESH_TOKEN_TTL_DAYS: 30,
+      JWT_SECRET,
+      OTP_SECRET,
+    });
+  });
+
+  it('parses numbers and lists from their env strings', () => {
+    expect(validateEnv(minimalEnv({ OTP_LENGTH: '8', PORT: '8080', SMS_ALLOWED_COUNTRIES: 'kz, uz' }))).toMatchObject({
+      OTP_LENGTH: 8,
+      PORT: 8080,
+      SMS_ALLOWED_COUNTRIES: ['KZ', 'UZ'],
+    });
+  });
+
+  it.each([
+    ['OTP_LENGTH', '3'],
+    ['OTP_LENGTH', '11'],
+    ['OTP_TTL_SECONDS', '900'],
+    ['SMS_PROVIDER', 'nope'],
+    ['DEFAULT_COUNTRY', 'XX'],
+    ['PORT', 'abc'],
+    ['SMS_EXPOSE_CODE', 'maybe'],
+    ['SMS_ALLOWED_COUNTRIES', 'KZ,Kazakhstan'],
+  ])('refuses %s=%p with a message naming the key', (key, value) => {
+    expectRefused(minimalEnv({ [key]: value }), key);
+  });
+
+  it('lists every bad key at once', () => {
+    const error = configErrorOf(minimalEnv({ OTP_LENGTH: '3', PORT: 'abc' }));
+    expect(problemAbout(error, 'OTP_LENGTH')).toBeDefined();
+    expect(problemAbout(error, 'PORT')).toBeDefined();
+  });
+
+  it.each(['JWT_SECRET', 'OTP_SECRET'])('requires %s', (key) => {
+    const raw: Record<string, string> = minimalEnv();
+    delete raw[key];
+    expectRefused(raw, key);
+  });
+
+  it('refuses a short secret without echoing it', () => {
+    const error = expectRefused(minimalEnv({ JWT_SECRET: 'short-but-private-value' }), 'JWT_SECRET');
+    expect(error.message).not.toContain('short-but-private-value');
+  });
+
+  it('refuses the same value for JWT_SECRET and OTP_SECRET', () => {
+    expectRefused(minimalEnv({ OTP_SECRET: JWT_SECRET }), 'OTP_SECRET');
+  });
+
+  it('refuses a daily send cap below the hourly one', () => {
+    expectRefused(minimalEnv({ PHONE_SEND_LIMIT_HOUR: '5', PHONE_SEND_LIMIT_DAY: '4' }), 'PHONE_SEND_LIMIT_DAY');
+  });
+
+  describe('booleans', () => {
+    it.each(['false', 'FALSE', '0', 'no', 'off', ''])('reads %p as false', (value) => {
+      expect(validateEnv(minimalEnv({ SMS_EXPOSE_CODE: value, SMS_TEST_MODE: value }))).toMatchObject({ SMS_EXPOSE_CODE: false, SMS_TEST_MODE: false });
+    });
+
+    it.each(['true', 'TRUE', '1', 'yes', 'on'])('reads %p as true', (value) => {
+      expect(validateEnv(minimalEnv({ SMS_EXPOSE_CODE: value }))).toMatchObject({ SMS_EXPOSE_CODE: true });
+    });
+  });
+
+  describe('SMS_TEST_NUMBERS', () => {
+    it('accepts well-formed entries', () => {
+      expect(validateEnv(minimalEnv({ SMS_TEST_NUMBERS: '+77000000001:111111, 87000000002:2222' })).SMS_TEST_NUMBERS).toBe(
+        '+77000000001:111111, 87000000002:2222',
+      );
+    });
+
+    it.each(['+77000000001:111111,garbage', '+77000000001', '+77000000001:12', '+77000000001:abcdef', '123:111111'])(
+      'refuses %p naming SMS_TEST_NUMBERS',
+      (value) => {
+        expectRefused(minimalEnv({ SMS_TEST_NUMBERS: value }), 'SMS_TEST_NUMBERS');
+      },
+    );
+  });
+
+  describe('in production', () => {
+    it('accepts strong secrets, a database URL and no development switches', () => {
+      expect(validateEnv(productionEnv())).toMatchObject({ NODE_ENV: 'production' });
+    });
+
+    it.each([
+      ['a placeholder', 'change-me-change-me-change-me-change-me'],
+      ['a value with too few distinct characters', 'abcabcabcabcabcabcabcabcabcabcabcabc'],
+    ])('refuses %s as JWT_SECRET', (_, weak) => {
+      expectRefused(productionEnv({ JWT_SECRET: weak }), 'JWT_SECRET');
+    });
+
+    it('refuses a placeholder OTP_SECRET', () => {
+      expectRefused(productionEnv({ OTP_SECRET: 'change-me-change-me-change-me-change-me' }), 'OTP_SECRET');
+    });
+
+    it('accepts the same placeholder outside production', () => {
+      expect(() => validateEnv(minimalEnv({ JWT_SECRET: 'change-me-change-me-change-me-change-me' }))).not.toThrow();
+    });
+
+    it('refuses SMS_EXPOSE_CODE=true', () => {
+      expectRefused(productionEnv({ SMS_EXPOSE_CODE: 'true' }), 'SMS_EXPOSE_CODE');
+    });
+
+    it('refuses SMS_TEST_NUMBERS unless ALLOW_TEST_NUMBERS_IN_PRODUCTION=true', () => {
+      expectRefused(productionEnv({ SMS_TEST_NUMBERS: '+77000000001:111111' }), 'SMS_TEST_NUMBERS');
+      expectRefused(productionEnv({ SMS_TEST_NUMBERS: '+77000000001:111111', ALLOW_TEST_NUMBERS_IN_PRODUCTION: 'false' }), 'SMS_TEST_NUMBERS');
+      expect(() => validateEnv(productionEnv({ SMS_TEST_NUMBERS: '+77000000001:111111', ALLOW_TEST_NUMBERS_IN_PRODUCTION: 'true' }))).not.toThrow();
+    });
+
+    it('requires DATABASE_URL', () => {
+      const raw: Record<string, string> = productionEnv();
+      delete raw.DATABASE_URL;
+      expectRefused(raw, 'DATABASE_URL');
+    });
+
+    it('requires the secrets', () => {
+      const raw: Record<string, string> = productionEnv();
+      delete raw.JWT_SECRET;
+      expectRefused(raw, 'JWT_SECRET');
+    });
+  });
+});
+
+describe(configWarnings.name, () => {
+  const ALLOWED_COUNTRIES_WARNING = expect.stringContaining('SMS_ALLOWED_COUNTRIES');
+
+  it('warns in production when SMS_ALLOWED_COUNTRIES is empty', () => {
+    expect(configWarnings(validateEnv(productionEnv()))).toContainEqual(ALLOWED_COUNTRIES_WARNING);
+  });
+
+  it('does not warn about countries in production when they are restricted', () => {
+    expect(configWarnings(validateEnv(productionEnv({ SMS_ALLOWED_COUNTRIES: 'KZ' })))).not.toContainEqual(ALLOWED_COUNTRIES_WARNING);
+  });
+
+  it('warns about test numbers allowed in production', () => {
+    const config = validateEnv(productionEnv({ SMS_TEST_NUMBERS: '+77000000001:111111', ALLOW_TEST_NUMBERS_IN_PRODUCTION: 'true' }));
+    expect(configWarnings(config)).toContainEqual(expect.stringContaining('SMS_TEST_NUMBERS'));
+  });
+
+  it('says nothing outside production', () => {
+    expect(configWarnings(validateEnv(minimalEnv()))).toEqual([]);
+  });
+});

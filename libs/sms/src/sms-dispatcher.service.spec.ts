@@ -1,0 +1,105 @@
+import { ErrorCode } from '@app/common';
+import { DeliveryStatus } from './delivery-status';
+import { SmsDispatcher } from './sms-dispatcher.service';
+import { SmsProviderError } from './sms-provider.error';
+import type { SmsMessage, SmsProvider } from './sms-provider.interface';
+
+const MESSAGE: SmsMessage = { to: '+77001234567', text: 'Your code: 482913' };
+
+type FakeProvider = SmsProvider & { send: jest.Mock };
+
+const accepting = (name: string, messageId = `${name}-msg-1`): FakeProvider => ({
+  name,
+  send: jest.fn().mockResolvedValue({ messageId, status: DeliveryStatus.Sent }),
+});
+
+const failing = (name: string, error: unknown): FakeProvider => ({ name, send: jest.fn().mockRejectedValue(error) });
+
+function createSut(...providers: FakeProvider[]): SmsDispatcher {
+  return new SmsDispatcher(new Map(providers.map((provider) => [provider.name, provider])));
+}
+
+describe(SmsDispatcher.name, () => {
+  it('stops at the first provider that accepts', async () => {
+    const first = accepting('alpha', 'alpha-42');
+    const second = accepting('beta');
+
+    const result = await createSut(first, second).dispatch(MESSAGE);
+
+    expect(first.send).toHaveBeenCalledWith(MESSAGE);
+    expect(second.send).not.toHaveBeenCalled();
+    expect(result.attempts).toHaveLength(1);
+    expect(result.accepted).toMatchObject({ provider: 'alpha', messageId: 'alpha-42', status: DeliveryStatus.Sent, errorCode: null, errorMessage: null });
+    expect(result.error).toBeUndefined();
+  });
+
+  it('fails over to the next provider after a definite failure and records both attempts', async () => {
+    const outage = new SmsProviderError('unavailable', 'alpha', 'timeout', 'alpha did not answer in 5000 ms');
+    const first = failing('alpha', outage);
+    const second = accepting('beta', 'beta-7');
+
+    const result = await createSut(first, second).dispatch(MESSAGE);
+
+    expect(second.send).toHaveBeenCalledWith(MESSAGE);
+    expect(result.attempts).toHaveLength(2);
+    expect(result.attempts[0]).toMatchObject({
+      provider: 'alpha',
+      messageId: null,
+      status: DeliveryStatus.Failed,
+      errorCode: 'timeout',
+      errorMessage: 'alpha did not answer in 5000 ms',
+      error: outage,
+    });
+    expect(result.accepted).toBe(result.attempts[1]);
+    expect(result.accepted).toMatchObject({ provider: 'beta', messageId: 'beta-7' });
+  });
+
+  it('records when each attempt started and finished', async () => {
+    const result = await createSut(accepting('alpha')).dispatch(MESSAGE);
+    const [attempt] = result.attempts;
+    expect(attempt.startedAt).toBeInstanceOf(Date);
+    expect(attempt.finishedAt.getTime()).toBeGreaterThanOrEqual(attempt.startedAt.getTime());
+  });
+
+  it('reports the last failure when every provider fails', async () => {
+    const rejected = new SmsProviderError('rejected', 'alpha', '2', 'insufficient funds');
+    const outage = new SmsProviderError('unavailable', 'beta', '503', 'beta answered 503');
+
+    const result = await createSut(failing('alpha', rejected), failing('beta', outage)).dispatch(MESSAGE);
+
+    expect(result.accepted).toBeUndefined();
+    expect(result.error).toBe(outage);
+    expect(result.attempts.map((attempt) => [attempt.provider, attempt.status, attempt.errorCode])).toEqual([
+      ['alpha', DeliveryStatus.Failed, '2'],
+      ['beta', DeliveryStatus.Failed, '503'],
+    ]);
+  });
+
+  it("falls back to the error's code when the provider gave none", async () => {
+    const result = await createSut(failing('alpha', new SmsProviderError('rejected', 'alpha', null, 'refused'))).dispatch(MESSAGE);
+    expect(result.attempts[0].errorCode).toBe(ErrorCode.SmsProviderRejected);
+  });
+
+  it("turns a provider's unexpected error into an 'unavailable' SmsProviderError", async () => {
+    const result = await createSut(failing('alpha', new TypeError('Cannot read properties of undefined'))).dispatch(MESSAGE);
+
+    expect(result.error).toBeInstanceOf(SmsProviderError);
+    expect(result.error).toMatchObject({ kind: 'unavailable', provider: 'alpha', code: ErrorCode.SmsProviderUnavailable });
+    expect(result.attempts[0]).toMatchObject({ provider: 'alpha', status: DeliveryStatus.Failed, errorCode: ErrorCode.SmsProviderUnavailable });
+  });
+
+  it('keeps going after an unexpected error', async () => {
+    const second = accepting('beta');
+    const result = await createSut(failing('alpha', new Error('boom')), second).dispatch(MESSAGE);
+    expect(result.accepted?.provider).toBe('beta');
+  });
+
+  it('truncates a long error message to 512 characters', async () => {
+    const result = await createSut(failing('alpha', new SmsProviderError('unavailable', 'alpha', null, 'x'.repeat(2000)))).dispatch(MESSAGE);
+    expect(result.attempts[0].errorMessage).toHaveLength(512);
+  });
+
+  it('answers no attempts and no acceptance when no provider is configured', async () => {
+    expect(await createSut().dispatch(MESSAGE)).toEqual({ attempts: [], error: undefined });
+  });
+});

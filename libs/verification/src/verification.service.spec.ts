@@ -1,0 +1,278 @@
+import { Logger } from '@nestjs/common';
+import type { ConfigService } from '@nestjs/config';
+import type { DataSource, EntityManager } from 'typeorm';
+import { AuditEventType, type AuditService } from '@app/audit';
+import type { AuthService } from '@app/auth';
+import { type ClientInfo, DomainError, ErrorCode } from '@app/common';
+import type { AppConfig } from '@app/config';
+import type { PhoneNumber, PhoneService } from '@app/phone';
+import { DeliveryStatus, type MessageTemplates, type SmsAttempt, type SmsDispatcher, type SmsDispatchResult, SmsProviderError } from '@app/sms';
+import type { CodeHasher } from './code-hasher';
+import type { SendHistory } from './send-policy';
+import type { TestNumbers } from './test-numbers.service';
+import { VerificationService } from './verification.service';
+import type { VerificationRepository } from './verification.repository';
+
+const NOW = new Date('2026-03-01T12:00:00.000Z');
+const CLIENT: ClientInfo = { ip: '203.0.113.7', userAgent: 'unit-test' };
+const MOBILE: PhoneNumber = { e164: '+77001234567', country: 'KZ', canReceiveSms: true };
+const TEST_NUMBER: PhoneNumber = { e164: '+77000000001', country: 'KZ', canReceiveSms: true };
+const TEST_NUMBER_CODE = '111111';
+const GENERATED_CODE = '482913';
+
+const DEFAULT_CONFIG: Partial<AppConfig> = {
+  NODE_ENV: 'development',
+  OTP_TTL_SECONDS: 300,
+  OTP_MAX_ATTEMPTS: 5,
+  PHONE_MAX_FAILURES: 20,
+  PHONE_LOCK_SECONDS: 3600,
+  SMS_DEFAULT_LOCALE: 'ru',
+  SMS_EXPOSE_CODE: true,
+  RESEND_COOLDOWN_SECONDS: 60,
+  PHONE_SEND_LIMIT_HOUR: 5,
+  PHONE_SEND_LIMIT_DAY: 10,
+};
+
+const noHistory = (): SendHistory & { now: Date } => ({
+  now: NOW,
+  sendsLastHour: 0,
+  sendsLastDay: 0,
+  lastSentAt: null,
+  oldestInHourAt: null,
+  oldestInDayAt: null,
+});
+
+function attempt(overrides: Partial<SmsAttempt>): SmsAttempt {
+  return { provider: 'alpha', messageId: null, status: DeliveryStatus.Failed, errorCode: null, errorMessage: null, startedAt: NOW, finishedAt: NOW, ...overrides };
+}
+
+function acceptedBy(provider: string, messageId: string): SmsDispatchResult {
+  const accepted = attempt({ provider, messageId, status: DeliveryStatus.Sent });
+  return { attempts: [accepted], accepted };
+}
+
+function createSut(config: Partial<AppConfig> = {}) {
+  const manager = { name: 'transaction manager' } as unknown as EntityManager;
+  const dataSource = { transaction: jest.fn((work: (m: EntityManager) => Promise<unknown>) => work(manager)) };
+  const verifications = {
+    lockPhoneForTransaction: jest.fn().mockResolvedValue(undefined),
+    sendHistory: jest.fn().mockResolvedValue(noHistory()),
+    findActiveLock: jest.fn().mockResolvedValue(null),
+    closePending: jest.fn().mockResolvedValue([]),
+    insertPending: jest.fn().mockResolvedValue({ expiresAt: new Date(NOW.getTime() + 300_000) }),
+    recordDeliveryAttempts: jest.fn().mockResolvedValue(undefined),
+    markSent: jest.fn().mockResolvedValue(undefined),
+    markSendFailed: jest.fn().mockResolvedValue(undefined),
+  };
+  const phones = {
+    parse: jest.fn((input: string) => (input === TEST_NUMBER.e164 ? TEST_NUMBER : MOBILE)),
+    parseSmsRecipient: jest.fn((input: string) => (input === TEST_NUMBER.e164 ? TEST_NUMBER : MOBILE)),
+  };
+  const hasher = { generate: jest.fn().mockReturnValue(GENERATED_CODE), hash: jest.fn((id: string, code: string) => `hmac(${id}:${code})`) };
+  const testNumbers = { fixedCodeFor: jest.fn((e164: string) => (e164 === TEST_NUMBER.e164 ? TEST_NUMBER_CODE : undefined)) };
+  const templates = { render: jest.fn((_locale: string, values: { code: string }) => `Your code: ${values.code}`) };
+  const sms = { dispatch: jest.fn().mockResolvedValue(acceptedBy('alpha', 'alpha-msg-1')) };
+  const audit = { record: jest.fn().mockResolvedValue(undefined), recordMany: jest.fn().mockResolvedValue(undefined) };
+  const auth = { issueLogin: jest.fn() };
+  const values: Partial<AppConfig> = { ...DEFAULT_CONFIG, ...config };
+
+  const sut = new VerificationService(
+    dataSource as unknown as DataSource,
+    verifications as unknown as VerificationRepository,
+    phones as unknown as PhoneService,
+    hasher as unknown as CodeHasher,
+    testNumbers as unknown as TestNumbers,
+    templates as unknown as MessageTemplates,
+    sms as unknown as SmsDispatcher,
+    audit as unknown as AuditService,
+    auth as unknown as AuthService,
+    { get: (key: keyof AppConfig) => values[key] } as unknown as ConfigService<AppConfig, true>,
+  );
+  /** The id the service gave the new code (as inserted). */
+  const insertedId = (): string => verifications.insertPending.mock.calls[0][1].id;
+  return { sut, manager, verifications, phones, hasher, templates, sms, audit, insertedId };
+}
+
+/** Every audit event recorded, through `record` or `recordMany`. */
+function auditedEvents(audit: { record: jest.Mock; recordMany: jest.Mock }): Array<Record<string, unknown>> {
+  return [...audit.record.mock.calls.map(([event]) => event), ...audit.recordMany.mock.calls.flatMap(([events]) => events)];
+}
+
+async function rejectionOf(promise: Promise<unknown>): Promise<DomainError> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(DomainError);
+    return error as DomainError;
+  }
+  throw new Error('expected the promise to reject');
+}
+
+describe(VerificationService.name, () => {
+  beforeEach(() => {
+    jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+  });
+
+  afterEach(() => jest.restoreAllMocks());
+
+  describe('requestCode', () => {
+    it('stores the hash of a new code and hands the rendered message to the SMS dispatcher', async () => {
+      const { sut, verifications, hasher, templates, sms, insertedId } = createSut();
+
+      const result = await sut.requestCode({ phoneNumber: '87001234567', resend: false }, CLIENT);
+
+      expect(verifications.insertPending).toHaveBeenCalledWith(
+        expect.anything(),
+        expect.objectContaining({ phoneNumber: MOBILE.e164, codeHash: `hmac(${insertedId()}:${GENERATED_CODE})`, isTestNumber: false, ttlSeconds: 300 }),
+      );
+      expect(hasher.hash).toHaveBeenCalledWith(insertedId(), GENERATED_CODE);
+      expect(templates.render).toHaveBeenCalledWith('ru', { code: GENERATED_CODE, ttlSeconds: 300 });
+      expect(sms.dispatch).toHaveBeenCalledWith({ to: MOBILE.e164, text: `Your code: ${GENERATED_CODE}` });
+      expect(result).toEqual({
+        verificationId: insertedId(),
+        phoneNumber: MOBILE.e164,
+        smsId: 'alpha-msg-1',
+        expiresIn: 300,
+        resendAfter: 60,
+        debugCode: GENERATED_CODE,
+      });
+    });
+
+    it('records the accepted send on the new code', async () => {
+      const { sut, verifications, manager, insertedId } = createSut();
+      await sut.requestCode({ phoneNumber: MOBILE.e164, resend: false }, CLIENT);
+      expect(verifications.markSent).toHaveBeenCalledWith(manager, insertedId(), 'alpha', 'alpha-msg-1', DeliveryStatus.Sent);
+      expect(verifications.markSendFailed).not.toHaveBeenCalled();
+    });
+
+    it('announces the doubled cooldown after a resend', async () => {
+      const { sut, verifications } = createSut();
+      verifications.sendHistory.mockResolvedValue({ ...noHistory(), sendsLastHour: 1, sendsLastDay: 1, lastSentAt: new Date(NOW.getTime() - 90_000), oldestInHourAt: new Date(NOW.getTime() - 90_000), oldestInDayAt: new Date(NOW.getTime() - 90_000) });
+      const result = await sut.requestCode({ phoneNumber: MOBILE.e164, resend: true }, CLIENT);
+      expect(result.resendAfter).toBe(120);
+    });
+
+    describe('a test number', () => {
+      it('is never handed to the SMS dispatcher and answers sms_id null with its fixed code', async () => {
+        const { sut, sms, hasher, verifications, manager, insertedId } = createSut();
+
+        const result = await sut.requestCode({ phoneNumber: TEST_NUMBER.e164, resend: false }, CLIENT);
+
+        expect(sms.dispatch).not.toHaveBeenCalled();
+        expect(hasher.generate).not.toHaveBeenCalled();
+        expect(result).toMatchObject({ smsId: null, debugCode: TEST_NUMBER_CODE, phoneNumber: TEST_NUMBER.e164 });
+        expect(verifications.insertPending).toHaveBeenCalledWith(
+          manager,
+          expect.objectContaining({ isTestNumber: true, codeHash: `hmac(${insertedId()}:${TEST_NUMBER_CODE})` }),
+        );
+        expect(verifications.markSent).toHaveBeenCalledWith(manager, insertedId(), 'test_number', null, DeliveryStatus.Delivered);
+      });
+    });
+
+    describe('when no provider accepts the message', () => {
+      const outage = new SmsProviderError('unavailable', 'alpha', 'timeout', 'alpha did not answer in 5000 ms');
+      const failedDispatch = (): SmsDispatchResult => ({
+        attempts: [attempt({ provider: 'alpha', errorCode: 'timeout', errorMessage: outage.message, error: outage })],
+        error: outage,
+      });
+
+      it('throws the SmsProviderError', async () => {
+        const { sut, sms } = createSut();
+        sms.dispatch.mockResolvedValue(failedDispatch());
+        await expect(sut.requestCode({ phoneNumber: MOBILE.e164, resend: false }, CLIENT)).rejects.toBe(outage);
+      });
+
+      it('marks the code as failed (so it does not count toward the limits) and keeps the attempts', async () => {
+        const { sut, sms, verifications, manager, insertedId } = createSut();
+        const dispatched = failedDispatch();
+        sms.dispatch.mockResolvedValue(dispatched);
+
+        await sut.requestCode({ phoneNumber: MOBILE.e164, resend: false }, CLIENT).catch(() => undefined);
+
+        expect(verifications.markSendFailed).toHaveBeenCalledWith(manager, insertedId());
+        expect(verifications.markSent).not.toHaveBeenCalled();
+        expect(verifications.recordDeliveryAttempts).toHaveBeenCalledWith(manager, insertedId(), dispatched.attempts);
+      });
+
+      it('records a code_send_failed audit event with the provider and its code', async () => {
+        const { sut, sms, audit, manager, insertedId } = createSut();
+        sms.dispatch.mockResolvedValue(failedDispatch());
+
+        await sut.requestCode({ phoneNumber: MOBILE.e164, resend: false }, CLIENT).catch(() => undefined);
+
+        expect(auditedEvents(audit)).toContainEqual(
+          expect.objectContaining({
+            type: AuditEventType.CodeSendFailed,
+            outcome: 'failure',
+            provider: 'alpha',
+            verificationId: insertedId(),
+            phoneNumber: MOBILE.e164,
+            details: expect.objectContaining({ error_code: ErrorCode.SmsProviderUnavailable, provider_code: 'timeout' }),
+          }),
+        );
+        expect(auditedEvents(audit)).not.toContainEqual(expect.objectContaining({ type: AuditEventType.CodeSent }));
+        expect(audit.recordMany).toHaveBeenCalledWith(expect.any(Array), manager);
+      });
+    });
+
+    describe('a locked phone', () => {
+      const lockedUntil = new Date(NOW.getTime() + 1800_000);
+
+      it('answers PHONE_LOCKED with the time left, and inserts nothing', async () => {
+        const { sut, verifications, sms } = createSut();
+        verifications.findActiveLock.mockResolvedValue({ lockedUntil, now: NOW });
+
+        const error = await rejectionOf(sut.requestCode({ phoneNumber: MOBILE.e164, resend: false }, CLIENT));
+
+        expect(error.code).toBe(ErrorCode.PhoneLocked);
+        expect(error.retryAfterSeconds).toBe(1800);
+        expect(error.details).toMatchObject({ retry_after: 1800, locked_until: lockedUntil.toISOString() });
+        expect(verifications.insertPending).not.toHaveBeenCalled();
+        expect(verifications.closePending).not.toHaveBeenCalled();
+        expect(sms.dispatch).not.toHaveBeenCalled();
+      });
+
+      it('audits the refusal', async () => {
+        const { sut, verifications, audit } = createSut();
+        verifications.findActiveLock.mockResolvedValue({ lockedUntil, now: NOW });
+
+        await sut.requestCode({ phoneNumber: MOBILE.e164, resend: false }, CLIENT).catch(() => undefined);
+
+        expect(auditedEvents(audit)).toEqual([expect.objectContaining({ outcome: 'failure', phoneNumber: MOBILE.e164 })]);
+      });
+    });
+
+    it('refuses a resend during the cooldown with RESEND_TOO_SOON, inserting nothing', async () => {
+      const { sut, verifications, sms, audit } = createSut();
+      const tenSecondsAgo = new Date(NOW.getTime() - 10_000);
+      verifications.sendHistory.mockResolvedValue({ ...noHistory(), sendsLastHour: 1, sendsLastDay: 1, lastSentAt: tenSecondsAgo, oldestInHourAt: tenSecondsAgo, oldestInDayAt: tenSecondsAgo });
+
+      const error = await rejectionOf(sut.requestCode({ phoneNumber: MOBILE.e164, resend: true }, CLIENT));
+
+      expect(error).toMatchObject({ code: ErrorCode.ResendTooSoon, retryAfterSeconds: 50 });
+      expect(verifications.insertPending).not.toHaveBeenCalled();
+      expect(sms.dispatch).not.toHaveBeenCalled();
+      expect(auditedEvents(audit)).toEqual([expect.objectContaining({ type: AuditEventType.RateLimited, outcome: 'failure' })]);
+    });
+
+    describe('debug code', () => {
+      it.each<[string, Partial<AppConfig>]>([
+        ['SMS_EXPOSE_CODE is false', { SMS_EXPOSE_CODE: false }],
+        ['NODE_ENV is production, even with SMS_EXPOSE_CODE', { NODE_ENV: 'production', SMS_EXPOSE_CODE: true }],
+      ])('is absent when %s', async (_, config) => {
+        const { sut } = createSut(config);
+        const sent = await sut.requestCode({ phoneNumber: MOBILE.e164, resend: false }, CLIENT);
+        const testNumber = await sut.requestCode({ phoneNumber: TEST_NUMBER.e164, resend: false }, CLIENT);
+        expect(sent).not.toHaveProperty('debugCode');
+        expect(testNumber).not.toHaveProperty('debugCode');
+      });
+
+      it('is the code that was hashed when SMS_EXPOSE_CODE is on outside production', async () => {
+        const { sut, hasher } = createSut({ NODE_ENV: 'test', SMS_EXPOSE_CODE: true });
+        const result = await sut.requestCode({ phoneNumber: MOBILE.e164, resend: false }, CLIENT);
+        expect(result.debugCode).toBe(GENERATED_CODE);
+        expect(hasher.hash).toHaveBeenCalledWith(result.verificationId, result.debugCode);
+      });
+    });
+  });
+});

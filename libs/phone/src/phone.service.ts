@@ -24,12 +24,13 @@ export class PhoneService {
   /** A number we may text: mobile, and in `SMS_ALLOWED_COUNTRIES` when that list is set. */
   parseSmsRecipient(input: string): PhoneNumber {
     const phone = this.parse(input);
-    if (!phone.canReceiveSms) throw new DomainError(ErrorCode.InvalidPhone, 'This number cannot receive SMS (not a mobile number)');
-    this.assertCountryAllowed(phone);
+    this.assertSmsRecipient(phone);
     return phone;
   }
 
-  private assertCountryAllowed(phone: PhoneNumber): void {
+  /** `INVALID_PHONE` unless mobile, `COUNTRY_NOT_ALLOWED` unless in `SMS_ALLOWED_COUNTRIES` (when set). */
+  assertSmsRecipient(phone: PhoneNumber): void {
+    if (!phone.canReceiveSms) throw new DomainError(ErrorCode.InvalidPhone, 'This number cannot receive SMS (not a mobile number)');
     if (this.allowedCountries.size === 0) return;
     if (!phone.country || !this.allowedCountries.has(phone.country)) {
       throw new DomainError(ErrorCode.CountryNotAllowed, 'Codes cannot be sent to numbers of this country', {

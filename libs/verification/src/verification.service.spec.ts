@@ -66,7 +66,7 @@ function createSut(config: Partial<AppConfig> = {}) {
   };
   const phones = {
     parse: jest.fn((input: string) => (input === TEST_NUMBER.e164 ? TEST_NUMBER : MOBILE)),
-    parseSmsRecipient: jest.fn((input: string) => (input === TEST_NUMBER.e164 ? TEST_NUMBER : MOBILE)),
+    assertSmsRecipient: jest.fn(),
   };
   const hasher = { generate: jest.fn().mockReturnValue(GENERATED_CODE), hash: jest.fn((id: string, code: string) => `hmac(${id}:${code})`) };
   const testNumbers = { fixedCodeFor: jest.fn((e164: string) => (e164 === TEST_NUMBER.e164 ? TEST_NUMBER_CODE : undefined)) };
@@ -117,10 +117,11 @@ describe(VerificationService.name, () => {
 
   describe('requestCode', () => {
     it('stores the hash of a new code and hands the rendered message to the SMS dispatcher', async () => {
-      const { sut, verifications, hasher, templates, sms, insertedId } = createSut();
+      const { sut, verifications, hasher, templates, sms, phones, insertedId } = createSut();
 
       const result = await sut.requestCode({ phoneNumber: '87001234567', resend: false }, CLIENT);
 
+      expect(phones.assertSmsRecipient).toHaveBeenCalledWith(MOBILE);
       expect(verifications.insertPending).toHaveBeenCalledWith(
         expect.anything(),
         expect.objectContaining({ phoneNumber: MOBILE.e164, codeHash: `hmac(${insertedId()}:${GENERATED_CODE})`, isTestNumber: false, ttlSeconds: 300 }),
@@ -154,10 +155,11 @@ describe(VerificationService.name, () => {
 
     describe('a test number', () => {
       it('is never handed to the SMS dispatcher and answers sms_id null with its fixed code', async () => {
-        const { sut, sms, hasher, verifications, manager, insertedId } = createSut();
+        const { sut, sms, hasher, verifications, manager, phones, insertedId } = createSut();
 
         const result = await sut.requestCode({ phoneNumber: TEST_NUMBER.e164, resend: false }, CLIENT);
 
+        expect(phones.assertSmsRecipient).not.toHaveBeenCalled();
         expect(sms.dispatch).not.toHaveBeenCalled();
         expect(hasher.generate).not.toHaveBeenCalled();
         expect(result).toMatchObject({ smsId: null, debugCode: TEST_NUMBER_CODE, phoneNumber: TEST_NUMBER.e164 });

@@ -84,9 +84,10 @@ export class VerificationService {
    * (lock, cooldown, caps) are audited and change nothing else.
    */
   async requestCode(request: CodeRequest, client: ClientInfo): Promise<CodeRequestResult> {
-    const parsed = this.phones.parse(request.phoneNumber);
-    const fixedCode = this.testNumbers.fixedCodeFor(parsed.e164);
-    const phone = fixedCode ? parsed : this.phones.parseSmsRecipient(request.phoneNumber);
+    const phone = this.phones.parse(request.phoneNumber);
+    const fixedCode = this.testNumbers.fixedCodeFor(phone.e164);
+    // Test numbers are fixed entries of the operator's config: they skip the mobile and country checks.
+    if (fixedCode === undefined) this.phones.assertSmsRecipient(phone);
     const locale = request.locale ?? this.settings.defaultLocale;
     const verificationId = randomUUID();
     const code = fixedCode ?? this.hasher.generate();

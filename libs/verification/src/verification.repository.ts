@@ -172,12 +172,18 @@ export class VerificationRepository {
     await manager.update(SmsVerification, { id }, { status: VerificationStatus.Approved, verifiedAt: () => 'now()', userId });
   }
 
-  /** Wrong codes entered for this phone in the last 24 h, across every code sent (resending does not reset it). */
+  /**
+   * Wrong codes entered for this phone in the last 24 h, across every code sent (resending does not
+   * reset it), counting only codes sent after the phone's last lock ended: a served lock wipes the slate.
+   */
   async failuresLastDay(manager: EntityManager, phoneNumber: string): Promise<number> {
     const [row] = await manager.query(
       `SELECT coalesce(sum(attempts), 0)::int AS failures
          FROM sms_verifications
-        WHERE phone_number = $1 AND created_at > now() - interval '24 hours'`,
+        WHERE phone_number = $1
+          AND created_at > greatest(
+                now() - interval '24 hours',
+                (SELECT locked_until FROM phone_locks WHERE phone_number = $1))`,
       [phoneNumber],
     );
     return row.failures;

@@ -1,24 +1,13 @@
 // Jest's moduleNameMapper does not reach global setup: resolve @app/* from tsconfig paths here.
 import 'tsconfig-paths/register';
 import { chmodSync, mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmbeddedPostgres } from '@app/database';
 import { urlForDatabase, withAdminClient } from './admin-sql';
 import { migrate } from './migrate';
+import { freePort } from './server-process';
 import { ADMIN_URL_VAR, TEMPLATE_DB_VAR } from './test-env';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * Uses the Postgres of DATABASE_URL when set (CI), otherwise starts a private embedded one.

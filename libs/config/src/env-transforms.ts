@@ -16,26 +16,20 @@ export const ToInt = () =>
     return /^-?\d+$/.test(String(value).trim()) ? Number(value) : value;
   });
 
-/** `"KZ, uz"` → `['KZ', 'UZ']`; empty → `[]`. */
-export const ToUpperList = () =>
-  Transform(({ value }) =>
+/** A comma-separated list, trimmed and case-folded: `"KZ, uz"` → `['KZ', 'UZ']`; empty → `[]`. */
+function toList(fold: (item: string) => string) {
+  return Transform(({ value }) =>
     Array.isArray(value)
       ? value
       : String(value ?? '')
           .split(',')
-          .map((item) => item.trim().toUpperCase())
+          .map((item) => fold(item.trim()))
           .filter(Boolean),
   );
+}
 
-export const ToLowerList = () =>
-  Transform(({ value }) =>
-    Array.isArray(value)
-      ? value
-      : String(value ?? '')
-          .split(',')
-          .map((item) => item.trim().toLowerCase())
-          .filter(Boolean),
-  );
+export const ToUpperList = () => toList((item) => item.toUpperCase());
+export const ToLowerList = () => toList((item) => item.toLowerCase());
 
 export const EmptyAsUndefined = () =>
   Transform(({ value }) => (typeof value === 'string' && value.trim() === '' ? undefined : value));

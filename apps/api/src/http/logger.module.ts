@@ -1,3 +1,4 @@
+import { RequestMethod } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { AppConfig } from '@app/config';
 import { LoggerModule } from 'nestjs-pino';
@@ -8,6 +9,8 @@ export const AppLoggerModule = LoggerModule.forRootAsync({
   useFactory: (config: ConfigService<AppConfig, true>) => {
     const pretty = config.get('NODE_ENV', { infer: true }) === 'development';
     return {
+      // Express 5 path syntax (nestjs-pino's default '*' triggers a legacy-route warning).
+      forRoutes: [{ path: '{*path}', method: RequestMethod.ALL }],
       pinoHttp: {
         level: config.get('LOG_LEVEL', { infer: true }),
         redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-admin-key"]'], censor: '[redacted]' },

@@ -63,3 +63,10 @@ export function nextPhone(): string {
   const suffix = String((process.pid * 1000 + phoneCounter) % 10_000_000).padStart(7, '0');
   return `+7701${suffix}`;
 }
+
+/** A distinct valid Uzbek mobile number per call (for vendors that serve only Uzbekistan). */
+export function nextUzbekPhone(): string {
+  phoneCounter += 1;
+  const suffix = String((process.pid * 1000 + phoneCounter) % 10_000_000).padStart(7, '0');
+  return `+99890${suffix}`;
+}

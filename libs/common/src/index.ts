@@ -6,3 +6,4 @@ export * from './mask-phone';
 export * from './http/error-response.dto';
 export * from './http/api-error-responses.decorator';
 export * from './http/client.decorator';
+export * from './constant-time-equal';

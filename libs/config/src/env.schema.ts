@@ -73,6 +73,11 @@ export class Env {
   /** A failover chain, first choice first. */
   @ToLowerList() @IsArray() @ArrayNotEmpty() @IsIn(SMS_PROVIDER_NAMES, { each: true, message: `SMS_PROVIDER must list only: ${SMS_PROVIDER_NAMES.join(', ')}` })
   SMS_PROVIDER: SmsProviderName[] = [SmsProviderName.Console];
+  /** `KZ=mobizon;UZ=eskiz,twilio;*=twilio`: a chain per country; countries not listed (with no `*`) use SMS_PROVIDER. */
+  @IsString() SMS_ROUTES = '';
+  @ToInt() @IsInt() @Min(100) @Max(60000) SMS_PROVIDER_TIMEOUT_MS = 5000;
+  /** How often undelivered messages are asked for their status (vendors without delivery reports). */
+  @ToInt() @IsInt() @Min(1000) @Max(600000) SMS_STATUS_POLL_INTERVAL_MS = 15000;
   @ToBoolean() @IsBoolean() SMS_TEST_MODE = false;
   @ToBoolean() @IsBoolean() SMS_EXPOSE_CODE = false;
   /** `+77000000001:111111,+77000000002:222222` — fixed codes, sent through no provider. */
@@ -84,6 +89,39 @@ export class Env {
   @EmptyAsUndefined() @IsOptional() @IsString() SMS_TEMPLATE_KK?: string;
   @EmptyAsUndefined() @IsOptional() @IsString() SMS_TEMPLATE_UZ?: string;
   @EmptyAsUndefined() @IsOptional() @IsString() SMS_TEMPLATE_EN?: string;
+
+  // --- SMS vendors (SPEC §5; credentials are required only for vendors named in SMS_PROVIDER or SMS_ROUTES) ---
+  @EmptyAsUndefined() @IsOptional() @IsString() MOBIZON_API_KEY?: string;
+  @EmptyAsUndefined() @IsOptional() @IsString() MOBIZON_SENDER?: string;
+  @IsUrl({ require_tld: false, require_protocol: true }) MOBIZON_API_URL = 'https://api.mobizon.kz';
+  /** The webhook secret set in Mobizon's control panel; without it Mobizon delivery reports are refused. */
+  @EmptyAsUndefined() @IsOptional() @IsString() MOBIZON_WEBHOOK_SECRET?: string;
+  /** The project login (sent as the `Messaggio-Login` header). */
+  @EmptyAsUndefined() @IsOptional() @IsString() MESSAGGIO_API_KEY?: string;
+  @EmptyAsUndefined() @IsOptional() @IsString() MESSAGGIO_SENDER?: string;
+  @IsUrl({ require_tld: false, require_protocol: true }) MESSAGGIO_API_URL = 'https://msg.messaggio.com/api/v1';
+  /** Path token of Messaggio's delivery reports: /api/v1/sms-auth/webhooks/messaggio/<token>. */
+  @EmptyAsUndefined() @IsOptional() @IsString() @MinLength(24, { message: 'MESSAGGIO_WEBHOOK_TOKEN must be at least 24 characters' })
+  MESSAGGIO_WEBHOOK_TOKEN?: string;
+  @EmptyAsUndefined() @IsOptional() @IsString() GREEN_SMS_USER?: string;
+  @EmptyAsUndefined() @IsOptional() @IsString() GREEN_SMS_PASSWORD?: string;
+  @EmptyAsUndefined() @IsOptional() @IsString() GREEN_SMS_TOKEN?: string;
+  @EmptyAsUndefined() @IsOptional() @IsString() GREEN_SMS_SENDER?: string;
+  @IsUrl({ require_tld: false, require_protocol: true }) GREEN_SMS_API_URL = 'https://api3.greensms.ru';
+  @EmptyAsUndefined() @IsOptional() @IsString() TWILIO_ACCOUNT_SID?: string;
+  @EmptyAsUndefined() @IsOptional() @IsString() TWILIO_AUTH_TOKEN?: string;
+  @EmptyAsUndefined() @IsOptional() @IsString() TWILIO_PHONE_NUMBER?: string;
+  @EmptyAsUndefined() @IsOptional() @IsString() TWILIO_MESSAGING_SERVICE_SID?: string;
+  @IsUrl({ require_tld: false, require_protocol: true }) TWILIO_API_URL = 'https://api.twilio.com';
+  @EmptyAsUndefined() @IsOptional() @IsString() ESKIZ_EMAIL?: string;
+  @EmptyAsUndefined() @IsOptional() @IsString() ESKIZ_PASSWORD?: string;
+  @EmptyAsUndefined() @IsOptional() @IsString() ESKIZ_SENDER?: string;
+  @IsUrl({ require_tld: false, require_protocol: true }) ESKIZ_API_URL = 'https://notify.eskiz.uz/api';
+
+  // --- admin API ---
+  /** Bearer key of the /admin endpoints; unset: they answer 401. */
+  @EmptyAsUndefined() @IsOptional() @IsString() @MinLength(24, { message: 'ADMIN_API_KEY must be at least 24 characters' })
+  ADMIN_API_KEY?: string;
 
   // --- tokens (SPEC §7) ---
   @EmptyAsUndefined() @IsOptional() @IsString() @MinLength(32, { message: 'JWT_SECRET must be at least 32 characters' })

@@ -5,3 +5,4 @@ export * from './development-secrets';
 export * from './test-numbers';
 export * from './app-config.module';
 export * from './app-config.service';
+export * from './sms-routes';

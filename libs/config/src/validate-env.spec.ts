@@ -195,3 +195,40 @@ describe(configWarnings.name, () => {
     expect(configWarnings(validateEnv(minimalEnv()))).toEqual([]);
   });
 });
+
+describe('SMS provider credentials', () => {
+  it('boots with the console provider and no vendor credentials', () => {
+    expect(() => validateEnv(minimalEnv())).not.toThrow();
+  });
+
+  it.each([
+    ['mobizon', {}, 'MOBIZON_API_KEY'],
+    ['messaggio', { MESSAGGIO_API_KEY: 'login' }, 'MESSAGGIO_SENDER'],
+    ['greensms', { GREEN_SMS_USER: 'user' }, 'GREEN_SMS_PASSWORD'],
+    ['twilio', { TWILIO_ACCOUNT_SID: 'AC1', TWILIO_AUTH_TOKEN: 'token' }, 'TWILIO_PHONE_NUMBER'],
+    ['eskiz', { ESKIZ_EMAIL: 'a@b.uz' }, 'ESKIZ_PASSWORD'],
+  ])('refuses SMS_PROVIDER=%s without its credentials, naming the missing key', (provider, given, missing) => {
+    const problem = problemAbout(expectRefused(minimalEnv({ SMS_PROVIDER: provider, ...given }), missing), missing);
+    expect(problem).toContain(`"${provider}"`);
+  });
+
+  it('accepts either credential form of a vendor', () => {
+    expect(() => validateEnv(minimalEnv({ SMS_PROVIDER: 'greensms', GREEN_SMS_TOKEN: 'token' }))).not.toThrow();
+    expect(() => validateEnv(minimalEnv({ SMS_PROVIDER: 'twilio', TWILIO_ACCOUNT_SID: 'AC1', TWILIO_AUTH_TOKEN: 't', TWILIO_MESSAGING_SERVICE_SID: 'MG1' }))).not.toThrow();
+  });
+
+  it('checks every vendor of a failover chain and of SMS_ROUTES', () => {
+    expectRefused(minimalEnv({ SMS_PROVIDER: 'console,mobizon' }), 'MOBIZON_API_KEY');
+    expectRefused(minimalEnv({ SMS_ROUTES: 'UZ=eskiz;*=console' }), 'ESKIZ_EMAIL');
+  });
+
+  it('refuses a malformed SMS_ROUTES, naming it', () => {
+    expectRefused(minimalEnv({ SMS_ROUTES: 'KZ=nope' }), 'SMS_ROUTES');
+    expectRefused(minimalEnv({ SMS_ROUTES: 'Kazakhstan=console' }), 'SMS_ROUTES');
+  });
+
+  it('never echoes a vendor secret in the message', () => {
+    const error = configErrorOf(minimalEnv({ SMS_PROVIDER: 'twilio', TWILIO_ACCOUNT_SID: 'AC1', TWILIO_AUTH_TOKEN: 'super-secret-token-value' }));
+    expect(error.message).not.toContain('super-secret-token-value');
+  });
+});

@@ -1,6 +1,8 @@
 import { plainToInstance } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
 import { AppConfig, Env } from './env.schema';
+import { REQUIRED_PROVIDER_SETTINGS, SmsProviderName } from './sms-provider-name';
+import { configuredProviderNames, parseSmsRoutes, SmsRoutes } from './sms-routes';
 import { isWeakSecret } from './secret-strength';
 import { parseTestNumbers } from './test-numbers';
 
@@ -37,7 +39,28 @@ function crossFieldProblems(env: Env): string[] {
       problems.push('SMS_TEST_NUMBERS: refused in production unless ALLOW_TEST_NUMBERS_IN_PRODUCTION=true');
     }
   }
+  problems.push(...providerProblems(env));
   if (env.PHONE_SEND_LIMIT_DAY < env.PHONE_SEND_LIMIT_HOUR) problems.push('PHONE_SEND_LIMIT_DAY: must be at least PHONE_SEND_LIMIT_HOUR');
+  return problems;
+}
+
+/** Every vendor named in SMS_PROVIDER or SMS_ROUTES needs its credentials. */
+function providerProblems(env: Env): string[] {
+  let routes: SmsRoutes;
+  try {
+    routes = parseSmsRoutes(env.SMS_ROUTES);
+  } catch (error) {
+    return [`SMS_ROUTES: ${(error as Error).message}`];
+  }
+  const problems: string[] = [];
+  const values = env as unknown as Record<string, unknown>;
+  for (const provider of configuredProviderNames(env.SMS_PROVIDER, routes)) {
+    const groups = REQUIRED_PROVIDER_SETTINGS[provider];
+    if (groups.some((group) => group.every((key) => values[key]))) continue;
+    const missing = groups[0].filter((key) => !values[key]);
+    const alternatives = groups.length > 1 ? ` (or: ${groups.slice(1).map((group) => group.join(' + ')).join('; ')})` : '';
+    for (const key of missing) problems.push(`${key}: required because SMS provider "${provider}" is selected${alternatives}`);
+  }
   return problems;
 }
 
@@ -58,7 +81,7 @@ export function configWarnings(config: AppConfig): string[] {
   if (config.SMS_ALLOWED_COUNTRIES.length === 0) {
     warnings.push('SMS_ALLOWED_COUNTRIES is empty: codes can be sent to every country, which invites SMS pumping');
   }
-  if (config.SMS_TEST_MODE || config.SMS_PROVIDER.includes('console' as never)) {
+  if (config.SMS_TEST_MODE || configuredProviderNames(config.SMS_PROVIDER, parseSmsRoutes(config.SMS_ROUTES)).includes(SmsProviderName.Console)) {
     warnings.push('the console SMS provider is active in production: no SMS leaves this service (codes are not logged in production)');
   }
   if (config.SMS_TEST_NUMBERS.trim()) warnings.push('SMS_TEST_NUMBERS are enabled in production');

@@ -7,3 +7,5 @@ export * from './message-templates.service';
 export * from './sms-provider.factory';
 export * from './providers/console.sms-provider';
 export * from './sms.module';
+export * from './provider-balance.service';
+export * from './http/vendor-http';

@@ -15,8 +15,14 @@ const accepting = (name: string, messageId = `${name}-msg-1`): FakeProvider => (
 
 const failing = (name: string, error: unknown): FakeProvider => ({ name, send: jest.fn().mockRejectedValue(error) });
 
+function createSutWithRoutes(routes: string, defaultChain: string[], ...providers: FakeProvider[]): SmsDispatcher {
+  const settings: Record<string, unknown> = { SMS_PROVIDER: defaultChain, SMS_ROUTES: routes, SMS_TEST_MODE: false };
+  const config = { get: (key: string) => settings[key] } as unknown as ConstructorParameters<typeof SmsDispatcher>[1];
+  return new SmsDispatcher(new Map(providers.map((provider) => [provider.name, provider])), config);
+}
+
 function createSut(...providers: FakeProvider[]): SmsDispatcher {
-  return new SmsDispatcher(new Map(providers.map((provider) => [provider.name, provider])));
+  return createSutWithRoutes('', providers.map((provider) => provider.name), ...providers);
 }
 
 describe(SmsDispatcher.name, () => {
@@ -101,5 +107,49 @@ describe(SmsDispatcher.name, () => {
 
   it('answers no attempts and no acceptance when no provider is configured', async () => {
     expect(await createSut().dispatch(MESSAGE)).toEqual({ attempts: [], error: undefined });
+  });
+
+  it('does not fail over after a failure that is not definite (the message may be on its way)', async () => {
+    const unreadable = new SmsProviderError('unavailable', 'alpha', 'malformed_response', 'alpha answered HTTP 200 with a body that could not be read', false);
+    const first = failing('alpha', unreadable);
+    const second = accepting('beta');
+
+    const result = await createSut(first, second).dispatch(MESSAGE);
+
+    expect(second.send).not.toHaveBeenCalled();
+    expect(result.accepted).toBeUndefined();
+    expect(result.error).toBe(unreadable);
+  });
+
+  describe('routing (SMS_ROUTES)', () => {
+    const mobizon = () => accepting('mobizon');
+    const eskiz = () => accepting('eskiz');
+    const twilio = () => accepting('twilio');
+
+    it('uses the chain of the number\'s country', async () => {
+      const providers = [mobizon(), eskiz(), twilio()];
+      const sut = createSutWithRoutes('KZ=mobizon;UZ=eskiz,twilio;*=twilio', ['twilio'], ...providers);
+      expect((await sut.dispatch(MESSAGE, 'UZ')).accepted?.provider).toBe('eskiz');
+      expect((await sut.dispatch(MESSAGE, 'KZ')).accepted?.provider).toBe('mobizon');
+    });
+
+    it('sends countries it does not list to the * chain', async () => {
+      const sut = createSutWithRoutes('KZ=mobizon;*=twilio', ['mobizon'], mobizon(), twilio());
+      expect((await sut.dispatch(MESSAGE, 'DE')).accepted?.provider).toBe('twilio');
+      expect(sut.chainFor(null).map((provider) => provider.name)).toEqual(['twilio']);
+    });
+
+    it('falls back to the SMS_PROVIDER chain when there is no * route', async () => {
+      const sut = createSutWithRoutes('UZ=eskiz', ['mobizon', 'twilio'], mobizon(), eskiz(), twilio());
+      expect(sut.chainFor('KZ').map((provider) => provider.name)).toEqual(['mobizon', 'twilio']);
+    });
+
+    it('fails over within a country\'s chain', async () => {
+      const down = failing('eskiz', new SmsProviderError('unavailable', 'eskiz', '503', 'eskiz is down'));
+      const sut = createSutWithRoutes('UZ=eskiz,twilio', ['mobizon'], mobizon(), down, twilio());
+      const result = await sut.dispatch(MESSAGE, 'UZ');
+      expect(result.attempts.map((attempt) => attempt.provider)).toEqual(['eskiz', 'twilio']);
+      expect(result.accepted?.provider).toBe('twilio');
+    });
   });
 });

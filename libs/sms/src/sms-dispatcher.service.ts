@@ -1,4 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { AppConfig, parseSmsRoutes, SmsRoutes } from '@app/config';
 import { DeliveryStatus } from './delivery-status';
 import { SmsProviderError } from './sms-provider.error';
 import type { SmsMessage, SmsProvider } from './sms-provider.interface';
@@ -23,15 +25,35 @@ export interface SmsDispatchResult {
   error?: SmsProviderError;
 }
 
-/** Hands a message to the configured providers in order, moving on only after a definite failure. */
+/**
+ * Hands a message to a chain of providers: the chain of SMS_ROUTES for the number's country (or `*`),
+ * else SMS_PROVIDER. It moves to the next provider only after a definite failure of the previous one;
+ * every attempt is returned so that the caller can record it.
+ */
 @Injectable()
 export class SmsDispatcher {
-  constructor(@Inject(SMS_PROVIDERS) private readonly providers: ReadonlyMap<string, SmsProvider>) {}
+  private readonly defaultChain: readonly string[];
+  private readonly routes: SmsRoutes;
 
-  async dispatch(message: SmsMessage): Promise<SmsDispatchResult> {
+  constructor(
+    @Inject(SMS_PROVIDERS) private readonly providers: ReadonlyMap<string, SmsProvider>,
+    config: ConfigService<AppConfig, true>,
+  ) {
+    const testMode = config.get('SMS_TEST_MODE', { infer: true });
+    this.defaultChain = testMode ? ['console'] : config.get('SMS_PROVIDER', { infer: true });
+    this.routes = testMode ? new Map() : parseSmsRoutes(config.get('SMS_ROUTES', { infer: true }));
+  }
+
+  /** The providers that would be tried for a number of this country, in order. */
+  chainFor(country: string | null): SmsProvider[] {
+    const names = (country && this.routes.get(country)) || this.routes.get('*') || this.defaultChain;
+    return names.map((name) => this.providers.get(name)).filter((provider): provider is SmsProvider => provider !== undefined);
+  }
+
+  async dispatch(message: SmsMessage, country: string | null = null): Promise<SmsDispatchResult> {
     const attempts: SmsAttempt[] = [];
     let lastError: SmsProviderError | undefined;
-    for (const provider of this.providers.values()) {
+    for (const provider of this.chainFor(country)) {
       const startedAt = new Date();
       try {
         const result = await provider.send(message);
@@ -61,6 +83,8 @@ export class SmsDispatcher {
           startedAt,
           finishedAt: new Date(),
         });
+        // The message may already be on its way: sending it again through another vendor could double-bill.
+        if (!lastError.definite) break;
       }
     }
     return { attempts, error: lastError };

@@ -1,19 +1,82 @@
 import type { ConfigService } from '@nestjs/config';
-import { AppConfig, SmsProviderName } from '@app/config';
+import { AppConfig, configuredProviderNames, parseSmsRoutes, SmsProviderName } from '@app/config';
 import { ConsoleSmsProvider } from './providers/console.sms-provider';
+import { EskizSmsProvider } from './providers/eskiz/eskiz.sms-provider';
+import { GreenSmsProvider } from './providers/greensms/greensms.sms-provider';
+import { MessaggioSmsProvider } from './providers/messaggio/messaggio.sms-provider';
+import { MobizonSmsProvider } from './providers/mobizon/mobizon.sms-provider';
+import { TwilioSmsProvider } from './providers/twilio/twilio.sms-provider';
 import type { SmsProvider } from './sms-provider.interface';
 
 type Config = ConfigService<AppConfig, true>;
-type AdapterFactory = (config: Config) => SmsProvider;
 
-/** One line per vendor: adding a vendor is an adapter file plus its line here. */
-const ADAPTERS: Record<SmsProviderName, AdapterFactory> = {
-  [SmsProviderName.Console]: (config) =>
-    new ConsoleSmsProvider({ revealText: config.get('NODE_ENV', { infer: true }) !== 'production' }),
+/** Where vendors post delivery reports, when the service knows its public URL. */
+export const WEBHOOK_PATH = '/api/v1/sms-auth/webhooks';
+
+function webhookUrl(config: Config, provider: string, token?: string): string | undefined {
+  const base = config.get('PUBLIC_BASE_URL', { infer: true });
+  if (!base) return undefined;
+  return `${base.replace(/\/+$/, '')}${WEBHOOK_PATH}/${provider}${token ? `/${token}` : ''}`;
+}
+
+function http(config: Config, baseUrl: string) {
+  return { baseUrl: baseUrl.replace(/\/+$/, ''), timeoutMs: config.get('SMS_PROVIDER_TIMEOUT_MS', { infer: true }) };
+}
+
+/** One line per vendor: adding a vendor is an adapter file plus its line here. Credentials were checked at boot. */
+const ADAPTERS: Record<SmsProviderName, (config: Config) => SmsProvider> = {
+  [SmsProviderName.Console]: (config) => new ConsoleSmsProvider({ revealText: config.get('NODE_ENV', { infer: true }) !== 'production' }),
+  [SmsProviderName.Mobizon]: (config) =>
+    new MobizonSmsProvider({
+      ...http(config, config.get('MOBIZON_API_URL', { infer: true })),
+      apiKey: config.get('MOBIZON_API_KEY', { infer: true })!,
+      sender: config.get('MOBIZON_SENDER', { infer: true }),
+      webhookSecret: config.get('MOBIZON_WEBHOOK_SECRET', { infer: true }),
+    }),
+  [SmsProviderName.Messaggio]: (config) => {
+    const webhookToken = config.get('MESSAGGIO_WEBHOOK_TOKEN', { infer: true });
+    return new MessaggioSmsProvider({
+      ...http(config, config.get('MESSAGGIO_API_URL', { infer: true })),
+      login: config.get('MESSAGGIO_API_KEY', { infer: true })!,
+      sender: config.get('MESSAGGIO_SENDER', { infer: true })!,
+      webhookToken,
+      callbackUrl: webhookToken ? webhookUrl(config, SmsProviderName.Messaggio, webhookToken) : undefined,
+    });
+  },
+  [SmsProviderName.GreenSms]: (config) =>
+    new GreenSmsProvider({
+      ...http(config, config.get('GREEN_SMS_API_URL', { infer: true })),
+      user: config.get('GREEN_SMS_USER', { infer: true }),
+      password: config.get('GREEN_SMS_PASSWORD', { infer: true }),
+      token: config.get('GREEN_SMS_TOKEN', { infer: true }),
+      sender: config.get('GREEN_SMS_SENDER', { infer: true }),
+    }),
+  [SmsProviderName.Twilio]: (config) =>
+    new TwilioSmsProvider({
+      ...http(config, config.get('TWILIO_API_URL', { infer: true })),
+      accountSid: config.get('TWILIO_ACCOUNT_SID', { infer: true })!,
+      authToken: config.get('TWILIO_AUTH_TOKEN', { infer: true })!,
+      from: config.get('TWILIO_PHONE_NUMBER', { infer: true }),
+      messagingServiceSid: config.get('TWILIO_MESSAGING_SERVICE_SID', { infer: true }),
+      statusCallbackUrl: webhookUrl(config, SmsProviderName.Twilio),
+      publicBaseUrl: config.get('PUBLIC_BASE_URL', { infer: true }),
+    }),
+  [SmsProviderName.Eskiz]: (config) =>
+    new EskizSmsProvider({
+      ...http(config, config.get('ESKIZ_API_URL', { infer: true })),
+      email: config.get('ESKIZ_EMAIL', { infer: true })!,
+      password: config.get('ESKIZ_PASSWORD', { infer: true })!,
+      sender: config.get('ESKIZ_SENDER', { infer: true }),
+    }),
 };
 
-/** Builds only the adapters the configuration selects, in failover order. `SMS_TEST_MODE` forces `console`. */
+/**
+ * Builds only the adapters the configuration selects: those of SMS_PROVIDER and SMS_ROUTES.
+ * `SMS_TEST_MODE` forces `console` for everything.
+ */
 export function createSmsProviders(config: Config): ReadonlyMap<string, SmsProvider> {
-  const names = config.get('SMS_TEST_MODE', { infer: true }) ? [SmsProviderName.Console] : config.get('SMS_PROVIDER', { infer: true });
+  const names = config.get('SMS_TEST_MODE', { infer: true })
+    ? [SmsProviderName.Console]
+    : configuredProviderNames(config.get('SMS_PROVIDER', { infer: true }), parseSmsRoutes(config.get('SMS_ROUTES', { infer: true })));
   return new Map(names.map((name) => [name, ADAPTERS[name](config)]));
 }

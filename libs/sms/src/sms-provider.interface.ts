@@ -12,8 +12,47 @@ export interface SmsSendResult {
   status: DeliveryStatus;
 }
 
-/** The port every vendor adapter implements. Failures throw `SmsProviderError`. */
+/** A message's delivery state as the vendor reports it (status query or delivery webhook). */
+export interface DeliveryReport {
+  messageId: string;
+  status: DeliveryStatus;
+  /** The vendor's own status word or number, kept for operators (`DELIVRD`, `undelivered`, `70`). */
+  providerStatus: string;
+  /** The vendor's error code for a failed delivery (Twilio `30003`), if any. */
+  errorCode?: string | null;
+}
+
+export interface SmsBalance {
+  /** As the vendor states it: a decimal string, never rounded. */
+  balance: string;
+  currency: string | null;
+}
+
+/** An incoming delivery report, as the webhook controller received it. */
+export interface WebhookRequest {
+  /** The full URL the vendor called, including the query string (PUBLIC_BASE_URL + path when that is set). */
+  url: string;
+  /** Header names in lower case. */
+  headers: Record<string, string | undefined>;
+  /** JSON or form body, already parsed. */
+  body: Record<string, unknown>;
+  /** The secret path segment, for vendors authenticated by an unguessable URL (Messaggio). */
+  pathToken?: string;
+}
+
+/**
+ * The port every vendor adapter implements. Failures throw `SmsProviderError`; optional methods exist
+ * only where the vendor's API has the feature.
+ */
 export interface SmsProvider {
   readonly name: string;
   send(message: SmsMessage): Promise<SmsSendResult>;
+  /** Asks the vendor for a message's current delivery status (used by the poller). */
+  fetchStatus?(messageId: string): Promise<DeliveryReport>;
+  fetchBalance?(): Promise<SmsBalance>;
+  /**
+   * Authenticates a delivery webhook and returns the reports it carries. Throws `WebhookRejectedError`
+   * for a missing or wrong signature/token, or when no secret is configured to check it with.
+   */
+  parseDeliveryReport?(request: WebhookRequest): DeliveryReport[];
 }

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { AppConfig } from '@app/config';
 import { MessageTemplates } from './message-templates.service';
+import { ProviderBalanceService } from './provider-balance.service';
 import { createSmsProviders } from './sms-provider.factory';
 import { SmsDispatcher } from './sms-dispatcher.service';
 import { SMS_PROVIDERS } from './sms.constants';
@@ -15,7 +16,8 @@ import { SMS_PROVIDERS } from './sms.constants';
     },
     SmsDispatcher,
     MessageTemplates,
+    ProviderBalanceService,
   ],
-  exports: [SMS_PROVIDERS, SmsDispatcher, MessageTemplates],
+  exports: [SMS_PROVIDERS, SmsDispatcher, MessageTemplates, ProviderBalanceService],
 })
 export class SmsModule {}

@@ -103,8 +103,9 @@ export class VerificationRepository {
         provider: attempt.provider,
         providerMessageId: attempt.messageId,
         status: attempt.status,
-        errorCode: attempt.errorCode,
-        errorMessage: attempt.errorMessage,
+        // Vendors' codes and texts have no length limit of their own.
+        errorCode: attempt.errorCode?.slice(0, 64) ?? null,
+        errorMessage: attempt.errorMessage?.slice(0, 512) ?? null,
         createdAt: attempt.startedAt,
         updatedAt: attempt.finishedAt,
       })),

@@ -128,7 +128,7 @@ describe(VerificationService.name, () => {
       );
       expect(hasher.hash).toHaveBeenCalledWith(insertedId(), GENERATED_CODE);
       expect(templates.render).toHaveBeenCalledWith('ru', { code: GENERATED_CODE, ttlSeconds: 300 });
-      expect(sms.dispatch).toHaveBeenCalledWith({ to: MOBILE.e164, text: `Your code: ${GENERATED_CODE}` });
+      expect(sms.dispatch).toHaveBeenCalledWith({ to: MOBILE.e164, text: `Your code: ${GENERATED_CODE}` }, 'KZ');
       expect(result).toEqual({
         verificationId: insertedId(),
         phoneNumber: MOBILE.e164,

@@ -6,7 +6,7 @@ import { AuditEventType, AuditRecord, AuditService } from '@app/audit';
 import { AuthService, IssuedLogin } from '@app/auth';
 import { ClientInfo, DomainError, ErrorCode, maskPhone } from '@app/common';
 import type { AppConfig, Locale } from '@app/config';
-import { PhoneService } from '@app/phone';
+import { PhoneNumber, PhoneService } from '@app/phone';
 import { DeliveryStatus, MessageTemplates, SmsDispatcher, SmsDispatchResult } from '@app/sms';
 import { DataSource, EntityManager } from 'typeorm';
 import { CodeHasher } from './code-hasher';
@@ -124,7 +124,7 @@ export class VerificationService {
 
     const smsId = fixedCode
       ? await this.recordTestNumberSend(verificationId, base)
-      : await this.deliver(verificationId, phone.e164, this.templates.render(locale, { code, ttlSeconds: this.settings.ttlSeconds }), base);
+      : await this.deliver(verificationId, phone, this.templates.render(locale, { code, ttlSeconds: this.settings.ttlSeconds }), base);
 
     const { history, expiresAt } = reservation;
     return {
@@ -232,8 +232,8 @@ export class VerificationService {
     return decision.allowed ? 0 : decision.retryAfterSeconds;
   }
 
-  private async deliver(verificationId: string, to: string, text: string, base: Pick<AuditRecord, 'client' | 'phoneNumber'>): Promise<string | null> {
-    const result: SmsDispatchResult = await this.sms.dispatch({ to, text });
+  private async deliver(verificationId: string, phone: PhoneNumber, text: string, base: Pick<AuditRecord, 'client' | 'phoneNumber'>): Promise<string | null> {
+    const result: SmsDispatchResult = await this.sms.dispatch({ to: phone.e164, text }, phone.country);
     await this.dataSource.transaction(async (manager) => {
       await this.verifications.recordDeliveryAttempts(manager, verificationId, result.attempts);
       const events: AuditRecord[] = result.attempts
@@ -255,7 +255,7 @@ export class VerificationService {
       await this.audit.recordMany(events, manager);
     });
     if (!result.accepted) {
-      this.logger.warn(`no SMS provider accepted the code for ${maskPhone(to)}: ${result.error?.code}`);
+      this.logger.warn(`no SMS provider accepted the code for ${maskPhone(phone.e164)}: ${result.error?.code}`);
       throw result.error ?? new DomainError(ErrorCode.SmsProviderUnavailable, 'No SMS provider is configured');
     }
     return result.accepted.messageId;

@@ -1,0 +1,132 @@
+import { DeliveryStatus } from '../../delivery-status';
+import { digitsOnly, FetchLike, VendorHttp, VendorResponse } from '../../http/vendor-http';
+import { SmsProviderError } from '../../sms-provider.error';
+import type { DeliveryReport, SmsBalance, SmsMessage, SmsProvider, SmsSendResult } from '../../sms-provider.interface';
+import type { HttpAdapterOptions } from '../provider-options';
+import { eskizDeliveryStatus } from './eskiz-status';
+
+export interface EskizOptions extends HttpAdapterOptions {
+  email: string;
+  password: string;
+  /** A registered nickname; Eskiz's shared short number `4546` when unset. */
+  sender?: string;
+  callbackUrl?: string;
+}
+
+/** The short number every Eskiz account can send from (the `from` of Eskiz's own examples). */
+const DEFAULT_SENDER = '4546';
+
+/**
+ * Eskiz.uz (notify.eskiz.uz/api). Logs in with email and password for a bearer token, kept for the life
+ * of the adapter; a 401 means the token expired, so the call logs in once more and is retried once.
+ * Bodies are form-encoded. No delivery webhook (its payload is unconfirmed): polled.
+ */
+export class EskizSmsProvider implements SmsProvider {
+  readonly name = 'eskiz';
+  private readonly http: VendorHttp;
+  private token: string | undefined;
+  /** The login under way, shared by every call that needs a token meanwhile. */
+  private pendingLogin: Promise<string> | undefined;
+
+  constructor(
+    private readonly options: EskizOptions,
+    fetchImpl?: FetchLike,
+  ) {
+    this.http = new VendorHttp(this.name, options.timeoutMs, fetchImpl);
+  }
+
+  async send({ to, text }: SmsMessage): Promise<SmsSendResult> {
+    const fields = new URLSearchParams({ mobile_phone: digitsOnly(to), message: text, from: this.options.sender ?? DEFAULT_SENDER });
+    if (this.options.callbackUrl) fields.set('callback_url', this.options.callbackUrl);
+    const response = await this.authorized('/message/sms/send', { method: 'POST', body: fields });
+    const id = property(response.json, 'id');
+    if ((typeof id !== 'string' && typeof id !== 'number') || id === '') throw this.http.malformed(response);
+    const status = property(response.json, 'status');
+    return { messageId: String(id), status: typeof status === 'string' ? eskizDeliveryStatus(status) : DeliveryStatus.Queued };
+  }
+
+  async fetchStatus(messageId: string): Promise<DeliveryReport> {
+    const response = await this.authorized(`/message/sms/status_by_id/${encodeURIComponent(messageId)}`, { method: 'GET' });
+    const status = property(property(response.json, 'data'), 'status');
+    if (typeof status !== 'string') throw this.http.malformed(response);
+    return { messageId, status: eskizDeliveryStatus(status), providerStatus: status, errorCode: null };
+  }
+
+  async fetchBalance(): Promise<SmsBalance> {
+    const response = await this.authorized('/user/get-limit', { method: 'GET' });
+    const balance = property(property(response.json, 'data'), 'balance');
+    if (typeof balance !== 'string' && typeof balance !== 'number') throw this.http.malformed(response);
+    // Eskiz bills in UZS, but the reply does not say so and providers.md does not state it.
+    return { balance: String(balance), currency: null };
+  }
+
+  private async authorized(path: string, init: RequestInit): Promise<VendorResponse> {
+    const token = await this.currentToken();
+    let response = await this.callWithToken(path, init, token);
+    if (response.status === 401) response = await this.callWithToken(path, init, await this.renewedToken(token));
+    return this.accepted(response, `the call ${path}`);
+  }
+
+  private callWithToken(path: string, init: RequestInit, token: string): Promise<VendorResponse> {
+    const headers = { Accept: 'application/json', Authorization: `Bearer ${token}` };
+    return this.http.request(`${this.options.baseUrl}${path}`, { ...init, headers });
+  }
+
+  private currentToken(): Promise<string> {
+    return this.token ? Promise.resolve(this.token) : this.logIn();
+  }
+
+  /** After a 401: logs in again, unless a concurrent call already replaced the stale token. */
+  private renewedToken(staleToken: string): Promise<string> {
+    if (this.token === staleToken) this.token = undefined;
+    return this.currentToken();
+  }
+
+  private logIn(): Promise<string> {
+    this.pendingLogin ??= this.requestToken().finally(() => {
+      this.pendingLogin = undefined;
+    });
+    return this.pendingLogin;
+  }
+
+  private async requestToken(): Promise<string> {
+    const credentials = new URLSearchParams({ email: this.options.email, password: this.options.password });
+    const response = await this.http.request(`${this.options.baseUrl}/auth/login`, {
+      method: 'POST',
+      headers: { Accept: 'application/json' },
+      body: credentials,
+    });
+    this.accepted(response, 'the login');
+    const token = property(property(response.json, 'data'), 'token');
+    // Nothing was sent yet, so even an unreadable 2xx login reply is a definite failure.
+    if (typeof token !== 'string' || token === '') {
+      const message = `Eskiz answered the login with HTTP ${response.status} but no token`;
+      throw new SmsProviderError('unavailable', this.name, 'malformed_response', message);
+    }
+    this.token = token;
+    return token;
+  }
+
+  private accepted(response: VendorResponse, action: string): VendorResponse {
+    if (response.status >= 200 && response.status < 300) return response;
+    const code = String(response.status);
+    const detail = this.vendorMessage(response.json);
+    if (response.status === 429 || response.status >= 500) {
+      throw new SmsProviderError('unavailable', this.name, code, `Eskiz is unavailable (HTTP ${code})${detail}`);
+    }
+    if (response.status >= 400) throw new SmsProviderError('rejected', this.name, code, `Eskiz refused ${action} (HTTP ${code})${detail}`);
+    throw this.http.malformed(response);
+  }
+
+  /** Eskiz's own explanation, with anything that could be a credential masked. */
+  private vendorMessage(json: unknown): string {
+    const message = property(json, 'message');
+    if (typeof message !== 'string' || message === '') return '';
+    const secrets = [this.options.password, this.options.email, this.token].filter((secret): secret is string => !!secret);
+    return `: ${secrets.reduce((text, secret) => text.split(secret).join('***'), message)}`;
+  }
+}
+
+function property(json: unknown, key: string): unknown {
+  return typeof json === 'object' && json !== null ? (json as Record<string, unknown>)[key] : undefined;
+}

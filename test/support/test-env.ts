@@ -16,5 +16,7 @@ export function baseTestEnv(): Record<string, string> {
     IP_SEND_LIMIT: '10000',
     IP_VERIFY_LIMIT: '10000',
     DATABASE_POOL_SIZE: '10',
+    // Tests drive the delivery poller themselves (DeliveryPoller.pollOnce).
+    SMS_STATUS_POLL_INTERVAL_MS: '600000',
   };
 }

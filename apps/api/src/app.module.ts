@@ -4,6 +4,7 @@ import { AuthModule } from '@app/auth';
 import { AppConfigModule, AppConfigOptions } from '@app/config';
 import { DatabaseModule, RedisModule } from '@app/database';
 import { VerificationModule } from '@app/verification';
+import { AdminModule } from './admin/admin.module';
 import { ENTITIES, MIGRATIONS } from './database/schema';
 import { HealthModule } from './health/health.module';
 import { DomainErrorFilter } from './http/domain-error.filter';
@@ -22,6 +23,7 @@ export class AppModule {
         AuthModule,
         VerificationModule,
         HealthModule,
+        AdminModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: DomainErrorFilter }],
     };

@@ -6,3 +6,5 @@ export * from './code-hasher';
 export * from './send-policy';
 export * from './verification.service';
 export * from './verification.module';
+export * from './delivery/delivery-tracking.service';
+export * from './delivery/delivery-poller.service';

@@ -5,6 +5,10 @@ import { AuthModule } from '@app/auth';
 import { PhoneModule } from '@app/phone';
 import { SmsModule } from '@app/sms';
 import { CodeHasher } from './code-hasher';
+import { DeliveryPoller } from './delivery/delivery-poller.service';
+import { DeliveryTrackingRepository } from './delivery/delivery-tracking.repository';
+import { DeliveryTrackingService } from './delivery/delivery-tracking.service';
+import { SmsWebhooksController } from './delivery/sms-webhooks.controller';
 import { PhoneLock } from './entities/phone-lock.entity';
 import { SmsDelivery } from './entities/sms-delivery.entity';
 import { SmsVerification } from './entities/sms-verification.entity';
@@ -16,8 +20,8 @@ import { VerificationService } from './verification.service';
 
 @Module({
   imports: [TypeOrmModule.forFeature([SmsVerification, SmsDelivery, PhoneLock]), AuditModule, AuthModule, PhoneModule, SmsModule, ThrottlingModule],
-  controllers: [SmsAuthController],
-  providers: [VerificationService, VerificationRepository, CodeHasher, TestNumbers],
-  exports: [VerificationService],
+  controllers: [SmsAuthController, SmsWebhooksController],
+  providers: [VerificationService, VerificationRepository, CodeHasher, TestNumbers, DeliveryTrackingService, DeliveryTrackingRepository, DeliveryPoller],
+  exports: [VerificationService, DeliveryPoller, DeliveryTrackingService],
 })
 export class VerificationModule {}

@@ -1,0 +1,41 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { AuditEventType, AuditService } from '@app/audit';
+import type { DeliveryReport } from '@app/sms';
+import { DataSource } from 'typeorm';
+import { isProgress } from './delivery-status-rank';
+import { DeliveryTrackingRepository } from './delivery-tracking.repository';
+
+export type DeliveryUpdateOutcome = 'updated' | 'unchanged' | 'unknown_message';
+
+/** Applies vendor delivery reports (webhooks and polling) to the send attempts, with an audit event per change. */
+@Injectable()
+export class DeliveryTrackingService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly deliveries: DeliveryTrackingRepository,
+    private readonly audit: AuditService,
+  ) {}
+
+  /** Idempotent: a repeated or stale report changes nothing and records nothing. */
+  async apply(provider: string, report: DeliveryReport, source: 'webhook' | 'poll'): Promise<DeliveryUpdateOutcome> {
+    return this.dataSource.transaction(async (manager) => {
+      const delivery = await this.deliveries.findForUpdate(manager, provider, report.messageId);
+      if (!delivery) return 'unknown_message';
+      if (!isProgress(delivery.status, report.status)) return 'unchanged';
+      await this.deliveries.updateStatus(manager, delivery, report);
+      await this.audit.record(
+        {
+          type: AuditEventType.DeliveryUpdated,
+          outcome: 'success',
+          phoneNumber: delivery.phoneNumber,
+          verificationId: delivery.verificationId,
+          provider,
+          details: { message_id: report.messageId, from: delivery.status, to: report.status, provider_status: report.providerStatus, error_code: report.errorCode ?? null, source },
+        },
+        manager,
+      );
+      return 'updated';
+    });
+  }
+}

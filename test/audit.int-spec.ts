@@ -1,14 +1,8 @@
 import { createHash, createHmac } from 'node:crypto';
-import type { INestApplication } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
 import { Pool } from 'pg';
 import request from 'supertest';
 import { SMS_PROVIDERS, SmsProvider, SmsProviderError } from '@app/sms';
-import { AppModule } from '../apps/api/src/app.module';
-import { configureApp } from '../apps/api/src/configure-app';
 import { createTestApp, nextIp, nextPhone, TestApp } from './support/test-app';
-import { createTestDatabase, TestDatabase } from './support/test-database';
-import { baseTestEnv } from './support/test-env';
 
 /** SPEC §6: the audit trail (order, fields, append-only), no secret at rest, refusals change nothing else. */
 
@@ -259,33 +253,14 @@ describe('a refused send changes nothing but its audit row', () => {
 });
 
 /** Like createTestApp, but with one `console` provider that fails as `failure()` says. */
-async function createAppWithFailingProvider(failure: () => SmsProviderError): Promise<{ app: INestApplication; sql: Pool; database: TestDatabase; close(): Promise<void> }> {
-  const database = await createTestDatabase();
-  const env = { ...baseTestEnv(), DATABASE_URL: database.url };
+function createAppWithFailingProvider(failure: () => SmsProviderError): Promise<TestApp> {
   const provider: SmsProvider = {
     name: 'console',
     send: async () => {
       throw failure();
     },
   };
-  const moduleRef = await Test.createTestingModule({ imports: [AppModule.forRoot({ env })] })
-    .overrideProvider(SMS_PROVIDERS)
-    .useValue(new Map([['console', provider]]))
-    .compile();
-  const app = moduleRef.createNestApplication({ bufferLogs: false });
-  configureApp(app);
-  await app.init();
-  const sql = new Pool({ connectionString: database.url, max: 3 });
-  return {
-    app,
-    sql,
-    database,
-    close: async () => {
-      await app.close();
-      await sql.end();
-      await database.drop();
-    },
-  };
+  return createTestApp({ overrides: [{ provide: SMS_PROVIDERS, useValue: new Map([['console', provider]]) }] });
 }
 
 describe('a failing SMS provider', () => {

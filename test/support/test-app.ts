@@ -22,13 +22,17 @@ export interface TestAppOptions {
   env?: Record<string, string>;
   /** Reuse a database (e.g. two instances sharing one); by default each app gets its own. */
   database?: TestDatabase;
+  /** Third parties replaced at the DI boundary (e.g. SMS_PROVIDERS with a provider that fails on purpose). */
+  overrides?: { provide: unknown; useValue: unknown }[];
 }
 
 /** The real AppModule on a real, freshly migrated Postgres, over real HTTP (supertest). */
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const database = options.database ?? (await createTestDatabase());
   const env = { ...baseTestEnv(), ...options.env, DATABASE_URL: database.url };
-  const moduleRef = await Test.createTestingModule({ imports: [AppModule.forRoot({ env })] }).compile();
+  let builder = Test.createTestingModule({ imports: [AppModule.forRoot({ env })] });
+  for (const override of options.overrides ?? []) builder = builder.overrideProvider(override.provide).useValue(override.useValue);
+  const moduleRef = await builder.compile();
   const app = moduleRef.createNestApplication({ bufferLogs: false });
   configureApp(app);
   await app.init();

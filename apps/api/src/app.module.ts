@@ -3,6 +3,7 @@ import { APP_FILTER } from '@nestjs/core';
 import { AuthModule } from '@app/auth';
 import { AppConfigModule, AppConfigOptions } from '@app/config';
 import { DatabaseModule, RedisModule } from '@app/database';
+import { MetricsModule } from '@app/metrics';
 import { VerificationModule } from '@app/verification';
 import { AdminModule } from './admin/admin.module';
 import { ENTITIES, MIGRATIONS } from './database/schema';
@@ -18,6 +19,7 @@ export class AppModule {
       imports: [
         AppConfigModule.forRoot(options),
         AppLoggerModule,
+        MetricsModule,
         DatabaseModule.forRoot({ entities: ENTITIES, migrations: MIGRATIONS }),
         RedisModule,
         AuthModule,

@@ -17,7 +17,8 @@ export function configureApp(app: INestApplication): void {
   (app as NestExpressApplication).disable('x-powered-by');
   const origins = config.get('CORS_ORIGINS', { infer: true });
   if (origins.length > 0) app.enableCors({ origin: origins.includes('*') ? true : origins, maxAge: 600 });
-  app.setGlobalPrefix(API_PREFIX, { exclude: ['health', 'health/ready'] });
+  // Operations endpoints and the dashboard page live at the root, not under the API prefix.
+  app.setGlobalPrefix(API_PREFIX, { exclude: ['health', 'health/ready', 'metrics', 'admin'] });
   app.useGlobalPipes(createValidationPipe());
   setUpSwagger(app, config.get('APP_NAME', { infer: true }));
 }

@@ -119,6 +119,10 @@ export class Env {
   @IsUrl({ require_tld: false, require_protocol: true }) ESKIZ_API_URL = 'https://notify.eskiz.uz/api';
 
   // --- admin API ---
+  /** Price of one SMS per vendor, for the estimated cost in admin stats: `mobizon=0.012;twilio=0.0079`. */
+  @Matches(/^$|^\s*[a-z]+\s*=\s*\d+(\.\d+)?\s*(;\s*[a-z]+\s*=\s*\d+(\.\d+)?\s*)*;?\s*$/, { message: 'SMS_PRICES must look like mobizon=0.012;twilio=0.0079' })
+  SMS_PRICES = '';
+  @IsString() @Matches(/^[A-Z]{3}$/, { message: 'SMS_PRICE_CURRENCY must be an ISO 4217 code such as USD' }) SMS_PRICE_CURRENCY = 'USD';
   /** Bearer key of the /admin endpoints; unset: they answer 401. */
   @EmptyAsUndefined() @IsOptional() @IsString() @MinLength(24, { message: 'ADMIN_API_KEY must be at least 24 characters' })
   ADMIN_API_KEY?: string;

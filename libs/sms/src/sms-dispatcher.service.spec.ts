@@ -1,4 +1,5 @@
 import { ErrorCode } from '@app/common';
+import type { SmsMetrics } from '@app/metrics';
 import { DeliveryStatus } from './delivery-status';
 import { SmsDispatcher } from './sms-dispatcher.service';
 import { SmsProviderError } from './sms-provider.error';
@@ -15,10 +16,16 @@ const accepting = (name: string, messageId = `${name}-msg-1`): FakeProvider => (
 
 const failing = (name: string, error: unknown): FakeProvider => ({ name, send: jest.fn().mockRejectedValue(error) });
 
+const fakeMetrics = () => ({ providerCall: jest.fn(), codeSendFailed: jest.fn() });
+
 function createSutWithRoutes(routes: string, defaultChain: string[], ...providers: FakeProvider[]): SmsDispatcher {
+  return createSutWithMetrics(routes, defaultChain, fakeMetrics(), ...providers);
+}
+
+function createSutWithMetrics(routes: string, defaultChain: string[], metrics: ReturnType<typeof fakeMetrics>, ...providers: FakeProvider[]): SmsDispatcher {
   const settings: Record<string, unknown> = { SMS_PROVIDER: defaultChain, SMS_ROUTES: routes, SMS_TEST_MODE: false };
   const config = { get: (key: string) => settings[key] } as unknown as ConstructorParameters<typeof SmsDispatcher>[1];
-  return new SmsDispatcher(new Map(providers.map((provider) => [provider.name, provider])), config);
+  return new SmsDispatcher(new Map(providers.map((provider) => [provider.name, provider])), config, metrics as unknown as SmsMetrics);
 }
 
 function createSut(...providers: FakeProvider[]): SmsDispatcher {
@@ -119,6 +126,24 @@ describe(SmsDispatcher.name, () => {
     expect(second.send).not.toHaveBeenCalled();
     expect(result.accepted).toBeUndefined();
     expect(result.error).toBe(unreadable);
+  });
+
+  it('reports each provider call to the metrics, and each failed send with its error code', async () => {
+    const metrics = fakeMetrics();
+    const outage = new SmsProviderError('unavailable', 'alpha', 'timeout', 'alpha did not answer in 5000 ms');
+    const rejected = new SmsProviderError('rejected', 'beta', null, 'refused');
+
+    await createSutWithMetrics('', ['alpha', 'beta', 'gamma'], metrics, failing('alpha', outage), failing('beta', rejected), accepting('gamma')).dispatch(MESSAGE);
+
+    expect(metrics.providerCall.mock.calls).toEqual([
+      ['alpha', 'send', 'unavailable', expect.any(Number)],
+      ['beta', 'send', 'rejected', expect.any(Number)],
+      ['gamma', 'send', 'ok', expect.any(Number)],
+    ]);
+    expect(metrics.codeSendFailed.mock.calls).toEqual([
+      ['alpha', 'timeout'],
+      ['beta', ErrorCode.SmsProviderRejected],
+    ]);
   });
 
   describe('routing (SMS_ROUTES)', () => {

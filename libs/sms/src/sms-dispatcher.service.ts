@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { AppConfig, parseSmsRoutes, SmsRoutes } from '@app/config';
+import { SmsMetrics, stopwatch } from '@app/metrics';
 import { DeliveryStatus } from './delivery-status';
 import { SmsProviderError } from './sms-provider.error';
 import type { SmsMessage, SmsProvider } from './sms-provider.interface';
@@ -38,6 +39,7 @@ export class SmsDispatcher {
   constructor(
     @Inject(SMS_PROVIDERS) private readonly providers: ReadonlyMap<string, SmsProvider>,
     config: ConfigService<AppConfig, true>,
+    private readonly metrics: SmsMetrics,
   ) {
     const testMode = config.get('SMS_TEST_MODE', { infer: true });
     this.defaultChain = testMode ? ['console'] : config.get('SMS_PROVIDER', { infer: true });
@@ -55,8 +57,10 @@ export class SmsDispatcher {
     let lastError: SmsProviderError | undefined;
     for (const provider of this.chainFor(country)) {
       const startedAt = new Date();
+      const elapsed = stopwatch();
       try {
         const result = await provider.send(message);
+        this.metrics.providerCall(provider.name, 'send', 'ok', elapsed());
         const accepted: SmsAttempt = {
           provider: provider.name,
           messageId: result.messageId,
@@ -73,6 +77,8 @@ export class SmsDispatcher {
           error instanceof SmsProviderError
             ? error
             : new SmsProviderError('unavailable', provider.name, null, `${provider.name} failed unexpectedly`);
+        this.metrics.providerCall(provider.name, 'send', lastError.kind, elapsed());
+        this.metrics.codeSendFailed(provider.name, lastError.providerCode ?? lastError.code);
         attempts.push({
           provider: provider.name,
           messageId: null,

@@ -5,6 +5,7 @@ import { AuditEventType, type AuditService } from '@app/audit';
 import type { AuthService } from '@app/auth';
 import { type ClientInfo, DomainError, ErrorCode } from '@app/common';
 import type { AppConfig } from '@app/config';
+import type { SmsMetrics } from '@app/metrics';
 import type { PhoneNumber, PhoneService } from '@app/phone';
 import { DeliveryStatus, type MessageTemplates, type SmsAttempt, type SmsDispatcher, type SmsDispatchResult, SmsProviderError } from '@app/sms';
 import type { CodeHasher } from './code-hasher';
@@ -74,6 +75,7 @@ function createSut(config: Partial<AppConfig> = {}) {
   const sms = { dispatch: jest.fn().mockResolvedValue(acceptedBy('alpha', 'alpha-msg-1')) };
   const audit = { record: jest.fn().mockResolvedValue(undefined), recordMany: jest.fn().mockResolvedValue(undefined) };
   const auth = { issueLogin: jest.fn() };
+  const metrics = { codeSent: jest.fn(), codeVerified: jest.fn(), codeSendFailed: jest.fn(), verifyFailed: jest.fn(), providerCall: jest.fn() };
   const values: Partial<AppConfig> = { ...DEFAULT_CONFIG, ...config };
 
   const sut = new VerificationService(
@@ -87,10 +89,11 @@ function createSut(config: Partial<AppConfig> = {}) {
     audit as unknown as AuditService,
     auth as unknown as AuthService,
     { get: (key: keyof AppConfig) => values[key] } as unknown as ConfigService<AppConfig, true>,
+    metrics as unknown as SmsMetrics,
   );
   /** The id the service gave the new code (as inserted). */
   const insertedId = (): string => verifications.insertPending.mock.calls[0][1].id;
-  return { sut, manager, verifications, phones, hasher, templates, sms, audit, insertedId };
+  return { sut, manager, verifications, phones, hasher, templates, sms, audit, metrics, insertedId };
 }
 
 /** Every audit event recorded, through `record` or `recordMany`. */
@@ -274,6 +277,25 @@ describe(VerificationService.name, () => {
         const result = await sut.requestCode({ phoneNumber: MOBILE.e164, resend: false }, CLIENT);
         expect(result.debugCode).toBe(GENERATED_CODE);
         expect(hasher.hash).toHaveBeenCalledWith(result.verificationId, result.debugCode);
+      });
+    });
+
+    describe('metrics', () => {
+      it('counts a code sent by the provider that accepted it, or as test_number', async () => {
+        const { sut, metrics } = createSut();
+        await sut.requestCode({ phoneNumber: MOBILE.e164, resend: false }, CLIENT);
+        await sut.requestCode({ phoneNumber: TEST_NUMBER.e164, resend: false }, CLIENT);
+        expect(metrics.codeSent.mock.calls).toEqual([['alpha'], ['test_number']]);
+      });
+
+      it('counts no code sent when no provider accepts it, nor when the send is refused', async () => {
+        const { sut, sms, verifications, metrics } = createSut();
+        const outage = new SmsProviderError('unavailable', 'alpha', 'timeout', 'alpha did not answer');
+        sms.dispatch.mockResolvedValue({ attempts: [attempt({ error: outage })], error: outage });
+        await sut.requestCode({ phoneNumber: MOBILE.e164, resend: false }, CLIENT).catch(() => undefined);
+        verifications.findActiveLock.mockResolvedValue({ lockedUntil: new Date(NOW.getTime() + 60_000), now: NOW });
+        await sut.requestCode({ phoneNumber: MOBILE.e164, resend: false }, CLIENT).catch(() => undefined);
+        expect(metrics.codeSent).not.toHaveBeenCalled();
       });
     });
   });

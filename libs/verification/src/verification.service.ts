@@ -6,6 +6,7 @@ import { AuditEventType, AuditRecord, AuditService } from '@app/audit';
 import { AuthService, IssuedLogin } from '@app/auth';
 import { ClientInfo, DomainError, ErrorCode, maskPhone } from '@app/common';
 import type { AppConfig, Locale } from '@app/config';
+import { SmsMetrics } from '@app/metrics';
 import { PhoneNumber, PhoneService } from '@app/phone';
 import { DeliveryStatus, MessageTemplates, SmsDispatcher, SmsDispatchResult } from '@app/sms';
 import { DataSource, EntityManager } from 'typeorm';
@@ -63,6 +64,7 @@ export class VerificationService {
     private readonly audit: AuditService,
     private readonly auth: AuthService,
     config: ConfigService<AppConfig, true>,
+    private readonly metrics: SmsMetrics,
   ) {
     this.settings = {
       ttlSeconds: config.get('OTP_TTL_SECONDS', { infer: true }),
@@ -144,7 +146,7 @@ export class VerificationService {
   async verifyCode(phoneNumber: string, code: string, client: ClientInfo): Promise<VerifiedLogin> {
     const phone = this.phones.parse(phoneNumber);
     const base: Pick<AuditRecord, 'client' | 'phoneNumber'> = { client, phoneNumber: phone.e164 };
-    const outcome = await this.dataSource.transaction(async (manager): Promise<{ error: DomainError } | { login: VerifiedLogin }> => {
+    const outcome = await this.dataSource.transaction(async (manager): Promise<{ error: DomainError } | { login: VerifiedLogin; provider: string | null }> => {
       const lock = await this.verifications.findActiveLock(manager, phone.e164);
       if (lock) {
         const error = this.phoneLockedError(lock.lockedUntil, lock.now);
@@ -167,11 +169,15 @@ export class VerificationService {
         const login = await this.auth.issueLogin(manager, phone.e164, client, pending.id);
         await this.verifications.approve(manager, pending.id, login.user.id);
         await this.audit.record({ ...audited, type: AuditEventType.CodeVerified, outcome: 'success', userId: login.user.id, sessionId: login.tokens.sessionId }, manager);
-        return { login: { ...login, verificationId: pending.id, phoneNumber: phone.e164 } };
+        return { login: { ...login, verificationId: pending.id, phoneNumber: phone.e164 }, provider: pending.provider };
       }
       return { error: await this.recordWrongCode(manager, pending, audited) };
     });
-    if ('error' in outcome) throw outcome.error;
+    if ('error' in outcome) {
+      this.metrics.verifyFailed(outcome.error.code.toLowerCase());
+      throw outcome.error;
+    }
+    this.metrics.codeVerified(outcome.provider);
     return outcome.login;
   }
 
@@ -258,6 +264,7 @@ export class VerificationService {
       this.logger.warn(`no SMS provider accepted the code for ${maskPhone(phone.e164)}: ${result.error?.code}`);
       throw result.error ?? new DomainError(ErrorCode.SmsProviderUnavailable, 'No SMS provider is configured');
     }
+    this.metrics.codeSent(result.accepted.provider);
     return result.accepted.messageId;
   }
 
@@ -266,6 +273,7 @@ export class VerificationService {
       await this.verifications.markSent(manager, verificationId, TEST_NUMBER_PROVIDER, null, DeliveryStatus.Delivered);
       await this.audit.record({ ...base, verificationId, type: AuditEventType.CodeSent, outcome: 'success', provider: TEST_NUMBER_PROVIDER, details: { test_number: true } }, manager);
     });
+    this.metrics.codeSent(TEST_NUMBER_PROVIDER);
     return null;
   }
 

@@ -2,7 +2,8 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdo
 import { ConfigService } from '@nestjs/config';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { AppConfig } from '@app/config';
-import { SMS_PROVIDERS, SmsProvider } from '@app/sms';
+import { SmsMetrics, stopwatch } from '@app/metrics';
+import { DeliveryReport, SMS_PROVIDERS, SmsProvider, SmsProviderError } from '@app/sms';
 import { DataSource } from 'typeorm';
 import { DeliveryTrackingRepository } from './delivery-tracking.repository';
 import { DeliveryTrackingService } from './delivery-tracking.service';
@@ -28,6 +29,7 @@ export class DeliveryPoller implements OnApplicationBootstrap, OnApplicationShut
     private readonly deliveries: DeliveryTrackingRepository,
     private readonly tracking: DeliveryTrackingService,
     config: ConfigService<AppConfig, true>,
+    private readonly metrics: SmsMetrics,
   ) {
     this.intervalMs = config.get('SMS_STATUS_POLL_INTERVAL_MS', { infer: true });
   }
@@ -59,13 +61,26 @@ export class DeliveryPoller implements OnApplicationBootstrap, OnApplicationShut
     for (const delivery of batch) {
       const provider = this.providers.get(delivery.provider)!;
       try {
-        const report = await provider.fetchStatus!(delivery.providerMessageId);
+        const report = await this.fetchStatus(provider, delivery.providerMessageId);
         if ((await this.tracking.apply(delivery.provider, report, 'poll')) === 'updated') updated += 1;
       } catch (error) {
         this.logger.debug(`status of a ${delivery.provider} message could not be read: ${(error as Error).message}`);
       }
     }
     return updated;
+  }
+
+  /** Asks the vendor for a message's status, timed for the metrics. */
+  private async fetchStatus(provider: SmsProvider, messageId: string): Promise<DeliveryReport> {
+    const elapsed = stopwatch();
+    try {
+      const report = await provider.fetchStatus!(messageId);
+      this.metrics.providerCall(provider.name, 'status', 'ok', elapsed());
+      return report;
+    } catch (error) {
+      this.metrics.providerCall(provider.name, 'status', error instanceof SmsProviderError ? error.kind : 'unavailable', elapsed());
+      throw error;
+    }
   }
 
   private pollableProviders(): SmsProvider[] {

@@ -5,8 +5,11 @@ import { VerificationStatus } from './verification-status';
 /** One code sent to one phone. Never holds the code itself: only HMAC-SHA256(OTP_SECRET, id + ":" + code). */
 @Entity({ name: 'sms_verifications' })
 @Index('uq_sms_verifications_one_pending_per_phone', ['phoneNumber'], { unique: true, where: `status = 'pending'` })
-@Index('idx_sms_verifications_phone_created', ['phoneNumber', 'createdAt'])
-@Index('idx_sms_verifications_created', ['createdAt'])
+// Admin pages are keyset-ordered by (created_at, id): each filter's index ends with both.
+@Index('idx_sms_verifications_phone_created', ['phoneNumber', 'createdAt', 'id'])
+@Index('idx_sms_verifications_created', ['createdAt', 'id'])
+@Index('idx_sms_verifications_status_created', ['status', 'createdAt', 'id'])
+@Index('idx_sms_verifications_provider_created', ['provider', 'createdAt', 'id'])
 export class SmsVerification {
   @PrimaryGeneratedColumn('uuid') id: string;
 

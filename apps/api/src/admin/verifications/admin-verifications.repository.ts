@@ -1,0 +1,111 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import type { DeliveryAttemptDto, VerificationRowDto } from './verification-row.dto';
+
+export interface VerificationFilter {
+  phone?: string;
+  status?: string;
+  provider?: string;
+  from: Date;
+  to: Date;
+  /** Exclusive keyset position: rows strictly older than (created_at, id). */
+  after?: { createdAt: string; id: string };
+  limit: number;
+}
+
+const iso = (value: Date | null) => (value ? new Date(value).toISOString() : null);
+
+/**
+ * Keyset pages of codes, newest first, ordered by (created_at, id): stable under concurrent inserts.
+ * Each filter has an index leading with its column and ending in (created_at, id).
+ */
+@Injectable()
+export class AdminVerificationsRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  async page(filter: VerificationFilter): Promise<{ rows: VerificationRowDto[]; last?: { createdAt: string; id: string }; more: boolean }> {
+    const where = ['v.created_at >= $1', 'v.created_at < $2'];
+    const params: unknown[] = [filter.from, filter.to];
+    const add = (condition: (placeholder: string) => string, value: unknown) => {
+      params.push(value);
+      where.push(condition(`$${params.length}`));
+    };
+    if (filter.phone) add((p) => `v.phone_number = ${p}`, filter.phone);
+    // A pending code past its expiry is expired, whether or not anyone has tried it since.
+    if (filter.status === 'expired') where.push(`(v.status = 'expired' OR (v.status = 'pending' AND v.expires_at <= now()))`);
+    else if (filter.status === 'pending') where.push(`v.status = 'pending' AND v.expires_at > now()`);
+    else if (filter.status) add((p) => `v.status = ${p}`, filter.status);
+    if (filter.provider) add((p) => `v.provider = ${p}`, filter.provider);
+    if (filter.after) {
+      params.push(filter.after.createdAt, filter.after.id);
+      where.push(`(v.created_at, v.id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
+    }
+    params.push(filter.limit + 1);
+    const rows = await this.dataSource.query(
+      `SELECT v.id, v.phone_number, v.country,
+              CASE WHEN v.status = 'pending' AND v.expires_at <= now() THEN 'expired' ELSE v.status END AS status, v.attempts, v.max_attempts, v.locale, v.provider, v.request_id,
+              v.delivery_status, v.is_test_number, v.ip, v.user_agent, v.created_at, v.expires_at, v.verified_at, v.user_id,
+              to_char(v.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_created_at
+         FROM sms_verifications v
+        WHERE ${where.join(' AND ')}
+        ORDER BY v.created_at DESC, v.id DESC
+        LIMIT $${params.length}`,
+      params,
+    );
+    const more = rows.length > filter.limit;
+    const page = rows.slice(0, filter.limit);
+    const deliveries = await this.deliveriesOf(page.map((row: { id: string }) => row.id));
+    const last = page.at(-1);
+    return {
+      rows: page.map((row: Record<string, any>) => ({
+        id: row.id,
+        phone_number: row.phone_number,
+        country: row.country,
+        status: row.status,
+        attempts: row.attempts,
+        max_attempts: row.max_attempts,
+        locale: row.locale,
+        provider: row.provider,
+        sms_id: row.request_id,
+        delivery_status: row.delivery_status,
+        is_test_number: row.is_test_number,
+        ip: row.ip,
+        user_agent: row.user_agent,
+        created_at: iso(row.created_at)!,
+        expires_at: iso(row.expires_at)!,
+        verified_at: iso(row.verified_at),
+        user_id: row.user_id,
+        deliveries: deliveries.get(row.id) ?? [],
+      })),
+      last: last ? { createdAt: last.cursor_created_at, id: last.id } : undefined,
+      more,
+    };
+  }
+
+  private async deliveriesOf(verificationIds: string[]): Promise<Map<string, DeliveryAttemptDto[]>> {
+    const byVerification = new Map<string, DeliveryAttemptDto[]>();
+    if (verificationIds.length === 0) return byVerification;
+    const rows = await this.dataSource.query(
+      `SELECT verification_id, attempt_number, provider, provider_message_id, status, provider_status, error_code, error_message, created_at, updated_at
+         FROM sms_deliveries WHERE verification_id = ANY($1::uuid[]) ORDER BY verification_id, attempt_number`,
+      [verificationIds],
+    );
+    for (const row of rows) {
+      const attempts = byVerification.get(row.verification_id) ?? [];
+      attempts.push({
+        attempt_number: row.attempt_number,
+        provider: row.provider,
+        message_id: row.provider_message_id,
+        status: row.status,
+        provider_status: row.provider_status,
+        error_code: row.error_code,
+        error_message: row.error_message,
+        created_at: iso(row.created_at)!,
+        updated_at: iso(row.updated_at)!,
+      });
+      byVerification.set(row.verification_id, attempts);
+    }
+    return byVerification;
+  }
+}

@@ -1,0 +1,6 @@
+export * from './stopwatch';
+export * from './metrics-registry';
+export * from './sms-metrics.service';
+export * from './http-metrics.middleware';
+export * from './metrics.controller';
+export * from './metrics.module';

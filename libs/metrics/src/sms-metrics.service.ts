@@ -1,0 +1,98 @@
+import { Injectable } from '@nestjs/common';
+import { Counter, Histogram, Registry } from 'prom-client';
+
+export type ProviderOperation = 'send' | 'status' | 'balance';
+export type ProviderOutcome = 'ok' | 'rejected' | 'unavailable';
+
+/** Why a verify-code was refused: the stable error code answered, in lower case. */
+export const VERIFY_FAILURE_REASONS = ['code_invalid', 'code_expired', 'max_attempts_reached', 'no_active_code', 'phone_locked'] as const;
+export type VerifyFailureReason = (typeof VERIFY_FAILURE_REASONS)[number];
+
+/** The longest label value taken from outside (a provider name, a vendor error code). */
+export const MAX_LABEL_LENGTH = 32;
+/** The label of a reason outside VERIFY_FAILURE_REASONS. */
+export const OTHER_LABEL = 'other';
+/** The label of a missing or empty value. */
+export const UNKNOWN_LABEL = 'unknown';
+
+/** Seconds; vendor HTTP calls time out after a few seconds. */
+export const PROVIDER_DURATION_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+const OPERATIONS: readonly ProviderOperation[] = ['send', 'status', 'balance'];
+const OUTCOMES: readonly ProviderOutcome[] = ['ok', 'rejected', 'unavailable'];
+
+/** A label value of bounded length: at most MAX_LABEL_LENGTH characters, UNKNOWN_LABEL when missing or blank. */
+export function boundedLabel(value: string | null | undefined): string {
+  const text = (value ?? '').trim();
+  return text.length === 0 ? UNKNOWN_LABEL : text.slice(0, MAX_LABEL_LENGTH);
+}
+
+/** The reason label: one of VERIFY_FAILURE_REASONS (any case), else OTHER_LABEL. */
+export function verifyFailureReason(reason: string): VerifyFailureReason | typeof OTHER_LABEL {
+  const normalized = reason.trim().toLowerCase();
+  return (VERIFY_FAILURE_REASONS as readonly string[]).includes(normalized) ? (normalized as VerifyFailureReason) : OTHER_LABEL;
+}
+
+/**
+ * The domain's metrics: codes sent and verified, failures, and the calls to SMS vendors. Every label
+ * value is bounded (provider names and vendor codes truncated, reasons from a fixed set), so that no
+ * input can grow the number of series.
+ */
+@Injectable()
+export class SmsMetrics {
+  private readonly codesSent: Counter<'provider'>;
+  private readonly codesVerified: Counter<'provider'>;
+  private readonly sendFailures: Counter<'provider' | 'error_code'>;
+  private readonly verifyFailures: Counter<'reason'>;
+  private readonly providerDuration: Histogram<'provider' | 'operation' | 'outcome'>;
+  private readonly providerErrors: Counter<'provider' | 'kind'>;
+
+  constructor(registry: Registry) {
+    const registers = [registry];
+    this.codesSent = new Counter({ name: 'sms_auth_codes_sent_total', help: 'Codes handed over: accepted by an SMS provider, or issued to a test number (provider "test_number").', labelNames: ['provider'], registers });
+    this.codesVerified = new Counter({ name: 'sms_auth_codes_verified_total', help: 'Codes verified successfully (logins), by the provider that sent the code.', labelNames: ['provider'], registers });
+    this.sendFailures = new Counter({ name: 'sms_auth_code_send_failures_total', help: 'Send attempts a provider failed, by our error code or the vendor code.', labelNames: ['provider', 'error_code'], registers });
+    this.verifyFailures = new Counter({ name: 'sms_auth_verify_failures_total', help: 'Refused verify-code requests, by reason.', labelNames: ['reason'], registers });
+    this.providerDuration = new Histogram({
+      name: 'sms_auth_provider_request_duration_seconds',
+      help: 'Duration of the calls to SMS vendors, by operation and outcome.',
+      labelNames: ['provider', 'operation', 'outcome'],
+      buckets: PROVIDER_DURATION_BUCKETS,
+      registers,
+    });
+    this.providerErrors = new Counter({ name: 'sms_auth_provider_errors_total', help: 'Failed calls to SMS vendors, by kind (rejected or unavailable).', labelNames: ['provider', 'kind'], registers });
+    // Every reason is shown from the start (at 0), so that rates over it are defined before the first failure.
+    for (const reason of VERIFY_FAILURE_REASONS) this.verifyFailures.inc({ reason }, 0);
+  }
+
+  /** A provider (or the test-number short cut, 'test_number') took a code. */
+  codeSent(provider: string): void {
+    this.codesSent.inc({ provider: boundedLabel(provider) });
+  }
+
+  /** A code was verified; `provider` is the one that sent it, when known. */
+  codeVerified(provider: string | null): void {
+    this.codesVerified.inc({ provider: boundedLabel(provider) });
+  }
+
+  /** A provider failed a send: `errorCode` is our stable ErrorCode or the vendor's code. */
+  codeSendFailed(provider: string, errorCode: string | null): void {
+    this.sendFailures.inc({ provider: boundedLabel(provider), error_code: boundedLabel(errorCode) });
+  }
+
+  /** A verify-code was refused; `reason` outside VERIFY_FAILURE_REASONS counts as 'other'. */
+  verifyFailed(reason: VerifyFailureReason | string): void {
+    this.verifyFailures.inc({ reason: verifyFailureReason(reason) });
+  }
+
+  /** One call to a vendor, timed; a failed one also counts as a provider error of its kind. */
+  providerCall(provider: string, operation: ProviderOperation, outcome: ProviderOutcome, seconds: number): void {
+    const labels = {
+      provider: boundedLabel(provider),
+      operation: OPERATIONS.includes(operation) ? operation : OTHER_LABEL,
+      outcome: OUTCOMES.includes(outcome) ? outcome : OTHER_LABEL,
+    };
+    this.providerDuration.observe(labels, Math.max(0, seconds));
+    if (labels.outcome !== 'ok') this.providerErrors.inc({ provider: labels.provider, kind: labels.outcome });
+  }
+}

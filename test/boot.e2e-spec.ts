@@ -3,7 +3,7 @@ import { mkdtempSync, chmodSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestDatabase, TestDatabase } from './support/test-database';
-import { freePort, postJson, startServer, waitForOutput, waitUntilReady } from './support/server-process';
+import { freePort, postJson, ServerProcess, startServer as spawnServer, waitForOutput, waitUntilReady } from './support/server-process';
 
 const strongSecret = () => randomBytes(48).toString('base64url');
 
@@ -20,6 +20,17 @@ function isAlive(pid: number): boolean {
 describe('the service process', () => {
   let workDir: string;
   let database: TestDatabase;
+  const started: ServerProcess[] = [];
+  /** Every server a test starts is killed after it, even when the test fails half-way. */
+  const startServer = (env: Record<string, string>, cwd: string) => {
+    const server = spawnServer(env, cwd);
+    started.push(server);
+    return server;
+  };
+
+  afterEach(() => {
+    for (const server of started.splice(0)) if (server.child.exitCode === null) server.child.kill('SIGKILL');
+  });
 
   beforeAll(async () => {
     workDir = mkdtempSync(join(tmpdir(), 'sms-auth-boot-'));

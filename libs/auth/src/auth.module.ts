@@ -1,3 +1,4 @@
+import { createSecretKey } from 'node:crypto';
 import { Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { JwtModule } from '@nestjs/jwt';
@@ -20,7 +21,8 @@ import { SessionRepository } from './session.repository';
     JwtModule.registerAsync({
       inject: [ConfigService],
       useFactory: (config: ConfigService<AppConfig, true>) => ({
-        secret: config.get('JWT_SECRET', { infer: true }),
+        // A KeyObject, made once: given a string, jsonwebtoken derives a key object on every sign and verify.
+        secret: createSecretKey(Buffer.from(config.get<string>('JWT_SECRET'), 'utf8')) as unknown as string,
         signOptions: { algorithm: 'HS256' },
         verifyOptions: { algorithms: ['HS256'] },
       }),

@@ -44,15 +44,15 @@ export class AuthService {
   /** Called inside the verification's transaction: the login exists only if the code's approval commits. */
   async issueLogin(manager: EntityManager, phoneNumber: string, client: ClientInfo, verificationId: string): Promise<IssuedLogin> {
     const { user, isNew } = await this.sessions.upsertUserForLogin(manager, phoneNumber);
-    const session = await this.sessions.createSession(manager, {
+    const sessionId = await this.sessions.createSession(manager, {
       userId: user.id,
       expiresAt: new Date(Date.now() + this.refreshTtlMs),
       ip: client.ip?.slice(0, 64) ?? null,
       userAgent: client.userAgent?.slice(0, 512) ?? null,
     });
-    const tokens = await this.issueTokenPair(manager, user.id, phoneNumber, session.id);
+    const tokens = await this.issueTokenPair(manager, user.id, phoneNumber, sessionId);
     await this.audit.record(
-      { type: AuditEventType.TokenIssued, outcome: 'success', client, phoneNumber, userId: user.id, sessionId: session.id, verificationId, details: { is_new_user: isNew } },
+      { type: AuditEventType.TokenIssued, outcome: 'success', client, phoneNumber, userId: user.id, sessionId, verificationId, details: { is_new_user: isNew } },
       manager,
     );
     return { user, isNew, tokens };
@@ -80,8 +80,7 @@ export class AuthService {
         );
         return { kind: 'reused' as const, phoneNumber: token.phoneNumber };
       }
-      await this.sessions.markRefreshTokenUsed(manager, token.tokenId);
-      await this.sessions.touchSession(manager, token.sessionId);
+      await this.sessions.markRefreshTokenUsed(manager, token.tokenId, token.sessionId);
       const tokens = await this.issueTokenPair(manager, token.userId, token.phoneNumber, token.sessionId);
       await this.audit.record({ ...subject, type: AuditEventType.TokenRefreshed, outcome: 'success' }, manager);
       return { kind: 'rotated' as const, tokens };

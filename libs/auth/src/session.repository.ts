@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { RefreshToken } from './entities/refresh-token.entity';
 import { Session } from './entities/session.entity';
 import { User } from './entities/user.entity';
 
@@ -35,12 +34,19 @@ export class SessionRepository {
     return { user, isNew: row.inserted };
   }
 
-  async createSession(manager: EntityManager, fields: Pick<Session, 'userId' | 'expiresAt' | 'ip' | 'userAgent'>): Promise<Session> {
-    return manager.save(Session, manager.create(Session, { ...fields, lastRefreshedAt: null, revokedAt: null, revokedReason: null }));
+  /** Returns the new session's id. */
+  async createSession(manager: EntityManager, fields: Pick<Session, 'userId' | 'expiresAt' | 'ip' | 'userAgent'>): Promise<string> {
+    const [row] = await manager.query('INSERT INTO sessions (user_id, expires_at, ip, user_agent) VALUES ($1, $2, $3, $4) RETURNING id', [
+      fields.userId,
+      fields.expiresAt,
+      fields.ip,
+      fields.userAgent,
+    ]);
+    return row.id;
   }
 
   async insertRefreshToken(manager: EntityManager, sessionId: string, tokenHash: string, expiresAt: Date): Promise<void> {
-    await manager.insert(RefreshToken, { sessionId, tokenHash, expiresAt, usedAt: null });
+    await manager.query('INSERT INTO refresh_tokens (session_id, token_hash, expires_at) VALUES ($1, $2, $3)', [sessionId, tokenHash, expiresAt]);
   }
 
   /** Locks the token row, so concurrent refreshes of one token are serialised. */
@@ -68,23 +74,20 @@ export class SessionRepository {
     };
   }
 
-  async markRefreshTokenUsed(manager: EntityManager, tokenId: string): Promise<void> {
-    await manager.update(RefreshToken, { id: tokenId }, { usedAt: () => 'now()' });
-  }
-
-  async touchSession(manager: EntityManager, sessionId: string): Promise<void> {
-    await manager.update(Session, { id: sessionId }, { lastRefreshedAt: () => 'now()' });
+  /** Rotation: the presented token is spent and the session stamped, in one statement. */
+  async markRefreshTokenUsed(manager: EntityManager, tokenId: string, sessionId: string): Promise<void> {
+    await manager.query(
+      `WITH spent AS (UPDATE refresh_tokens SET used_at = now() WHERE id = $1)
+       UPDATE sessions SET last_refreshed_at = now() WHERE id = $2`,
+      [tokenId, sessionId],
+    );
   }
 
   /** Revokes a session unless it already is; true when this call revoked it. */
   async revokeSession(manager: EntityManager, sessionId: string, reason: string): Promise<boolean> {
-    const result = await manager
-      .createQueryBuilder()
-      .update(Session)
-      .set({ revokedAt: () => 'now()', revokedReason: reason })
-      .where('id = :sessionId AND revoked_at IS NULL', { sessionId })
-      .execute();
-    return (result.affected ?? 0) > 0;
+    // TypeORM answers UPDATE with [rows, rowCount].
+    const [, revoked] = await manager.query('UPDATE sessions SET revoked_at = now(), revoked_reason = $2 WHERE id = $1 AND revoked_at IS NULL', [sessionId, reason]);
+    return revoked > 0;
   }
 
   async findActiveSessionUser(manager: EntityManager, sessionId: string, userId: string): Promise<User | null> {

@@ -2,7 +2,6 @@ import { Injectable } from '@nestjs/common';
 import type { SmsAttempt } from '@app/sms';
 import { DeliveryStatus } from '@app/sms';
 import { EntityManager } from 'typeorm';
-import { SmsDelivery } from './entities/sms-delivery.entity';
 import { SmsVerification } from './entities/sms-verification.entity';
 import { VerificationStatus } from './entities/verification-status';
 import type { SendHistory } from './send-policy';
@@ -95,29 +94,29 @@ export class VerificationRepository {
 
   async recordDeliveryAttempts(manager: EntityManager, verificationId: string, attempts: SmsAttempt[]): Promise<void> {
     if (attempts.length === 0) return;
-    await manager.insert(
-      SmsDelivery,
-      attempts.map((attempt, index) => ({
-        verificationId,
-        attemptNumber: index + 1,
-        provider: attempt.provider,
-        providerMessageId: attempt.messageId,
-        status: attempt.status,
-        // Vendors' codes and texts have no length limit of their own.
-        errorCode: attempt.errorCode?.slice(0, 64) ?? null,
-        errorMessage: attempt.errorMessage?.slice(0, 512) ?? null,
-        createdAt: attempt.startedAt,
-        updatedAt: attempt.finishedAt,
-      })),
+    const params: unknown[] = [verificationId];
+    const rows = attempts.map((attempt, index) => {
+      // Vendors' codes and texts have no length limit of their own.
+      params.push(index + 1, attempt.provider, attempt.messageId, attempt.status, attempt.errorCode?.slice(0, 64) ?? null, attempt.errorMessage?.slice(0, 512) ?? null, attempt.startedAt, attempt.finishedAt);
+      const at = params.length - 8;
+      return `($1, ${Array.from({ length: 8 }, (_, offset) => `$${at + offset + 1}`).join(', ')})`;
+    });
+    await manager.query(
+      `INSERT INTO sms_deliveries (verification_id, attempt_number, provider, provider_message_id, status, error_code, error_message, created_at, updated_at)
+       VALUES ${rows.join(', ')}`,
+      params,
     );
   }
 
   async markSent(manager: EntityManager, id: string, provider: string, requestId: string | null, deliveryStatus: DeliveryStatus): Promise<void> {
-    await manager.update(SmsVerification, { id }, { provider, requestId, deliveryStatus });
+    await manager.query('UPDATE sms_verifications SET provider = $2, request_id = $3, delivery_status = $4, updated_at = now() WHERE id = $1', [id, provider, requestId, deliveryStatus]);
   }
 
   async markSendFailed(manager: EntityManager, id: string): Promise<void> {
-    await manager.update(SmsVerification, { id, status: VerificationStatus.Pending }, { status: VerificationStatus.Failed, deliveryStatus: DeliveryStatus.Failed });
+    await manager.query(
+      `UPDATE sms_verifications SET status = $2, delivery_status = $3, updated_at = now() WHERE id = $1 AND status = 'pending'`,
+      [id, VerificationStatus.Failed, DeliveryStatus.Failed],
+    );
   }
 
   /** The phone's pending code, row-locked so that concurrent verifies of it take turns. */
@@ -152,7 +151,7 @@ export class VerificationRepository {
   }
 
   async setStatus(manager: EntityManager, id: string, status: VerificationStatus): Promise<void> {
-    await manager.update(SmsVerification, { id }, { status });
+    await manager.query('UPDATE sms_verifications SET status = $2, updated_at = now() WHERE id = $1', [id, status]);
   }
 
   /** Counts one wrong code; returns the new attempt count. */
@@ -170,7 +169,7 @@ export class VerificationRepository {
   }
 
   async approve(manager: EntityManager, id: string, userId: string): Promise<void> {
-    await manager.update(SmsVerification, { id }, { status: VerificationStatus.Approved, verifiedAt: () => 'now()', userId });
+    await manager.query('UPDATE sms_verifications SET status = $2, verified_at = now(), user_id = $3, updated_at = now() WHERE id = $1', [id, VerificationStatus.Approved, userId]);
   }
 
   /**

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectEntityManager } from '@nestjs/typeorm';
 import type { ClientInfo } from '@app/common';
+import type { SqlStatement } from '@app/database';
 import { EntityManager } from 'typeorm';
 import { AuditEventType, AuditOutcome } from './audit-event-type';
 
@@ -31,10 +32,18 @@ export class AuditService {
 
   async recordMany(events: AuditRecord[], manager: EntityManager = this.defaultManager): Promise<void> {
     if (events.length === 0) return;
-    // Plain SQL: TypeORM's insert builder costs more CPU than the round trip on this hot path.
-    const params: unknown[] = [];
+    const [sql, values] = this.insertStatement(events);
+    await manager.query(sql, values);
+  }
+
+  /**
+   * The INSERT of these events as a statement of its own, for callers that send it together with the
+   * change it records (WriteBatch). Plain SQL: TypeORM's insert builder costs more CPU than the round trip.
+   */
+  insertStatement(events: AuditRecord[]): SqlStatement {
+    const values: unknown[] = [];
     const rows = events.map((event) => {
-      params.push(
+      values.push(
         event.type,
         event.outcome,
         event.phoneNumber ?? null,
@@ -46,11 +55,23 @@ export class AuditService {
         event.client?.userAgent?.slice(0, 512) ?? null,
         JSON.stringify(event.details ?? {}),
       );
-      const first = params.length - AUDIT_COLUMNS.length;
-      return `(${AUDIT_COLUMNS.map((column, index) => `$${first + index + 1}${column === 'details' ? '::jsonb' : ''}`).join(', ')})`;
+      const first = values.length - AUDIT_COLUMNS.length;
+      return `(${AUDIT_COLUMNS.map((column, index) => `$${first + index + 1}::${AUDIT_COLUMN_TYPES[column]}`).join(', ')})`;
     });
-    await manager.query(`INSERT INTO audit_events (${AUDIT_COLUMNS.join(', ')}) VALUES ${rows.join(', ')}`, params);
+    return [`INSERT INTO audit_events (${AUDIT_COLUMNS.join(', ')}) VALUES ${rows.join(', ')}`, values];
   }
 }
 
-const AUDIT_COLUMNS = ['type', 'outcome', 'phone_number', 'user_id', 'verification_id', 'session_id', 'provider', 'ip', 'user_agent', 'details'] as const;
+const AUDIT_COLUMN_TYPES = {
+  type: 'varchar',
+  outcome: 'varchar',
+  phone_number: 'varchar',
+  user_id: 'uuid',
+  verification_id: 'uuid',
+  session_id: 'uuid',
+  provider: 'varchar',
+  ip: 'varchar',
+  user_agent: 'varchar',
+  details: 'jsonb',
+} as const;
+const AUDIT_COLUMNS = Object.keys(AUDIT_COLUMN_TYPES) as (keyof typeof AUDIT_COLUMN_TYPES)[];

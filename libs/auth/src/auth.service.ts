@@ -1,8 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { AuditEventType, AuditService } from '@app/audit';
+import { AuditEventType, AuditRecord, AuditService } from '@app/audit';
 import { ClientInfo, DomainError, ErrorCode, maskPhone } from '@app/common';
+import { WriteBatch } from '@app/database';
 import type { AppConfig } from '@app/config';
 import { DataSource, EntityManager } from 'typeorm';
 import { AccessTokenClaims, AccessTokenService } from './access-token.service';
@@ -22,6 +24,8 @@ export interface IssuedLogin {
   user: User;
   isNew: boolean;
   tokens: TokenPair;
+  /** token_issued, for the caller to record with the approval (one INSERT keeps the events in order). */
+  auditEvent: AuditRecord;
 }
 
 const DAY_MS = 86_400_000;
@@ -41,21 +45,25 @@ export class AuthService {
     this.refreshTtlMs = config.get('REFRESH_TOKEN_TTL_DAYS', { infer: true }) * DAY_MS;
   }
 
-  /** Called inside the verification's transaction: the login exists only if the code's approval commits. */
-  async issueLogin(manager: EntityManager, phoneNumber: string, client: ClientInfo, verificationId: string): Promise<IssuedLogin> {
+  /**
+   * Called inside the verification's transaction: the user is found or created now; the session and its
+   * first refresh token go into `batch`, which commits with the code's approval, and so must `auditEvent`.
+   */
+  async issueLogin(manager: EntityManager, batch: WriteBatch, phoneNumber: string, client: ClientInfo, verificationId: string): Promise<IssuedLogin> {
     const { user, isNew } = await this.sessions.upsertUserForLogin(manager, phoneNumber);
-    const sessionId = await this.sessions.createSession(manager, {
-      userId: user.id,
-      expiresAt: new Date(Date.now() + this.refreshTtlMs),
-      ip: client.ip?.slice(0, 64) ?? null,
-      userAgent: client.userAgent?.slice(0, 512) ?? null,
-    });
-    const tokens = await this.issueTokenPair(manager, user.id, phoneNumber, sessionId);
-    await this.audit.record(
-      { type: AuditEventType.TokenIssued, outcome: 'success', client, phoneNumber, userId: user.id, sessionId, verificationId, details: { is_new_user: isNew } },
-      manager,
+    const sessionId = randomUUID();
+    batch.add(
+      this.sessions.createSessionStatement({
+        id: sessionId,
+        userId: user.id,
+        expiresAt: new Date(Date.now() + this.refreshTtlMs),
+        ip: client.ip?.slice(0, 64) ?? null,
+        userAgent: client.userAgent?.slice(0, 512) ?? null,
+      }),
     );
-    return { user, isNew, tokens };
+    const tokens = this.issueTokenPair(batch, user.id, phoneNumber, sessionId);
+    const auditEvent: AuditRecord = { type: AuditEventType.TokenIssued, outcome: 'success', client, phoneNumber, userId: user.id, sessionId, verificationId, details: { is_new_user: isNew } };
+    return { user, isNew, tokens, auditEvent };
   }
 
   /**
@@ -80,9 +88,9 @@ export class AuthService {
         );
         return { kind: 'reused' as const, phoneNumber: token.phoneNumber };
       }
-      await this.sessions.markRefreshTokenUsed(manager, token.tokenId, token.sessionId);
-      const tokens = await this.issueTokenPair(manager, token.userId, token.phoneNumber, token.sessionId);
-      await this.audit.record({ ...subject, type: AuditEventType.TokenRefreshed, outcome: 'success' }, manager);
+      const batch = new WriteBatch().add(this.sessions.spendRefreshTokenStatement(token.tokenId)).add(this.sessions.touchSessionStatement(token.sessionId));
+      const tokens = this.issueTokenPair(batch, token.userId, token.phoneNumber, token.sessionId);
+      await batch.add(this.audit.insertStatement([{ ...subject, type: AuditEventType.TokenRefreshed, outcome: 'success' }])).execute(manager);
       return { kind: 'rotated' as const, tokens };
     });
     if (outcome.kind === 'rotated') return outcome.tokens;
@@ -116,9 +124,9 @@ export class AuthService {
     return user;
   }
 
-  private async issueTokenPair(manager: EntityManager, userId: string, phoneNumber: string, sessionId: string): Promise<TokenPair> {
+  private issueTokenPair(batch: WriteBatch, userId: string, phoneNumber: string, sessionId: string): TokenPair {
     const refreshToken = generateRefreshToken();
-    await this.sessions.insertRefreshToken(manager, sessionId, hashRefreshToken(refreshToken), new Date(Date.now() + this.refreshTtlMs));
+    batch.add(this.sessions.refreshTokenStatement(sessionId, hashRefreshToken(refreshToken), new Date(Date.now() + this.refreshTtlMs)));
     return {
       accessToken: this.accessTokens.sign({ userId, phoneNumber, sessionId }),
       refreshToken,

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { SqlStatement } from '@app/database';
 import { EntityManager } from 'typeorm';
 import { Session } from './entities/session.entity';
 import { User } from './entities/user.entity';
@@ -34,19 +35,12 @@ export class SessionRepository {
     return { user, isNew: row.inserted };
   }
 
-  /** Returns the new session's id. */
-  async createSession(manager: EntityManager, fields: Pick<Session, 'userId' | 'expiresAt' | 'ip' | 'userAgent'>): Promise<string> {
-    const [row] = await manager.query('INSERT INTO sessions (user_id, expires_at, ip, user_agent) VALUES ($1, $2, $3, $4) RETURNING id', [
-      fields.userId,
-      fields.expiresAt,
-      fields.ip,
-      fields.userAgent,
-    ]);
-    return row.id;
+  createSessionStatement(session: Pick<Session, 'id' | 'userId' | 'expiresAt' | 'ip' | 'userAgent'>): SqlStatement {
+    return ['INSERT INTO sessions (id, user_id, expires_at, ip, user_agent) VALUES ($1, $2, $3, $4, $5)', [session.id, session.userId, session.expiresAt, session.ip, session.userAgent]];
   }
 
-  async insertRefreshToken(manager: EntityManager, sessionId: string, tokenHash: string, expiresAt: Date): Promise<void> {
-    await manager.query('INSERT INTO refresh_tokens (session_id, token_hash, expires_at) VALUES ($1, $2, $3)', [sessionId, tokenHash, expiresAt]);
+  refreshTokenStatement(sessionId: string, tokenHash: string, expiresAt: Date): SqlStatement {
+    return ['INSERT INTO refresh_tokens (session_id, token_hash, expires_at) VALUES ($1, $2, $3)', [sessionId, tokenHash, expiresAt]];
   }
 
   /** Locks the token row, so concurrent refreshes of one token are serialised. */
@@ -74,13 +68,12 @@ export class SessionRepository {
     };
   }
 
-  /** Rotation: the presented token is spent and the session stamped, in one statement. */
-  async markRefreshTokenUsed(manager: EntityManager, tokenId: string, sessionId: string): Promise<void> {
-    await manager.query(
-      `WITH spent AS (UPDATE refresh_tokens SET used_at = now() WHERE id = $1)
-       UPDATE sessions SET last_refreshed_at = now() WHERE id = $2`,
-      [tokenId, sessionId],
-    );
+  spendRefreshTokenStatement(tokenId: string): SqlStatement {
+    return ['UPDATE refresh_tokens SET used_at = now() WHERE id = $1', [tokenId]];
+  }
+
+  touchSessionStatement(sessionId: string): SqlStatement {
+    return ['UPDATE sessions SET last_refreshed_at = now() WHERE id = $1', [sessionId]];
   }
 
   /** Revokes a session unless it already is; true when this call revoked it. */

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { SmsAttempt } from '@app/sms';
 import { DeliveryStatus } from '@app/sms';
+import type { SqlStatement } from '@app/database';
 import { EntityManager } from 'typeorm';
 import { SmsVerification } from './entities/sms-verification.entity';
 import { VerificationStatus } from './entities/verification-status';
@@ -92,31 +93,31 @@ export class VerificationRepository {
     return { expiresAt: row.expires_at };
   }
 
-  async recordDeliveryAttempts(manager: EntityManager, verificationId: string, attempts: SmsAttempt[]): Promise<void> {
-    if (attempts.length === 0) return;
-    const params: unknown[] = [verificationId];
+  /** The rows of each send attempt (failover makes several). */
+  deliveryAttemptsStatement(verificationId: string, attempts: SmsAttempt[]): SqlStatement {
+    const values: unknown[] = [verificationId];
     const rows = attempts.map((attempt, index) => {
       // Vendors' codes and texts have no length limit of their own.
-      params.push(index + 1, attempt.provider, attempt.messageId, attempt.status, attempt.errorCode?.slice(0, 64) ?? null, attempt.errorMessage?.slice(0, 512) ?? null, attempt.startedAt, attempt.finishedAt);
-      const at = params.length - 8;
-      return `($1, ${Array.from({ length: 8 }, (_, offset) => `$${at + offset + 1}`).join(', ')})`;
+      values.push(index + 1, attempt.provider, attempt.messageId, attempt.status, attempt.errorCode?.slice(0, 64) ?? null, attempt.errorMessage?.slice(0, 512) ?? null, attempt.startedAt, attempt.finishedAt);
+      const at = values.length - 8;
+      return `($1::uuid, ${Array.from({ length: 8 }, (_, offset) => `$${at + offset + 1}`).join(', ')})`;
     });
-    await manager.query(
+    return [
       `INSERT INTO sms_deliveries (verification_id, attempt_number, provider, provider_message_id, status, error_code, error_message, created_at, updated_at)
        VALUES ${rows.join(', ')}`,
-      params,
-    );
+      values,
+    ];
   }
 
-  async markSent(manager: EntityManager, id: string, provider: string, requestId: string | null, deliveryStatus: DeliveryStatus): Promise<void> {
-    await manager.query('UPDATE sms_verifications SET provider = $2, request_id = $3, delivery_status = $4, updated_at = now() WHERE id = $1', [id, provider, requestId, deliveryStatus]);
+  markSentStatement(id: string, provider: string, requestId: string | null, deliveryStatus: DeliveryStatus): SqlStatement {
+    return ['UPDATE sms_verifications SET provider = $2, request_id = $3, delivery_status = $4, updated_at = now() WHERE id = $1', [id, provider, requestId, deliveryStatus]];
   }
 
-  async markSendFailed(manager: EntityManager, id: string): Promise<void> {
-    await manager.query(
+  markSendFailedStatement(id: string): SqlStatement {
+    return [
       `UPDATE sms_verifications SET status = $2, delivery_status = $3, updated_at = now() WHERE id = $1 AND status = 'pending'`,
       [id, VerificationStatus.Failed, DeliveryStatus.Failed],
-    );
+    ];
   }
 
   /** The phone's pending code, row-locked so that concurrent verifies of it take turns. */
@@ -168,8 +169,8 @@ export class VerificationRepository {
     return rows[0].attempts;
   }
 
-  async approve(manager: EntityManager, id: string, userId: string): Promise<void> {
-    await manager.query('UPDATE sms_verifications SET status = $2, verified_at = now(), user_id = $3, updated_at = now() WHERE id = $1', [id, VerificationStatus.Approved, userId]);
+  approveStatement(id: string, userId: string): SqlStatement {
+    return ['UPDATE sms_verifications SET status = $2, verified_at = now(), user_id = $3, updated_at = now() WHERE id = $1', [id, VerificationStatus.Approved, userId]];
   }
 
   /**

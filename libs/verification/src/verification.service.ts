@@ -5,6 +5,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { AuditEventType, AuditRecord, AuditService } from '@app/audit';
 import { AuthService, IssuedLogin } from '@app/auth';
 import { ClientInfo, DomainError, ErrorCode, maskPhone } from '@app/common';
+import { WriteBatch } from '@app/database';
 import type { AppConfig, Locale } from '@app/config';
 import { SmsMetrics } from '@app/metrics';
 import { PhoneNumber, PhoneService } from '@app/phone';
@@ -166,9 +167,12 @@ export class VerificationService {
         return { error: new DomainError(ErrorCode.CodeExpired, 'The code has expired; request a new one') };
       }
       if (this.hasher.matches(pending.codeHash, pending.id, code)) {
-        const login = await this.auth.issueLogin(manager, phone.e164, client, pending.id);
-        await this.verifications.approve(manager, pending.id, login.user.id);
-        await this.audit.record({ ...audited, type: AuditEventType.CodeVerified, outcome: 'success', userId: login.user.id, sessionId: login.tokens.sessionId }, manager);
+        const batch = new WriteBatch();
+        const login = await this.auth.issueLogin(manager, batch, phone.e164, client, pending.id);
+        await batch
+          .add(this.verifications.approveStatement(pending.id, login.user.id))
+          .add(this.audit.insertStatement([login.auditEvent, { ...audited, type: AuditEventType.CodeVerified, outcome: 'success', userId: login.user.id, sessionId: login.tokens.sessionId }]))
+          .execute(manager);
         return { login: { ...login, verificationId: pending.id, phoneNumber: phone.e164 }, provider: pending.provider };
       }
       return { error: await this.recordWrongCode(manager, pending, audited) };
@@ -240,39 +244,42 @@ export class VerificationService {
 
   private async deliver(verificationId: string, phone: PhoneNumber, text: string, base: Pick<AuditRecord, 'client' | 'phoneNumber'>): Promise<string | null> {
     const result: SmsDispatchResult = await this.sms.dispatch({ to: phone.e164, text }, phone.country);
-    await this.dataSource.transaction(async (manager) => {
-      await this.verifications.recordDeliveryAttempts(manager, verificationId, result.attempts);
-      const events: AuditRecord[] = result.attempts
-        .filter((attempt) => attempt.error)
-        .map((attempt) => ({
-          ...base,
-          verificationId,
-          type: AuditEventType.CodeSendFailed,
-          outcome: 'failure' as const,
-          provider: attempt.provider,
-          details: { error_code: attempt.error!.code, provider_code: attempt.error!.providerCode, message: attempt.errorMessage },
-        }));
-      if (result.accepted) {
-        await this.verifications.markSent(manager, verificationId, result.accepted.provider, result.accepted.messageId, result.accepted.status);
-        events.push({ ...base, verificationId, type: AuditEventType.CodeSent, outcome: 'success', provider: result.accepted.provider, details: { message_id: result.accepted.messageId, attempts: result.attempts.length } });
-      } else {
-        await this.verifications.markSendFailed(manager, verificationId);
-      }
-      await this.audit.recordMany(events, manager);
-    });
+    const events: AuditRecord[] = result.attempts
+      .filter((attempt) => attempt.error)
+      .map((attempt) => ({
+        ...base,
+        verificationId,
+        type: AuditEventType.CodeSendFailed,
+        outcome: 'failure' as const,
+        provider: attempt.provider,
+        details: { error_code: attempt.error!.code, provider_code: attempt.error!.providerCode, message: attempt.errorMessage },
+      }));
+    if (result.accepted) {
+      events.push({ ...base, verificationId, type: AuditEventType.CodeSent, outcome: 'success', provider: result.accepted.provider, details: { message_id: result.accepted.messageId, attempts: result.attempts.length } });
+    }
+    // The attempts, the code's new state and their audit events: one statement, all or nothing.
+    await new WriteBatch()
+      .add(this.verifications.deliveryAttemptsStatement(verificationId, result.attempts))
+      .add(
+        result.accepted
+          ? this.verifications.markSentStatement(verificationId, result.accepted.provider, result.accepted.messageId, result.accepted.status)
+          : this.verifications.markSendFailedStatement(verificationId),
+      )
+      .add(this.audit.insertStatement(events))
+      .execute(this.dataSource);
+    if (result.accepted) this.metrics.codeSent(result.accepted.provider);
     if (!result.accepted) {
       this.logger.warn(`no SMS provider accepted the code for ${maskPhone(phone.e164)}: ${result.error?.code}`);
       throw result.error ?? new DomainError(ErrorCode.SmsProviderUnavailable, 'No SMS provider is configured');
     }
-    this.metrics.codeSent(result.accepted.provider);
     return result.accepted.messageId;
   }
 
   private async recordTestNumberSend(verificationId: string, base: Pick<AuditRecord, 'client' | 'phoneNumber'>): Promise<null> {
-    await this.dataSource.transaction(async (manager) => {
-      await this.verifications.markSent(manager, verificationId, TEST_NUMBER_PROVIDER, null, DeliveryStatus.Delivered);
-      await this.audit.record({ ...base, verificationId, type: AuditEventType.CodeSent, outcome: 'success', provider: TEST_NUMBER_PROVIDER, details: { test_number: true } }, manager);
-    });
+    await new WriteBatch()
+      .add(this.verifications.markSentStatement(verificationId, TEST_NUMBER_PROVIDER, null, DeliveryStatus.Delivered))
+      .add(this.audit.insertStatement([{ ...base, verificationId, type: AuditEventType.CodeSent, outcome: 'success', provider: TEST_NUMBER_PROVIDER, details: { test_number: true } }]))
+      .execute(this.dataSource);
     this.metrics.codeSent(TEST_NUMBER_PROVIDER);
     return null;
   }

@@ -271,31 +271,38 @@ async function sqlFloor() {
   return { sends_per_s: Math.round(done / ((Date.now() - started) / 1000)), statements_per_send: sendCodeStatements('+0', randomUUID()).length };
 }
 
+/** The statements of one send-code as verification.service.ts issues them (kept in step by hand). */
 function sendCodeStatements(phone, id) {
   const hash = 'a'.repeat(64);
+  const messageId = `floor-${id}`;
   return [
     ['BEGIN', []],
     ['SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [phone]],
     [
       `SELECT now() AS now, count(*) FILTER (WHERE created_at > now() - interval '1 hour')::int, count(*)::int, max(created_at),
-              min(created_at) FILTER (WHERE created_at > now() - interval '1 hour'), min(created_at)
+              min(created_at) FILTER (WHERE created_at > now() - interval '1 hour'), min(created_at),
+              (SELECT locked_until FROM phone_locks WHERE phone_number = $1 AND locked_until > now())
          FROM sms_verifications WHERE phone_number = $1 AND created_at > now() - interval '24 hours' AND status <> 'failed'`,
       [phone],
     ],
-    ['SELECT locked_until, now() AS now FROM phone_locks WHERE phone_number = $1 AND locked_until > now()', [phone]],
     [`UPDATE sms_verifications SET status = CASE WHEN expires_at <= now() THEN 'expired' ELSE 'canceled' END, updated_at = now() WHERE phone_number = $1 AND status = 'pending' RETURNING id, status`, [phone]],
     [
-      `INSERT INTO sms_verifications (id, phone_number, country, code_hash, status, attempts, max_attempts, locale, is_test_number, ip, user_agent, expires_at)
-       VALUES ($1, $2, 'KZ', $3, 'pending', 0, 5, 'ru', false, '127.0.0.1', 'bench', now() + interval '300 seconds') RETURNING expires_at`,
+      `WITH write_0 AS (INSERT INTO sms_verifications (id, phone_number, country, code_hash, status, attempts, max_attempts, locale, is_test_number, ip, user_agent, expires_at)
+                         VALUES ($1, $2, 'KZ', $3, 'pending', 0, 5, 'ru', false, '127.0.0.1', 'bench', now() + interval '300 seconds')),
+            write_1 AS (INSERT INTO audit_events (type, outcome, phone_number, verification_id, ip, user_agent, details)
+                         VALUES ('code_requested', 'success', $2, $1, '127.0.0.1', 'bench', '{}'))
+       SELECT 1`,
       [id, phone, hash],
     ],
-    [`INSERT INTO audit_events (type, outcome, phone_number, verification_id, ip, user_agent, details) VALUES ('code_requested', 'success', $1, $2, '127.0.0.1', 'bench', '{}')`, [phone, id]],
     ['COMMIT', []],
-    ['BEGIN', []],
-    [`INSERT INTO sms_deliveries (verification_id, attempt_number, provider, provider_message_id, status, created_at, updated_at) VALUES ($1, 1, 'console', $2, 'delivered', now(), now())`, [id, `floor-${id}`]],
-    [`UPDATE sms_verifications SET provider = 'console', request_id = $2, delivery_status = 'delivered', updated_at = now() WHERE id = $1`, [id, `floor-${id}`]],
-    [`INSERT INTO audit_events (type, outcome, phone_number, verification_id, provider, details) VALUES ('code_sent', 'success', $1, $2, 'console', '{}')`, [phone, id]],
-    ['COMMIT', []],
+    [
+      `WITH write_0 AS (INSERT INTO sms_deliveries (verification_id, attempt_number, provider, provider_message_id, status, created_at, updated_at)
+                         VALUES ($1, 1, 'console', $2, 'delivered', now(), now())),
+            write_1 AS (UPDATE sms_verifications SET provider = 'console', request_id = $2, delivery_status = 'delivered', updated_at = now() WHERE id = $1),
+            write_2 AS (INSERT INTO audit_events (type, outcome, phone_number, verification_id, provider, details) VALUES ('code_sent', 'success', $3, $1, 'console', '{}'))
+       SELECT 1`,
+      [id, messageId, phone],
+    ],
   ];
 }
 

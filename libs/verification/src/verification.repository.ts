@@ -28,14 +28,6 @@ export class VerificationRepository {
     await manager.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [phoneNumber]);
   }
 
-  async findActiveLock(manager: EntityManager, phoneNumber: string): Promise<{ lockedUntil: Date; now: Date } | null> {
-    const [row] = await manager.query(
-      'SELECT locked_until, now() AS now FROM phone_locks WHERE phone_number = $1 AND locked_until > now()',
-      [phoneNumber],
-    );
-    return row ? { lockedUntil: row.locked_until, now: row.now } : null;
-  }
-
   async lockPhone(manager: EntityManager, phoneNumber: string, seconds: number, reason: string): Promise<Date> {
     const [row] = await manager.query(
       `INSERT INTO phone_locks (phone_number, locked_until, reason) VALUES ($1, now() + make_interval(secs => $2), $3)
@@ -46,15 +38,19 @@ export class VerificationRepository {
     return row.locked_until;
   }
 
-  /** Sends that count toward cooldown and caps: every code of the last 24 h except those no provider accepted. */
-  async sendHistory(manager: EntityManager, phoneNumber: string): Promise<SendHistory & { now: Date }> {
+  /**
+   * Sends that count toward cooldown and caps (every code of the last 24 h except those no provider
+   * accepted), and the phone's lock if one is in force: what a send must know, in one query.
+   */
+  async sendHistory(manager: EntityManager, phoneNumber: string): Promise<SendHistory & { now: Date; lockedUntil: Date | null }> {
     const [row] = await manager.query(
       `SELECT now() AS now,
               count(*) FILTER (WHERE created_at > now() - interval '1 hour')::int AS sends_last_hour,
               count(*)::int AS sends_last_day,
               max(created_at) AS last_sent_at,
               min(created_at) FILTER (WHERE created_at > now() - interval '1 hour') AS oldest_in_hour_at,
-              min(created_at) AS oldest_in_day_at
+              min(created_at) AS oldest_in_day_at,
+              (SELECT locked_until FROM phone_locks WHERE phone_number = $1 AND locked_until > now()) AS locked_until
          FROM sms_verifications
         WHERE phone_number = $1 AND created_at > now() - interval '24 hours' AND status <> $2`,
       [phoneNumber, VerificationStatus.Failed],
@@ -66,6 +62,7 @@ export class VerificationRepository {
       lastSentAt: row.last_sent_at,
       oldestInHourAt: row.oldest_in_hour_at,
       oldestInDayAt: row.oldest_in_day_at,
+      lockedUntil: row.locked_until,
     };
   }
 
@@ -82,15 +79,14 @@ export class VerificationRepository {
     return rows;
   }
 
-  async insertPending(manager: EntityManager, fields: PendingVerificationFields): Promise<{ expiresAt: Date }> {
-    const [row] = await manager.query(
+  /** The new pending code; it expires `ttlSeconds` after the transaction's now(). */
+  insertPendingStatement(fields: PendingVerificationFields): SqlStatement {
+    return [
       `INSERT INTO sms_verifications
          (id, phone_number, country, code_hash, status, attempts, max_attempts, locale, is_test_number, ip, user_agent, expires_at)
-       VALUES ($1, $2, $3, $4, 'pending', 0, $5, $6, $7, $8, $9, now() + make_interval(secs => $10))
-       RETURNING expires_at`,
+       VALUES ($1, $2, $3, $4, 'pending', 0, $5, $6, $7, $8, $9, now() + make_interval(secs => $10))`,
       [fields.id, fields.phoneNumber, fields.country, fields.codeHash, fields.maxAttempts, fields.locale, fields.isTestNumber, fields.ip, fields.userAgent, fields.ttlSeconds],
-    );
-    return { expiresAt: row.expires_at };
+    ];
   }
 
   /** The rows of each send attempt (failover makes several). */
@@ -120,26 +116,40 @@ export class VerificationRepository {
     ];
   }
 
-  /** The phone's pending code, row-locked so that concurrent verifies of it take turns. */
-  async findPendingForUpdate(manager: EntityManager, phoneNumber: string): Promise<(SmsVerification & { expired: boolean }) | null> {
+  /**
+   * What a verify must know, in one query: the phone's lock if one is in force, and its pending code,
+   * row-locked so that concurrent verifies of it take turns (a waiter re-reads the row and finds it no
+   * longer pending once the first one approved it).
+   */
+  async findPendingForUpdate(
+    manager: EntityManager,
+    phoneNumber: string,
+  ): Promise<{ now: Date; lockedUntil: Date | null; pending: (SmsVerification & { expired: boolean }) | null }> {
     const [row] = await manager.query(
-      `SELECT id, code_hash, attempts, max_attempts, expires_at, provider, (expires_at <= now()) AS expired
-         FROM sms_verifications
-        WHERE phone_number = $1 AND status = 'pending'
-        FOR UPDATE`,
+      `SELECT now() AS now, l.locked_until,
+              p.id, p.code_hash, p.attempts, p.max_attempts, p.expires_at, p.provider, (p.expires_at <= now()) AS expired
+         FROM (SELECT 1) AS one
+         LEFT JOIN phone_locks l ON l.phone_number = $1 AND l.locked_until > now()
+         LEFT JOIN LATERAL (
+           SELECT id, code_hash, attempts, max_attempts, expires_at, provider
+             FROM sms_verifications
+            WHERE phone_number = $1 AND status = 'pending'
+            FOR UPDATE) p ON true`,
       [phoneNumber],
     );
-    if (!row) return null;
-    return Object.assign(new SmsVerification(), {
-      id: row.id,
-      phoneNumber,
-      codeHash: row.code_hash,
-      attempts: row.attempts,
-      maxAttempts: row.max_attempts,
-      expiresAt: row.expires_at,
-      provider: row.provider,
-      expired: row.expired,
-    });
+    const pending = row.id
+      ? Object.assign(new SmsVerification(), {
+          id: row.id,
+          phoneNumber,
+          codeHash: row.code_hash,
+          attempts: row.attempts,
+          maxAttempts: row.max_attempts,
+          expiresAt: row.expires_at,
+          provider: row.provider,
+          expired: row.expired,
+        })
+      : null;
+    return { now: row.now, lockedUntil: row.locked_until, pending };
   }
 
   /** The status of the phone's most recent code, to explain why nothing is pending. */

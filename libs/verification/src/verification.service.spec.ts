@@ -34,8 +34,9 @@ const DEFAULT_CONFIG: Partial<AppConfig> = {
   PHONE_SEND_LIMIT_DAY: 10,
 };
 
-const noHistory = (): SendHistory & { now: Date } => ({
+const noHistory = (): SendHistory & { now: Date; lockedUntil: Date | null } => ({
   now: NOW,
+  lockedUntil: null,
   sendsLastHour: 0,
   sendsLastDay: 0,
   lastSentAt: null,
@@ -53,14 +54,13 @@ function acceptedBy(provider: string, messageId: string): SmsDispatchResult {
 }
 
 function createSut(config: Partial<AppConfig> = {}) {
-  const manager = { name: 'transaction manager' } as unknown as EntityManager;
+  const manager = { name: 'transaction manager', query: jest.fn().mockResolvedValue([]) } as unknown as EntityManager;
   const dataSource = { transaction: jest.fn((work: (m: EntityManager) => Promise<unknown>) => work(manager)), query: jest.fn().mockResolvedValue([]) };
   const verifications = {
     lockPhoneForTransaction: jest.fn().mockResolvedValue(undefined),
     sendHistory: jest.fn().mockResolvedValue(noHistory()),
-    findActiveLock: jest.fn().mockResolvedValue(null),
     closePending: jest.fn().mockResolvedValue([]),
-    insertPending: jest.fn().mockResolvedValue({ expiresAt: new Date(NOW.getTime() + 300_000) }),
+    insertPendingStatement: jest.fn((fields: { id: string }) => ['insertPending', [fields]]),
     deliveryAttemptsStatement: jest.fn((id: string, attempts: unknown[]) => ['deliveries', [id, attempts]]),
     markSentStatement: jest.fn((...args: unknown[]) => ['markSent', args]),
     markSendFailedStatement: jest.fn((id: string) => ['markSendFailed', [id]]),
@@ -96,7 +96,7 @@ function createSut(config: Partial<AppConfig> = {}) {
     metrics as unknown as SmsMetrics,
   );
   /** The id the service gave the new code (as inserted). */
-  const insertedId = (): string => verifications.insertPending.mock.calls[0][1].id;
+  const insertedId = (): string => verifications.insertPendingStatement.mock.calls[0][0].id;
   return { sut, manager, dataSource, verifications, phones, hasher, templates, sms, audit, metrics, insertedId };
 }
 
@@ -133,8 +133,7 @@ describe(VerificationService.name, () => {
       const result = await sut.requestCode({ phoneNumber: '87001234567', resend: false }, CLIENT);
 
       expect(phones.assertSmsRecipient).toHaveBeenCalledWith(MOBILE);
-      expect(verifications.insertPending).toHaveBeenCalledWith(
-        expect.anything(),
+      expect(verifications.insertPendingStatement).toHaveBeenCalledWith(
         expect.objectContaining({ phoneNumber: MOBILE.e164, codeHash: `hmac(${insertedId()}:${GENERATED_CODE})`, isTestNumber: false, ttlSeconds: 300 }),
       );
       expect(hasher.hash).toHaveBeenCalledWith(insertedId(), GENERATED_CODE);
@@ -174,8 +173,7 @@ describe(VerificationService.name, () => {
         expect(sms.dispatch).not.toHaveBeenCalled();
         expect(hasher.generate).not.toHaveBeenCalled();
         expect(result).toMatchObject({ smsId: null, debugCode: TEST_NUMBER_CODE, phoneNumber: TEST_NUMBER.e164 });
-        expect(verifications.insertPending).toHaveBeenCalledWith(
-          manager,
+        expect(verifications.insertPendingStatement).toHaveBeenCalledWith(
           expect.objectContaining({ isTestNumber: true, codeHash: `hmac(${insertedId()}:${TEST_NUMBER_CODE})` }),
         );
         expect(verifications.markSentStatement).toHaveBeenCalledWith(insertedId(), 'test_number', null, DeliveryStatus.Delivered);
@@ -235,21 +233,21 @@ describe(VerificationService.name, () => {
 
       it('answers PHONE_LOCKED with the time left, and inserts nothing', async () => {
         const { sut, verifications, sms } = createSut();
-        verifications.findActiveLock.mockResolvedValue({ lockedUntil, now: NOW });
+        verifications.sendHistory.mockResolvedValue({ ...noHistory(), lockedUntil });
 
         const error = await rejectionOf(sut.requestCode({ phoneNumber: MOBILE.e164, resend: false }, CLIENT));
 
         expect(error.code).toBe(ErrorCode.PhoneLocked);
         expect(error.retryAfterSeconds).toBe(1800);
         expect(error.details).toMatchObject({ retry_after: 1800, locked_until: lockedUntil.toISOString() });
-        expect(verifications.insertPending).not.toHaveBeenCalled();
+        expect(verifications.insertPendingStatement).not.toHaveBeenCalled();
         expect(verifications.closePending).not.toHaveBeenCalled();
         expect(sms.dispatch).not.toHaveBeenCalled();
       });
 
       it('audits the refusal', async () => {
         const { sut, verifications, audit } = createSut();
-        verifications.findActiveLock.mockResolvedValue({ lockedUntil, now: NOW });
+        verifications.sendHistory.mockResolvedValue({ ...noHistory(), lockedUntil });
 
         await sut.requestCode({ phoneNumber: MOBILE.e164, resend: false }, CLIENT).catch(() => undefined);
 
@@ -265,7 +263,7 @@ describe(VerificationService.name, () => {
       const error = await rejectionOf(sut.requestCode({ phoneNumber: MOBILE.e164, resend: true }, CLIENT));
 
       expect(error).toMatchObject({ code: ErrorCode.ResendTooSoon, retryAfterSeconds: 50 });
-      expect(verifications.insertPending).not.toHaveBeenCalled();
+      expect(verifications.insertPendingStatement).not.toHaveBeenCalled();
       expect(sms.dispatch).not.toHaveBeenCalled();
       expect(auditedEvents(audit)).toEqual([expect.objectContaining({ type: AuditEventType.RateLimited, outcome: 'failure' })]);
     });
@@ -303,7 +301,7 @@ describe(VerificationService.name, () => {
         const outage = new SmsProviderError('unavailable', 'alpha', 'timeout', 'alpha did not answer');
         sms.dispatch.mockResolvedValue({ attempts: [attempt({ error: outage })], error: outage });
         await sut.requestCode({ phoneNumber: MOBILE.e164, resend: false }, CLIENT).catch(() => undefined);
-        verifications.findActiveLock.mockResolvedValue({ lockedUntil: new Date(NOW.getTime() + 60_000), now: NOW });
+        verifications.sendHistory.mockResolvedValue({ ...noHistory(), lockedUntil: new Date(NOW.getTime() + 60_000) });
         await sut.requestCode({ phoneNumber: MOBILE.e164, resend: false }, CLIENT).catch(() => undefined);
         expect(metrics.codeSent).not.toHaveBeenCalled();
       });

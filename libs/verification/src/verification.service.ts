@@ -99,29 +99,34 @@ export class VerificationService {
     const reservation = await this.dataSource.transaction(async (manager) => {
       await this.verifications.lockPhoneForTransaction(manager, phone.e164);
       const history = await this.verifications.sendHistory(manager, phone.e164);
-      const refusal = await this.sendRefusal(manager, phone.e164, history);
+      const refusal = this.sendRefusal(history);
       if (refusal) {
         await this.audit.record({ ...base, type: refusal.auditType, outcome: 'failure', details: { action: request.resend ? 'resend' : 'send', ...refusal.error.details } }, manager);
         return { refusal: refusal.error };
       }
       const closed = await this.verifications.closePending(manager, phone.e164);
-      const { expiresAt } = await this.verifications.insertPending(manager, {
-        id: verificationId,
-        phoneNumber: phone.e164,
-        country: phone.country,
-        codeHash: this.hasher.hash(verificationId, code),
-        maxAttempts: this.settings.maxAttempts,
-        locale,
-        isTestNumber: fixedCode !== undefined,
-        ip: client.ip,
-        userAgent: client.userAgent,
-        ttlSeconds: this.settings.ttlSeconds,
-      });
-      await this.audit.record(
-        { ...base, type: AuditEventType.CodeRequested, outcome: 'success', verificationId, details: { action: request.resend ? 'resend' : 'send', locale, test_number: fixedCode !== undefined, replaced: closed.map((row) => row.id) } },
-        manager,
-      );
-      return { history, expiresAt };
+      await new WriteBatch()
+        .add(
+          this.verifications.insertPendingStatement({
+            id: verificationId,
+            phoneNumber: phone.e164,
+            country: phone.country,
+            codeHash: this.hasher.hash(verificationId, code),
+            maxAttempts: this.settings.maxAttempts,
+            locale,
+            isTestNumber: fixedCode !== undefined,
+            ip: client.ip,
+            userAgent: client.userAgent,
+            ttlSeconds: this.settings.ttlSeconds,
+          }),
+        )
+        .add(
+          this.audit.insertStatement([
+            { ...base, type: AuditEventType.CodeRequested, outcome: 'success', verificationId, details: { action: request.resend ? 'resend' : 'send', locale, test_number: fixedCode !== undefined, replaced: closed.map((row) => row.id) } },
+          ]),
+        )
+        .execute(manager);
+      return { history };
     });
     if ('refusal' in reservation) throw reservation.refusal;
 
@@ -129,12 +134,13 @@ export class VerificationService {
       ? await this.recordTestNumberSend(verificationId, base)
       : await this.deliver(verificationId, phone, this.templates.render(locale, { code, ttlSeconds: this.settings.ttlSeconds }), base);
 
-    const { history, expiresAt } = reservation;
+    const { history } = reservation;
     return {
       verificationId,
       phoneNumber: phone.e164,
       smsId,
-      expiresIn: Math.max(0, Math.round((expiresAt.getTime() - history.now.getTime()) / 1000)),
+      // The code expires OTP_TTL_SECONDS after its transaction's now().
+      expiresIn: this.settings.ttlSeconds,
       resendAfter: this.resendAfter(history),
       ...(this.settings.exposeCode ? { debugCode: code } : {}),
     };
@@ -148,13 +154,12 @@ export class VerificationService {
     const phone = this.phones.parse(phoneNumber);
     const base: Pick<AuditRecord, 'client' | 'phoneNumber'> = { client, phoneNumber: phone.e164 };
     const outcome = await this.dataSource.transaction(async (manager): Promise<{ error: DomainError } | { login: VerifiedLogin; provider: string | null }> => {
-      const lock = await this.verifications.findActiveLock(manager, phone.e164);
-      if (lock) {
-        const error = this.phoneLockedError(lock.lockedUntil, lock.now);
+      const { now, lockedUntil, pending } = await this.verifications.findPendingForUpdate(manager, phone.e164);
+      if (lockedUntil) {
+        const error = this.phoneLockedError(lockedUntil, now);
         await this.audit.record({ ...base, type: AuditEventType.CodeVerifyFailed, outcome: 'failure', details: { reason: 'phone_locked' } }, manager);
         return { error };
       }
-      const pending = await this.verifications.findPendingForUpdate(manager, phone.e164);
       if (!pending) {
         const error = this.noPendingCodeError(await this.verifications.latestStatus(manager, phone.e164));
         await this.audit.record({ ...base, type: AuditEventType.CodeVerifyFailed, outcome: 'failure', details: { reason: error.code.toLowerCase() } }, manager);
@@ -210,13 +215,8 @@ export class VerificationService {
     return error;
   }
 
-  private async sendRefusal(
-    manager: EntityManager,
-    phoneNumber: string,
-    history: SendHistory & { now: Date },
-  ): Promise<{ error: DomainError; auditType: AuditEventType } | null> {
-    const lock = await this.verifications.findActiveLock(manager, phoneNumber);
-    if (lock) return { error: this.phoneLockedError(lock.lockedUntil, lock.now), auditType: AuditEventType.CodeSendFailed };
+  private sendRefusal(history: SendHistory & { now: Date; lockedUntil: Date | null }): { error: DomainError; auditType: AuditEventType } | null {
+    if (history.lockedUntil) return { error: this.phoneLockedError(history.lockedUntil, history.now), auditType: AuditEventType.CodeSendFailed };
     const decision = decideSend(history, this.settings.limits, history.now);
     if (decision.allowed) return null;
     const message =

@@ -54,7 +54,7 @@ async function startServer() {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
     NODE_ENV: 'test', // SMS_EXPOSE_CODE is refused in production; 'test' logs JSON like production does
-    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
+    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info', // as in production: a line per request
     PORT: String(PORT),
     HOST: '127.0.0.1',
     DATABASE_URL: dbUrl(DATABASE),
@@ -102,11 +102,34 @@ function run(options) {
   });
 }
 
+/** CPU seconds of every Postgres server process on this machine (the database shares the cores). */
+function postgresCpuSeconds() {
+  let ticks = 0;
+  for (const pid of require('node:fs').readdirSync('/proc').filter((entry) => /^\d+$/.test(entry))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (!stat.includes('(postgres)')) continue;
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return ticks / 100;
+}
+
 async function measured(pid, name, options) {
   const before = processStats(pid);
+  const postgresBefore = postgresCpuSeconds();
+  const loadBefore = process.cpuUsage();
   const result = await run(options);
   const after = processStats(pid);
-  return summarize(name, result, { cpuSeconds: after.cpuSeconds - before.cpuSeconds });
+  const load = process.cpuUsage(loadBefore);
+  return {
+    ...summarize(name, result, { cpuSeconds: after.cpuSeconds - before.cpuSeconds }),
+    postgres_cpu_percent: Math.round(((postgresCpuSeconds() - postgresBefore) / result.duration) * 100),
+    load_generator_cpu_percent: Math.round(((load.user + load.system) / 1e6 / result.duration) * 100),
+  };
 }
 
 async function main() {

@@ -239,18 +239,22 @@ async function checkRows(results) {
     const result = results.find((entry) => entry.name === name);
     return result.requests - result.non2xx;
   };
+  // Let the requests still in flight when the last phase ended finish, then count in ONE snapshot.
+  await new Promise((resolve) => setTimeout(resolve, 1000));
   const client = new Client({ connectionString: dbUrl(DATABASE) });
   await client.connect();
-  const count = async (sql) => Number((await client.query(sql)).rows[0].n);
-  const found = {
-    codes: await count('SELECT count(*) AS n FROM sms_verifications'),
-    codes_without_requested_event: await count(`SELECT count(*) AS n FROM sms_verifications v WHERE NOT EXISTS (SELECT 1 FROM audit_events e WHERE e.verification_id = v.id AND e.type = 'code_requested')`),
-    codes_without_delivery_or_sent_event: await count(`SELECT count(*) AS n FROM sms_verifications v WHERE NOT EXISTS (SELECT 1 FROM sms_deliveries d WHERE d.verification_id = v.id) OR NOT EXISTS (SELECT 1 FROM audit_events e WHERE e.verification_id = v.id AND e.type = 'code_sent')`),
-    verified_codes: await count(`SELECT count(*) AS n FROM sms_verifications WHERE status = 'approved'`),
-    verified_without_event_or_session: await count(`SELECT count(*) AS n FROM sms_verifications v WHERE status = 'approved' AND (NOT EXISTS (SELECT 1 FROM audit_events e WHERE e.verification_id = v.id AND e.type = 'code_verified') OR NOT EXISTS (SELECT 1 FROM sessions s WHERE s.user_id = v.user_id))`),
-    refreshed_tokens: await count('SELECT count(*) AS n FROM refresh_tokens WHERE used_at IS NOT NULL'),
-    token_refreshed_events: await count(`SELECT count(*) AS n FROM audit_events WHERE type = 'token_refreshed'`),
-  };
+  const { rows: [row] } = await client.query(`
+    SELECT (SELECT count(*) FROM sms_verifications)::int AS codes,
+           (SELECT count(*) FROM sms_verifications v WHERE NOT EXISTS (SELECT 1 FROM audit_events e WHERE e.verification_id = v.id AND e.type = 'code_requested'))::int AS codes_without_requested_event,
+           (SELECT count(*) FROM sms_verifications v WHERE NOT EXISTS (SELECT 1 FROM sms_deliveries d WHERE d.verification_id = v.id)
+                                                       OR NOT EXISTS (SELECT 1 FROM audit_events e WHERE e.verification_id = v.id AND e.type = 'code_sent'))::int AS codes_without_delivery_or_sent_event,
+           (SELECT count(*) FROM sms_verifications WHERE status = 'approved')::int AS verified_codes,
+           (SELECT count(*) FROM sms_verifications v WHERE status = 'approved'
+               AND (NOT EXISTS (SELECT 1 FROM audit_events e WHERE e.verification_id = v.id AND e.type = 'code_verified')
+                    OR NOT EXISTS (SELECT 1 FROM sessions s WHERE s.user_id = v.user_id)))::int AS verified_without_event_or_session,
+           (SELECT count(*) FROM refresh_tokens WHERE used_at IS NOT NULL)::int AS refreshed_tokens,
+           (SELECT count(*) FROM audit_events WHERE type = 'token_refreshed')::int AS token_refreshed_events`);
+  const found = row;
   await client.end();
   const expected = { sends: succeeded('send-code'), verifies: succeeded('verify-code'), refreshes: succeeded('refresh') };
   const within = (rows, successes) => rows >= successes && rows - successes <= CONNECTIONS;

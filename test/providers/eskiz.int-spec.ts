@@ -2,6 +2,7 @@ import { DeliveryStatus, SmsProviderError } from '@app/sms';
 import { EskizOptions, EskizSmsProvider } from '../../libs/sms/src/providers/eskiz/eskiz.sms-provider';
 import { EskizFake, EskizFakeOptions, startEskizFake } from '../fakes/eskiz.fake';
 import { RecordedRequest, startFakeHttpServer } from '../fakes/fake-http-server';
+import { expectNoCredentials, failureOf } from './provider-assertions';
 
 const EMAIL = 'ops@acme.uz';
 const PASSWORD = 'Eskiz-S3cret';
@@ -9,19 +10,6 @@ const SENDER = 'AcmeUz';
 const PHONE = '+998901234567';
 const TEXT = 'Acme tasdiqlash kodingiz: 123456. Kod 5 daqiqa amal qiladi.';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
-async function caught(promise: Promise<unknown>): Promise<SmsProviderError> {
-  const error = await promise.then(
-    () => undefined,
-    (reason: unknown) => reason,
-  );
-  expect(error).toBeInstanceOf(SmsProviderError);
-  return error as SmsProviderError;
-}
-
-function expectNoCredentials(error: SmsProviderError, ...credentials: string[]): void {
-  for (const credential of credentials) expect(error.message).not.toContain(credential);
-}
 
 /** `POST /api/auth/login`, `POST /api/message/sms/send`, … in the order the fake received them. */
 function calls(requests: RecordedRequest[]): string[] {
@@ -132,7 +120,7 @@ describe('EskizSmsProvider against the Eskiz fake', () => {
     it('is renewed only once: a second 401 is a rejection', async () => {
       fake.rejectEveryToken(true);
 
-      const error = await caught(adapter().send({ to: PHONE, text: TEXT }));
+      const error = await failureOf(adapter().send({ to: PHONE, text: TEXT }));
 
       expect(calls(fake.requests)).toEqual([LOGIN, SEND, LOGIN, SEND]);
       expect(error).toMatchObject({ kind: 'rejected', provider: 'eskiz', providerCode: '401', definite: true });
@@ -142,7 +130,7 @@ describe('EskizSmsProvider against the Eskiz fake', () => {
 
   describe('error mapping', () => {
     it('maps bad login credentials to rejected and sends nothing', async () => {
-      const error = await caught(adapter({ password: 'wrong-password' }).send({ to: PHONE, text: TEXT }));
+      const error = await failureOf(adapter({ password: 'wrong-password' }).send({ to: PHONE, text: TEXT }));
 
       expect(calls(fake.requests)).toEqual([LOGIN]);
       expect(error).toMatchObject({ kind: 'rejected', provider: 'eskiz', providerCode: '401', definite: true });
@@ -152,8 +140,8 @@ describe('EskizSmsProvider against the Eskiz fake', () => {
 
     it('tries to log in again on the next call after a failed login', async () => {
       const provider = adapter({ password: 'wrong-password' });
-      await caught(provider.send({ to: PHONE, text: TEXT }));
-      await caught(provider.send({ to: PHONE, text: TEXT }));
+      await failureOf(provider.send({ to: PHONE, text: TEXT }));
+      await failureOf(provider.send({ to: PHONE, text: TEXT }));
 
       expect(calls(fake.requests)).toEqual([LOGIN, LOGIN]);
     });
@@ -199,7 +187,7 @@ describe('EskizSmsProvider against the Eskiz fake', () => {
       await startFake(fakeOptions);
       arrange();
 
-      const error = await caught(adapter().send({ to, text: TEXT }));
+      const error = await failureOf(adapter().send({ to, text: TEXT }));
 
       expect(error).toMatchObject({ ...expected, provider: 'eskiz', definite: true });
       expectNoCredentials(error, EMAIL, PASSWORD, ...issuedTokens());
@@ -216,7 +204,7 @@ describe('EskizSmsProvider against the Eskiz fake', () => {
     it('maps an unreadable 2xx reply to unavailable, not definite (the message may be on its way)', async () => {
       fake.malformedSends(true);
 
-      const error = await caught(adapter().send({ to: PHONE, text: TEXT }));
+      const error = await failureOf(adapter().send({ to: PHONE, text: TEXT }));
 
       expect(error).toMatchObject({ kind: 'unavailable', providerCode: 'malformed_response', definite: false });
     });
@@ -226,7 +214,7 @@ describe('EskizSmsProvider against the Eskiz fake', () => {
       try {
         const provider = new EskizSmsProvider({ baseUrl: vendor.origin, timeoutMs: 2000, email: EMAIL, password: PASSWORD });
 
-        const error = await caught(provider.send({ to: PHONE, text: TEXT }));
+        const error = await failureOf(provider.send({ to: PHONE, text: TEXT }));
 
         expect(error).toMatchObject({ kind: 'unavailable', providerCode: 'malformed_response', definite: true });
         expect(vendor.requests).toHaveLength(1);
@@ -240,7 +228,7 @@ describe('EskizSmsProvider against the Eskiz fake', () => {
       try {
         const provider = new EskizSmsProvider({ baseUrl: vendor.origin, timeoutMs: 2000, email: EMAIL, password: PASSWORD });
 
-        const error = await caught(provider.send({ to: PHONE, text: TEXT }));
+        const error = await failureOf(provider.send({ to: PHONE, text: TEXT }));
 
         expect(error).toMatchObject({ kind: 'rejected', providerCode: '401' });
         expectNoCredentials(error, EMAIL, PASSWORD);
@@ -252,7 +240,7 @@ describe('EskizSmsProvider against the Eskiz fake', () => {
     it('maps a reply that never comes to timeout', async () => {
       fake.hangSends(true);
 
-      const error = await caught(adapter({ timeoutMs: 300 }).send({ to: PHONE, text: TEXT }));
+      const error = await failureOf(adapter({ timeoutMs: 300 }).send({ to: PHONE, text: TEXT }));
 
       expect(error).toMatchObject({ kind: 'unavailable', providerCode: 'timeout', definite: true });
     });
@@ -261,7 +249,7 @@ describe('EskizSmsProvider against the Eskiz fake', () => {
       const closed = await startFakeHttpServer(() => ({ status: 200 }));
       await closed.close();
 
-      const error = await caught(new EskizSmsProvider({ baseUrl: `${closed.origin}/api`, timeoutMs: 2000, email: EMAIL, password: PASSWORD }).send({ to: PHONE, text: TEXT }));
+      const error = await failureOf(new EskizSmsProvider({ baseUrl: `${closed.origin}/api`, timeoutMs: 2000, email: EMAIL, password: PASSWORD }).send({ to: PHONE, text: TEXT }));
 
       expect(error).toMatchObject({ kind: 'unavailable', providerCode: 'connection_failed', definite: true });
     });
@@ -308,7 +296,7 @@ describe('EskizSmsProvider against the Eskiz fake', () => {
     });
 
     it('maps an unknown id (HTTP 404) to rejected', async () => {
-      const error = await caught(adapter().fetchStatus('00000000-0000-4000-8000-000000000000'));
+      const error = await failureOf(adapter().fetchStatus('00000000-0000-4000-8000-000000000000'));
 
       expect(error).toMatchObject({ kind: 'rejected', providerCode: '404' });
     });

@@ -2,6 +2,7 @@ import { DeliveryStatus, SmsProviderError } from '@app/sms';
 import { GreenSmsOptions, GreenSmsProvider } from '../../libs/sms/src/providers/greensms/greensms.sms-provider';
 import { startFakeHttpServer } from '../fakes/fake-http-server';
 import { GreenSmsFake, GreenSmsFakeOptions, startGreenSmsFake } from '../fakes/greensms.fake';
+import { expectNoCredentials, failureOf } from './provider-assertions';
 
 const USER = 'acme-user';
 const PASSWORD = 'S3cret-Passw0rd';
@@ -9,19 +10,6 @@ const SENDER = 'AcmeAuth';
 const PHONE = '+79001234567';
 const TEXT = 'Your Acme verification code: 123456. It is valid for 5 minutes.';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
-async function caught(promise: Promise<unknown>): Promise<SmsProviderError> {
-  const error = await promise.then(
-    () => undefined,
-    (reason: unknown) => reason,
-  );
-  expect(error).toBeInstanceOf(SmsProviderError);
-  return error as SmsProviderError;
-}
-
-function expectNoCredentials(error: SmsProviderError, ...credentials: string[]): void {
-  for (const credential of credentials) expect(error.message).not.toContain(credential);
-}
 
 describe('GreenSmsProvider against the GreenSMS fake', () => {
   let fake: GreenSmsFake;
@@ -81,7 +69,7 @@ describe('GreenSmsProvider against the GreenSMS fake', () => {
       const token = fake.issueToken();
       fake.expireTokens();
 
-      const error = await caught(adapter({ user: undefined, password: undefined, token }).send({ to: PHONE, text: TEXT }));
+      const error = await failureOf(adapter({ user: undefined, password: undefined, token }).send({ to: PHONE, text: TEXT }));
 
       expect(error).toMatchObject({ kind: 'rejected', provider: 'greensms', providerCode: '0', definite: true });
       expectNoCredentials(error, token);
@@ -135,7 +123,7 @@ describe('GreenSmsProvider against the GreenSMS fake', () => {
     ])('maps $case', async ({ arrange, options, to, expected }) => {
       arrange();
 
-      const error = await caught(adapter(options).send({ to, text: TEXT }));
+      const error = await failureOf(adapter(options).send({ to, text: TEXT }));
 
       expect(error).toMatchObject({ ...expected, provider: 'greensms', definite: true });
       expectNoCredentials(error, PASSWORD, 'wrong-password');
@@ -146,7 +134,7 @@ describe('GreenSmsProvider against the GreenSMS fake', () => {
       await fake.close();
       await startFake({ errorHttpStatus: 401 });
 
-      const error = await caught(adapter({ password: 'wrong-password' }).send({ to: PHONE, text: TEXT }));
+      const error = await failureOf(adapter({ password: 'wrong-password' }).send({ to: PHONE, text: TEXT }));
 
       expect(error).toMatchObject({ kind: 'rejected', providerCode: '0', definite: true });
     });
@@ -156,7 +144,7 @@ describe('GreenSmsProvider against the GreenSMS fake', () => {
       try {
         const provider = new GreenSmsProvider({ baseUrl: vendor.origin, timeoutMs: 2000, user: USER, password: PASSWORD });
 
-        const error = await caught(provider.send({ to: PHONE, text: TEXT }));
+        const error = await failureOf(provider.send({ to: PHONE, text: TEXT }));
 
         expect(error).toMatchObject({ kind: 'unavailable', providerCode: '7', definite: true });
         expectNoCredentials(error, USER, PASSWORD);
@@ -168,7 +156,7 @@ describe('GreenSmsProvider against the GreenSMS fake', () => {
     it('maps an unreadable 2xx reply to unavailable, not definite (the message may be on its way)', async () => {
       fake.malformedSends(true);
 
-      const error = await caught(adapter().send({ to: PHONE, text: TEXT }));
+      const error = await failureOf(adapter().send({ to: PHONE, text: TEXT }));
 
       expect(error).toMatchObject({ kind: 'unavailable', providerCode: 'malformed_response', definite: false });
     });
@@ -176,7 +164,7 @@ describe('GreenSmsProvider against the GreenSMS fake', () => {
     it('maps a reply that never comes to timeout', async () => {
       fake.hangSends(true);
 
-      const error = await caught(adapter({ timeoutMs: 300 }).send({ to: PHONE, text: TEXT }));
+      const error = await failureOf(adapter({ timeoutMs: 300 }).send({ to: PHONE, text: TEXT }));
 
       expect(error).toMatchObject({ kind: 'unavailable', providerCode: 'timeout', definite: true });
     });
@@ -185,7 +173,7 @@ describe('GreenSmsProvider against the GreenSMS fake', () => {
       const closed = await startFakeHttpServer(() => ({ status: 200 }));
       await closed.close();
 
-      const error = await caught(new GreenSmsProvider({ baseUrl: closed.origin, timeoutMs: 2000, user: USER, password: PASSWORD }).send({ to: PHONE, text: TEXT }));
+      const error = await failureOf(new GreenSmsProvider({ baseUrl: closed.origin, timeoutMs: 2000, user: USER, password: PASSWORD }).send({ to: PHONE, text: TEXT }));
 
       expect(error).toMatchObject({ kind: 'unavailable', providerCode: 'connection_failed', definite: true });
     });
@@ -235,7 +223,7 @@ describe('GreenSmsProvider against the GreenSMS fake', () => {
     });
 
     it('maps an unknown id (code 404) to rejected', async () => {
-      const error = await caught(adapter().fetchStatus('00000000-0000-4000-8000-000000000000'));
+      const error = await failureOf(adapter().fetchStatus('00000000-0000-4000-8000-000000000000'));
 
       expect(error).toMatchObject({ kind: 'rejected', providerCode: '404' });
     });
@@ -259,7 +247,7 @@ describe('GreenSmsProvider against the GreenSMS fake', () => {
     });
 
     it('maps bad credentials to rejected code 0', async () => {
-      const error = await caught(adapter({ password: 'wrong-password' }).fetchBalance());
+      const error = await failureOf(adapter({ password: 'wrong-password' }).fetchBalance());
 
       expect(error).toMatchObject({ kind: 'rejected', providerCode: '0' });
       expectNoCredentials(error, 'wrong-password');

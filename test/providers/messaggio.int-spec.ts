@@ -5,6 +5,7 @@ import type { WebhookRequest } from '../../libs/sms/src/sms-provider.interface';
 import { FakeHttpServer, startFakeHttpServer } from '../fakes/fake-http-server';
 import { MessaggioFailure, MessaggioFake, MessaggioReport, startMessaggioFake } from '../fakes/messaggio.fake';
 import { freePort } from '../support/server-process';
+import { expectNoCredentials, failureOf } from './provider-assertions';
 
 /** The Messaggio adapter over real HTTP against the faithful fake (providers.md §2). */
 
@@ -21,20 +22,6 @@ function adapter(overrides: Partial<MessaggioOptions> = {}): MessaggioSmsProvide
     webhookToken: fake.webhookToken,
     ...overrides,
   });
-}
-
-async function failureOf(promise: Promise<unknown>): Promise<SmsProviderError> {
-  const error = await promise.then(
-    () => undefined,
-    (thrown: unknown) => thrown,
-  );
-  expect(error).toBeInstanceOf(SmsProviderError);
-  return error as SmsProviderError;
-}
-
-function expectNoCredential(error: SmsProviderError, credential: string): void {
-  expect(error.message).not.toContain(credential);
-  expect(JSON.stringify(error.details)).not.toContain(credential);
 }
 
 function webhook(report: MessaggioReport, pathToken = report.pathToken): WebhookRequest {
@@ -94,7 +81,7 @@ describe('error mapping', () => {
 
     expect(error).toMatchObject({ kind: 'rejected', provider: 'messaggio', providerCode: 'Invalid phone number', definite: true });
     expect(error.message).toContain('not a valid mobile number');
-    expectNoCredential(error, fake.login);
+    expectNoCredentials(error, fake.login);
   });
 
   it('maps an unknown project login (403) to rejected without quoting the login', async () => {
@@ -102,7 +89,7 @@ describe('error mapping', () => {
     const error = await failureOf(adapter({ login: wrongLogin }).send({ to: '+37360123456', text: 'Your code: 123456' }));
 
     expect(error).toMatchObject({ kind: 'rejected', providerCode: 'Forbidden', definite: true });
-    expectNoCredential(error, wrongLogin);
+    expectNoCredentials(error, wrongLogin);
   });
 
   it('maps an unregistered sender (422) to rejected', async () => {
@@ -110,7 +97,7 @@ describe('error mapping', () => {
 
     expect(error).toMatchObject({ kind: 'rejected', providerCode: 'Validation Error', definite: true });
     expect(error.message).toContain('sms.from');
-    expectNoCredential(error, fake.login);
+    expectNoCredentials(error, fake.login);
   });
 
   it.each<[MessaggioFailure, 'rejected' | 'unavailable', string, boolean]>([
@@ -123,7 +110,7 @@ describe('error mapping', () => {
     const error = await failureOf(adapter().send({ to: '+37360123456', text: 'Your code: 123456' }));
 
     expect(error).toMatchObject({ kind, provider: 'messaggio', providerCode, definite });
-    expectNoCredential(error, fake.login);
+    expectNoCredentials(error, fake.login);
   });
 
   it('maps the outage switch of the e2e interface (HTTP 500) to unavailable', async () => {

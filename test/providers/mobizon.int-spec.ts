@@ -5,6 +5,7 @@ import type { WebhookRequest } from '../../libs/sms/src/sms-provider.interface';
 import { FakeHttpServer, startFakeHttpServer } from '../fakes/fake-http-server';
 import { MobizonFailure, MobizonFake, MobizonReport, MobizonStatus, startMobizonFake } from '../fakes/mobizon.fake';
 import { freePort } from '../support/server-process';
+import { expectNoCredentials, failureOf } from './provider-assertions';
 
 /** The Mobizon adapter over real HTTP against the faithful fake (providers.md §1). */
 
@@ -21,20 +22,6 @@ function adapter(overrides: Partial<MobizonOptions> = {}): MobizonSmsProvider {
     webhookSecret: fake.webhookSecret,
     ...overrides,
   });
-}
-
-async function failureOf(promise: Promise<unknown>): Promise<SmsProviderError> {
-  const error = await promise.then(
-    () => undefined,
-    (thrown: unknown) => thrown,
-  );
-  expect(error).toBeInstanceOf(SmsProviderError);
-  return error as SmsProviderError;
-}
-
-function expectNoCredential(error: SmsProviderError, credential: string): void {
-  expect(error.message).not.toContain(credential);
-  expect(JSON.stringify(error.details)).not.toContain(credential);
 }
 
 function webhook(report: MobizonReport): WebhookRequest {
@@ -97,7 +84,7 @@ describe('error mapping', () => {
     const error = await failureOf(adapter({ apiKey: wrongKey }).send({ to: '+77001234567', text: 'Your code: 123456' }));
 
     expect(error).toMatchObject({ kind: 'rejected', provider: 'mobizon', providerCode: '8', definite: true });
-    expectNoCredential(error, wrongKey);
+    expectNoCredentials(error, wrongKey);
   });
 
   it('maps an invalid recipient (code 1) to rejected, naming the field', async () => {
@@ -105,7 +92,7 @@ describe('error mapping', () => {
 
     expect(error).toMatchObject({ kind: 'rejected', providerCode: '1', definite: true });
     expect(error.message).toContain('recipient');
-    expectNoCredential(error, fake.apiKey);
+    expectNoCredentials(error, fake.apiKey);
   });
 
   it('maps a wrong API domain (code 13) to rejected, naming the account domain', async () => {
@@ -114,7 +101,7 @@ describe('error mapping', () => {
 
     expect(error).toMatchObject({ kind: 'rejected', providerCode: '13', definite: true });
     expect(error.message).toContain('api.mobizon.uz');
-    expectNoCredential(error, fake.apiKey);
+    expectNoCredentials(error, fake.apiKey);
   });
 
   it.each<[MobizonFailure, 'rejected' | 'unavailable', string, boolean]>([
@@ -129,7 +116,7 @@ describe('error mapping', () => {
     const error = await failureOf(adapter().send({ to: '+77001234567', text: 'Your code: 123456' }));
 
     expect(error).toMatchObject({ kind, provider: 'mobizon', providerCode, definite });
-    expectNoCredential(error, fake.apiKey);
+    expectNoCredentials(error, fake.apiKey);
   });
 
   it('maps the outage switch of the e2e interface (HTTP 200, code 999) to unavailable', async () => {
@@ -151,7 +138,7 @@ describe('error mapping', () => {
     const error = await failureOf(adapter({ baseUrl: `http://127.0.0.1:${closedPort}` }).send({ to: '+77001234567', text: 'Your code: 123456' }));
 
     expect(error).toMatchObject({ kind: 'unavailable', providerCode: 'connection_failed', definite: true });
-    expectNoCredential(error, fake.apiKey);
+    expectNoCredentials(error, fake.apiKey);
   });
 });
 

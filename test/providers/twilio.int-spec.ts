@@ -4,6 +4,7 @@ import { SmsProviderError, WebhookRejectedError } from '../../libs/sms/src/sms-p
 import type { WebhookRequest } from '../../libs/sms/src/sms-provider.interface';
 import { RecordedRequest, startFakeHttpServer } from '../fakes/fake-http-server';
 import { startTwilioFake, TwilioFake } from '../fakes/twilio.fake';
+import { expectNoCredentials, failureOf } from './provider-assertions';
 
 const RECIPIENT = '+77001234567';
 const TEXT = 'Your code: 123456';
@@ -35,19 +36,8 @@ describe('TwilioSmsProvider against the Twilio fake', () => {
     return `Basic ${Buffer.from(`${fake.accountSid}:${fake.authToken}`).toString('base64')}`;
   }
 
-  async function failureOf(call: Promise<unknown>): Promise<SmsProviderError> {
-    const error = await call.then(
-      () => {
-        throw new Error('expected the call to fail');
-      },
-      (caught: unknown) => caught,
-    );
-    expect(error).toBeInstanceOf(SmsProviderError);
-    return error as SmsProviderError;
-  }
-
-  function expectNoCredentials(error: Error, ...extraSecrets: string[]): void {
-    for (const secret of [fake.authToken, fake.accountSid, ...extraSecrets]) expect(error.message).not.toContain(secret);
+  function expectNoSecrets(error: SmsProviderError, ...extraSecrets: string[]): void {
+    expectNoCredentials(error, fake.authToken, fake.accountSid, ...extraSecrets);
   }
 
   async function sentMessageId(provider = adapter()): Promise<string> {
@@ -128,7 +118,7 @@ describe('TwilioSmsProvider against the Twilio fake', () => {
 
       expect(error).toMatchObject({ kind: 'rejected', provider: 'twilio', providerCode: code, definite: true });
       expect(error.message).toContain(code);
-      expectNoCredentials(error);
+      expectNoSecrets(error);
       expect(fake.messages).toEqual([]);
     });
 
@@ -138,7 +128,7 @@ describe('TwilioSmsProvider against the Twilio fake', () => {
       const error = await failureOf(adapter({ authToken: wrongToken }).send({ to: RECIPIENT, text: TEXT }));
 
       expect(error).toMatchObject({ kind: 'rejected', providerCode: '20003', definite: true });
-      expectNoCredentials(error, wrongToken);
+      expectNoSecrets(error, wrongToken);
     });
 
     it('rate limit → unavailable 20429', async () => {
@@ -147,7 +137,7 @@ describe('TwilioSmsProvider against the Twilio fake', () => {
       const error = await failureOf(adapter().send({ to: RECIPIENT, text: TEXT }));
 
       expect(error).toMatchObject({ kind: 'unavailable', providerCode: '20429', definite: true });
-      expectNoCredentials(error);
+      expectNoSecrets(error);
     });
 
     it('outage (HTTP 500) → unavailable with Twilio code 20500', async () => {
@@ -156,7 +146,7 @@ describe('TwilioSmsProvider against the Twilio fake', () => {
       const error = await failureOf(adapter().send({ to: RECIPIENT, text: TEXT }));
 
       expect(error).toMatchObject({ kind: 'unavailable', providerCode: '20500', definite: true });
-      expectNoCredentials(error);
+      expectNoSecrets(error);
     });
 
     it('a 201 reply that is not JSON → unavailable malformed_response, not definite (the message may be on its way)', async () => {
@@ -274,7 +264,7 @@ describe('TwilioSmsProvider against the Twilio fake', () => {
       const error = await failureOf(adapter().fetchStatus(`SM${'0'.repeat(32)}`));
 
       expect(error).toMatchObject({ kind: 'rejected', providerCode: '20404', definite: true });
-      expectNoCredentials(error);
+      expectNoSecrets(error);
     });
 
     it('an outage → unavailable 20500', async () => {
@@ -313,7 +303,7 @@ describe('TwilioSmsProvider against the Twilio fake', () => {
       const error = await failureOf(adapter({ authToken: 'wrong' }).fetchBalance());
 
       expect(error).toMatchObject({ kind: 'rejected', providerCode: '20003' });
-      expectNoCredentials(error);
+      expectNoSecrets(error);
     });
 
     it('rate limit → unavailable 20429', async () => {

@@ -31,16 +31,16 @@ export class AuditService {
   }
 
   async recordMany(events: AuditRecord[], manager: EntityManager = this.defaultManager): Promise<void> {
-    if (events.length === 0) return;
-    const [sql, values] = this.insertStatement(events);
-    await manager.query(sql, values);
+    const statement = this.insertStatement(events);
+    if (statement) await manager.query(...statement);
   }
 
   /**
-   * The INSERT of these events as a statement of its own, for callers that send it together with the
-   * change it records (WriteBatch). Plain SQL: TypeORM's insert builder costs more CPU than the round trip.
+   * The INSERT of these events as a statement of its own (null for none), for callers that send it
+   * together with the change it records (WriteBatch). Plain SQL: TypeORM's insert builder costs more CPU than the round trip.
    */
-  insertStatement(events: AuditRecord[]): SqlStatement {
+  insertStatement(events: AuditRecord[]): SqlStatement | null {
+    if (events.length === 0) return null;
     const values: unknown[] = [];
     const rows = events.map((event) => {
       values.push(

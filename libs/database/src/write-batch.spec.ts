@@ -29,4 +29,10 @@ describe(WriteBatch.name, () => {
     await new WriteBatch().add(['SELECT 1', []]).add([`INSERT INTO a VALUES (${values.map((_, index) => `$${index + 1}`).join(', ')})`, values]).execute(sql);
     expect(sql.query.mock.calls[0][0]).toContain('($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)');
   });
+
+  it('skips null statements (nothing to write)', async () => {
+    const sql = runner();
+    await new WriteBatch().add(null).add(['DELETE FROM a WHERE id = $1', [7]]).add(null).execute(sql);
+    expect(sql.query).toHaveBeenCalledWith('DELETE FROM a WHERE id = $1', [7]);
+  });
 });

@@ -15,7 +15,10 @@ export class WriteBatch {
   private readonly statements: string[] = [];
   private readonly params: unknown[] = [];
 
-  add([sql, values]: SqlStatement): this {
+  /** `null` stands for "nothing to write" (e.g. no audit events), so callers need no conditionals. */
+  add(statement: SqlStatement | null): this {
+    if (!statement) return this;
+    const [sql, values] = statement;
     const offset = this.params.length;
     this.statements.push(sql.replace(/\$(\d+)/g, (_, index: string) => `$${Number(index) + offset}`));
     this.params.push(...values);

@@ -89,8 +89,9 @@ export class VerificationRepository {
     ];
   }
 
-  /** The rows of each send attempt (failover makes several). */
-  deliveryAttemptsStatement(verificationId: string, attempts: SmsAttempt[]): SqlStatement {
+  /** The rows of each send attempt (failover makes several); null when no provider was tried. */
+  deliveryAttemptsStatement(verificationId: string, attempts: SmsAttempt[]): SqlStatement | null {
+    if (attempts.length === 0) return null;
     const values: unknown[] = [verificationId];
     const rows = attempts.map((attempt, index) => {
       // Vendors' codes and texts have no length limit of their own.

@@ -267,11 +267,11 @@ export class VerificationService {
       )
       .add(this.audit.insertStatement(events))
       .execute(this.dataSource);
-    if (result.accepted) this.metrics.codeSent(result.accepted.provider);
     if (!result.accepted) {
       this.logger.warn(`no SMS provider accepted the code for ${maskPhone(phone.e164)}: ${result.error?.code}`);
       throw result.error ?? new DomainError(ErrorCode.SmsProviderUnavailable, 'No SMS provider is configured');
     }
+    this.metrics.codeSent(result.accepted.provider);
     return result.accepted.messageId;
   }
 

@@ -68,3 +68,8 @@ export function digitsOnly(e164: string): string {
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
+
+/** A field of a JSON object reply, or undefined when the reply is not an object. */
+export function field(json: unknown, key: string): unknown {
+  return isRecord(json) ? json[key] : undefined;
+}

@@ -54,8 +54,13 @@ export class DeliveryPoller implements OnApplicationBootstrap, OnApplicationShut
   private async poll(): Promise<number> {
     const providers = this.pollableProviders();
     if (providers.length === 0) return 0;
-    const batch = await this.dataSource.transaction((manager) =>
-      this.deliveries.claimBatchToPoll(manager, providers.map((provider) => provider.name), Math.floor(this.intervalMs / 1000), MAX_CHECKS, BATCH_SIZE),
+    // One UPDATE … RETURNING claims the batch: atomic without an explicit transaction.
+    const batch = await this.deliveries.claimBatchToPoll(
+      this.dataSource.manager,
+      providers.map((provider) => provider.name),
+      Math.floor(this.intervalMs / 1000),
+      MAX_CHECKS,
+      BATCH_SIZE,
     );
     let updated = 0;
     for (const delivery of batch) {

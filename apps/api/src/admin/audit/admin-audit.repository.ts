@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { SqlConditions } from '../sql-conditions';
 import type { AuditRowDto } from './audit-row.dto';
 
 export interface AuditFilter {
@@ -20,27 +21,22 @@ export class AdminAuditRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   async page(filter: AuditFilter): Promise<{ rows: AuditRowDto[]; more: boolean }> {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    const add = (condition: (placeholder: string) => string, value: unknown) => {
-      params.push(value);
-      where.push(condition(`$${params.length}`));
-    };
-    if (filter.type) add((p) => `type = ${p}`, filter.type);
-    if (filter.phone) add((p) => `phone_number = ${p}`, filter.phone);
-    if (filter.userId) add((p) => `user_id = ${p}::uuid`, filter.userId);
-    if (filter.from) add((p) => `occurred_at >= ${p}`, filter.from);
-    if (filter.to) add((p) => `occurred_at < ${p}`, filter.to);
-    if (filter.beforeId) add((p) => `e.id < ${p}::bigint`, filter.beforeId);
-    params.push(filter.limit + 1);
+    const sql = new SqlConditions();
+    if (filter.type) sql.add((p) => `type = ${p}`, filter.type);
+    if (filter.phone) sql.add((p) => `phone_number = ${p}`, filter.phone);
+    if (filter.userId) sql.add((p) => `user_id = ${p}::uuid`, filter.userId);
+    if (filter.from) sql.add((p) => `occurred_at >= ${p}`, filter.from);
+    if (filter.to) sql.add((p) => `occurred_at < ${p}`, filter.to);
+    if (filter.beforeId) sql.add((p) => `e.id < ${p}::bigint`, filter.beforeId);
+    const limit = sql.param(filter.limit + 1);
     const rows = await this.dataSource.query(
       // ORDER BY the table's bigint id: a bare "id" would name the text output column and sort as text.
       `SELECT e.id::text AS id, occurred_at, type, outcome, phone_number, user_id, verification_id, session_id, provider, ip, user_agent, details
          FROM audit_events e
-        ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+        ${sql.where()}
         ORDER BY e.id DESC
-        LIMIT $${params.length}`,
-      params,
+        LIMIT ${limit}`,
+      sql.params,
     );
     return {
       rows: rows.slice(0, filter.limit).map((row: Record<string, any>) => ({ ...row, occurred_at: new Date(row.occurred_at).toISOString() })),

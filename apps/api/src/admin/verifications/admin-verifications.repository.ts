@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { SqlConditions } from '../sql-conditions';
 import type { DeliveryAttemptDto, VerificationRowDto } from './verification-row.dto';
 
 export interface VerificationFilter {
@@ -25,33 +26,25 @@ export class AdminVerificationsRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   async page(filter: VerificationFilter): Promise<{ rows: VerificationRowDto[]; last?: { createdAt: string; id: string }; more: boolean }> {
-    const where = ['v.created_at >= $1', 'v.created_at < $2'];
-    const params: unknown[] = [filter.from, filter.to];
-    const add = (condition: (placeholder: string) => string, value: unknown) => {
-      params.push(value);
-      where.push(condition(`$${params.length}`));
-    };
-    if (filter.phone) add((p) => `v.phone_number = ${p}`, filter.phone);
+    const sql = new SqlConditions().add((from, to) => `v.created_at >= ${from} AND v.created_at < ${to}`, filter.from, filter.to);
+    if (filter.phone) sql.add((p) => `v.phone_number = ${p}`, filter.phone);
     // A pending code past its expiry is expired, whether or not anyone has tried it since.
-    if (filter.status === 'expired') where.push(`(v.status = 'expired' OR (v.status = 'pending' AND v.expires_at <= now()))`);
-    else if (filter.status === 'pending') where.push(`v.status = 'pending' AND v.expires_at > now()`);
-    else if (filter.status) add((p) => `v.status = ${p}`, filter.status);
-    if (filter.provider) add((p) => `v.provider = ${p}`, filter.provider);
-    if (filter.after) {
-      params.push(filter.after.createdAt, filter.after.id);
-      where.push(`(v.created_at, v.id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
-    }
-    params.push(filter.limit + 1);
+    if (filter.status === 'expired') sql.add(() => `(v.status = 'expired' OR (v.status = 'pending' AND v.expires_at <= now()))`);
+    else if (filter.status === 'pending') sql.add(() => `v.status = 'pending' AND v.expires_at > now()`);
+    else if (filter.status) sql.add((p) => `v.status = ${p}`, filter.status);
+    if (filter.provider) sql.add((p) => `v.provider = ${p}`, filter.provider);
+    if (filter.after) sql.add((time, id) => `(v.created_at, v.id) < (${time}::timestamptz, ${id}::uuid)`, filter.after.createdAt, filter.after.id);
+    const limit = sql.param(filter.limit + 1);
     const rows = await this.dataSource.query(
       `SELECT v.id, v.phone_number, v.country,
               CASE WHEN v.status = 'pending' AND v.expires_at <= now() THEN 'expired' ELSE v.status END AS status, v.attempts, v.max_attempts, v.locale, v.provider, v.request_id,
               v.delivery_status, v.is_test_number, v.ip, v.user_agent, v.created_at, v.expires_at, v.verified_at, v.user_id,
               to_char(v.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_created_at
          FROM sms_verifications v
-        WHERE ${where.join(' AND ')}
+        ${sql.where()}
         ORDER BY v.created_at DESC, v.id DESC
-        LIMIT $${params.length}`,
-      params,
+        LIMIT ${limit}`,
+      sql.params,
     );
     const more = rows.length > filter.limit;
     const page = rows.slice(0, filter.limit);

@@ -1,5 +1,5 @@
 import { DeliveryStatus } from '../../delivery-status';
-import { digitsOnly, FetchLike, VendorHttp, VendorResponse } from '../../http/vendor-http';
+import { digitsOnly, FetchLike, field, VendorHttp, VendorResponse } from '../../http/vendor-http';
 import { SmsProviderError } from '../../sms-provider.error';
 import type { DeliveryReport, SmsBalance, SmsMessage, SmsProvider, SmsSendResult } from '../../sms-provider.interface';
 import type { HttpAdapterOptions } from '../provider-options';
@@ -39,22 +39,22 @@ export class EskizSmsProvider implements SmsProvider {
     const fields = new URLSearchParams({ mobile_phone: digitsOnly(to), message: text, from: this.options.sender ?? DEFAULT_SENDER });
     if (this.options.callbackUrl) fields.set('callback_url', this.options.callbackUrl);
     const response = await this.authorized('/message/sms/send', { method: 'POST', body: fields });
-    const id = property(response.json, 'id');
+    const id = field(response.json, 'id');
     if ((typeof id !== 'string' && typeof id !== 'number') || id === '') throw this.http.malformed(response);
-    const status = property(response.json, 'status');
+    const status = field(response.json, 'status');
     return { messageId: String(id), status: typeof status === 'string' ? eskizDeliveryStatus(status) : DeliveryStatus.Queued };
   }
 
   async fetchStatus(messageId: string): Promise<DeliveryReport> {
     const response = await this.authorized(`/message/sms/status_by_id/${encodeURIComponent(messageId)}`, { method: 'GET' });
-    const status = property(property(response.json, 'data'), 'status');
+    const status = field(field(response.json, 'data'), 'status');
     if (typeof status !== 'string') throw this.http.malformed(response);
     return { messageId, status: eskizDeliveryStatus(status), providerStatus: status, errorCode: null };
   }
 
   async fetchBalance(): Promise<SmsBalance> {
     const response = await this.authorized('/user/get-limit', { method: 'GET' });
-    const balance = property(property(response.json, 'data'), 'balance');
+    const balance = field(field(response.json, 'data'), 'balance');
     if (typeof balance !== 'string' && typeof balance !== 'number') throw this.http.malformed(response);
     // Eskiz bills in UZS, but the reply does not say so and providers.md does not state it.
     return { balance: String(balance), currency: null };
@@ -97,7 +97,7 @@ export class EskizSmsProvider implements SmsProvider {
       body: credentials,
     });
     this.accepted(response, 'the login');
-    const token = property(property(response.json, 'data'), 'token');
+    const token = field(field(response.json, 'data'), 'token');
     // Nothing was sent yet, so even an unreadable 2xx login reply is a definite failure.
     if (typeof token !== 'string' || token === '') {
       const message = `Eskiz answered the login with HTTP ${response.status} but no token`;
@@ -120,13 +120,9 @@ export class EskizSmsProvider implements SmsProvider {
 
   /** Eskiz's own explanation, with anything that could be a credential masked. */
   private vendorMessage(json: unknown): string {
-    const message = property(json, 'message');
+    const message = field(json, 'message');
     if (typeof message !== 'string' || message === '') return '';
     const secrets = [this.options.password, this.options.email, this.token].filter((secret): secret is string => !!secret);
     return `: ${secrets.reduce((text, secret) => text.split(secret).join('***'), message)}`;
   }
-}
-
-function property(json: unknown, key: string): unknown {
-  return typeof json === 'object' && json !== null ? (json as Record<string, unknown>)[key] : undefined;
 }

@@ -1,5 +1,5 @@
 import { DeliveryStatus } from '../../delivery-status';
-import { digitsOnly, FetchLike, VendorHttp, VendorResponse } from '../../http/vendor-http';
+import { digitsOnly, FetchLike, field, VendorHttp, VendorResponse } from '../../http/vendor-http';
 import { SmsProviderError } from '../../sms-provider.error';
 import type { DeliveryReport, SmsBalance, SmsMessage, SmsProvider, SmsSendResult } from '../../sms-provider.interface';
 import type { HttpAdapterOptions } from '../provider-options';
@@ -42,14 +42,14 @@ export class GreenSmsProvider implements SmsProvider {
   async send({ to, text }: SmsMessage): Promise<SmsSendResult> {
     const sender: Record<string, string> = this.options.sender ? { from: this.options.sender } : {};
     const response = await this.post('/sms/send', { to: digitsOnly(to), txt: text, ...sender });
-    const requestId = property(response.json, 'request_id');
+    const requestId = field(response.json, 'request_id');
     if (typeof requestId !== 'string' || requestId === '') throw this.http.malformed(response);
     return { messageId: requestId, status: DeliveryStatus.Queued };
   }
 
   async fetchStatus(messageId: string): Promise<DeliveryReport> {
     const response = await this.get('/sms/status', { id: messageId, extended: 'true' });
-    const status = property(response.json, 'status');
+    const status = field(response.json, 'status');
     if (typeof status !== 'string' && typeof status !== 'number') throw this.http.malformed(response);
     const providerStatus = String(status);
     return { messageId, status: greenSmsDeliveryStatus(providerStatus), providerStatus, errorCode: null };
@@ -57,7 +57,7 @@ export class GreenSmsProvider implements SmsProvider {
 
   async fetchBalance(): Promise<SmsBalance> {
     const response = await this.get('/account/balance', {});
-    const balance = property(response.json, 'balance');
+    const balance = field(response.json, 'balance');
     if (typeof balance !== 'string' && typeof balance !== 'number') throw this.http.malformed(response);
     // GreenSMS states no currency.
     return { balance: String(balance), currency: null };
@@ -115,13 +115,9 @@ export class GreenSmsProvider implements SmsProvider {
   }
 }
 
-function property(json: unknown, key: string): unknown {
-  return typeof json === 'object' && json !== null ? (json as Record<string, unknown>)[key] : undefined;
-}
-
 function errorBody(json: unknown): GreenSmsErrorBody | null {
-  const error = property(json, 'error');
+  const error = field(json, 'error');
   if (error === undefined || error === null) return null;
-  const code = property(json, 'code');
+  const code = field(json, 'code');
   return { error: String(error), code: typeof code === 'number' || typeof code === 'string' ? String(code) : null };
 }

@@ -1,4 +1,4 @@
-import { type FetchLike, VendorHttp, type VendorResponse } from '../../http/vendor-http';
+import { type FetchLike, isRecord, VendorHttp, type VendorResponse } from '../../http/vendor-http';
 import { WebhookRejectedError } from '../../sms-provider.error';
 import type { DeliveryReport, SmsBalance, SmsMessage, SmsProvider, SmsSendResult, WebhookRequest } from '../../sms-provider.interface';
 import type { HttpAdapterOptions } from '../provider-options';
@@ -127,7 +127,7 @@ function isSuccess(response: VendorResponse): boolean {
 }
 
 function asObject(json: unknown): Record<string, unknown> | null {
-  return json && typeof json === 'object' && !Array.isArray(json) ? (json as Record<string, unknown>) : null;
+  return isRecord(json) ? json : null;
 }
 
 function asTwilioMessage(json: unknown): TwilioMessage | null {

@@ -4,4 +4,9 @@ import { TrackSmsDeliveryStatus1795241726949 } from './1795241726949-TrackSmsDel
 import { IndexAdminQueries1795242379114 } from './1795242379114-IndexAdminQueries';
 
 /** Every migration, oldest first. `npm run migration:generate` writes a new file; add it here. */
-export const MIGRATIONS = [InitialSchema1795240056819, AuditEventsAppendOnly1795240100000, TrackSmsDeliveryStatus1795241726949, IndexAdminQueries1795242379114];
+export const MIGRATIONS = [
+  InitialSchema1795240056819,
+  AuditEventsAppendOnly1795240100000,
+  TrackSmsDeliveryStatus1795241726949,
+  IndexAdminQueries1795242379114,
+];

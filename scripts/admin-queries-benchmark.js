@@ -41,14 +41,17 @@ async function prepareDatabase() {
   await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
   await admin.query(`CREATE DATABASE ${database}`);
   await admin.end();
-  const dataSource = await new DataSource(typeOrmOptions({ url: benchUrl, poolSize: 2, entities: ENTITIES, migrations: MIGRATIONS })).initialize();
+  const dataSource = await new DataSource(
+    typeOrmOptions({ url: benchUrl, poolSize: 2, entities: ENTITIES, migrations: MIGRATIONS }),
+  ).initialize();
   await dataSource.runMigrations();
   await dataSource.destroy();
 }
 
 /** Realistic spread: 90 days, 3 countries, 3 providers, most codes verified, some expired/failed/max attempts. */
 async function seed(client) {
-  await client.query(`
+  await client.query(
+    `
     INSERT INTO sms_verifications (id, phone_number, country, code_hash, status, attempts, max_attempts, locale, provider, request_id,
                                    delivery_status, is_test_number, expires_at, created_at, updated_at, verified_at)
     SELECT gen_random_uuid(),
@@ -95,7 +98,9 @@ async function explain(client, title, { sql, params }) {
   const usesIndex = plan.some((line) => /Index (Only )?Scan|Bitmap Index Scan/.test(line));
   const seqScan = plan.some((line) => /Seq Scan on (sms_verifications|audit_events)/.test(line));
   const execution = plan.find((line) => line.startsWith('Execution Time'));
-  console.log(`\n### ${title}\n${usesIndex && !seqScan ? 'index scan' : 'NOT AN INDEX SCAN'} — ${execution}\n${plan.join('\n')}`);
+  console.log(
+    `\n### ${title}\n${usesIndex && !seqScan ? 'index scan' : 'NOT AN INDEX SCAN'} — ${execution}\n${plan.join('\n')}`,
+  );
   return usesIndex && !seqScan;
 }
 
@@ -104,26 +109,67 @@ async function main() {
   const client = new Client({ connectionString: benchUrl });
   await client.connect();
   await timed(`seed ${ROWS} codes, deliveries and audit events`, () => seed(client));
-  const { rows: [sample] } = await client.query(`SELECT phone_number, user_id FROM sms_verifications ORDER BY created_at DESC LIMIT 1`);
-  const { rows: [cursorRow] } = await client.query(
+  const {
+    rows: [sample],
+  } = await client.query(`SELECT phone_number, user_id FROM sms_verifications ORDER BY created_at DESC LIMIT 1`);
+  const {
+    rows: [cursorRow],
+  } = await client.query(
     `SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS created_at, id FROM sms_verifications ORDER BY created_at DESC, id DESC OFFSET 500 LIMIT 1`,
   );
-  const { rows: [auditCursor] } = await client.query('SELECT id::text FROM audit_events ORDER BY id DESC OFFSET 500 LIMIT 1');
+  const {
+    rows: [auditCursor],
+  } = await client.query('SELECT id::text FROM audit_events ORDER BY id DESC OFFSET 500 LIMIT 1');
   const now = new Date();
   const weekAgo = new Date(now.getTime() - 7 * 86_400_000);
   const dayAgo = new Date(now.getTime() - 86_400_000);
   const everything = new Date(0);
-  const prices = new Map([['mobizon', '0.012'], ['twilio', '0.0079'], ['eskiz', '0.005']]);
+  const prices = new Map([
+    ['mobizon', '0.012'],
+    ['twilio', '0.0079'],
+    ['eskiz', '0.005'],
+  ]);
 
   const queries = [
     ['stats, last 7 days, group_by=day', (ds) => new StatsRepository(ds).figures(weekAgo, now, 'day', prices)],
-    ['stats, last 7 days, group_by=provider', (ds) => new StatsRepository(ds).figures(weekAgo, now, 'provider', prices)],
+    [
+      'stats, last 7 days, group_by=provider',
+      (ds) => new StatsRepository(ds).figures(weekAgo, now, 'provider', prices),
+    ],
     ['stats, last 24 h, group_by=country', (ds) => new StatsRepository(ds).figures(dayAgo, now, 'country', prices)],
-    ['verifications, first page', (ds) => new AdminVerificationsRepository(ds).page({ from: everything, to: now, limit: 50 })],
-    ['verifications, page after a cursor', (ds) => new AdminVerificationsRepository(ds).page({ from: everything, to: now, limit: 50, after: { createdAt: cursorRow.created_at, id: cursorRow.id } })],
-    ['verifications, by phone', (ds) => new AdminVerificationsRepository(ds).page({ phone: sample.phone_number, from: everything, to: now, limit: 50 })],
-    ['verifications, by status', (ds) => new AdminVerificationsRepository(ds).page({ status: 'max_attempts_reached', from: everything, to: now, limit: 50 })],
-    ['verifications, by provider and range', (ds) => new AdminVerificationsRepository(ds).page({ provider: 'twilio', from: weekAgo, to: now, limit: 50 })],
+    [
+      'verifications, first page',
+      (ds) => new AdminVerificationsRepository(ds).page({ from: everything, to: now, limit: 50 }),
+    ],
+    [
+      'verifications, page after a cursor',
+      (ds) =>
+        new AdminVerificationsRepository(ds).page({
+          from: everything,
+          to: now,
+          limit: 50,
+          after: { createdAt: cursorRow.created_at, id: cursorRow.id },
+        }),
+    ],
+    [
+      'verifications, by phone',
+      (ds) =>
+        new AdminVerificationsRepository(ds).page({ phone: sample.phone_number, from: everything, to: now, limit: 50 }),
+    ],
+    [
+      'verifications, by status',
+      (ds) =>
+        new AdminVerificationsRepository(ds).page({
+          status: 'max_attempts_reached',
+          from: everything,
+          to: now,
+          limit: 50,
+        }),
+    ],
+    [
+      'verifications, by provider and range',
+      (ds) => new AdminVerificationsRepository(ds).page({ provider: 'twilio', from: weekAgo, to: now, limit: 50 }),
+    ],
     ['audit, first page', (ds) => new AdminAuditRepository(ds).page({ limit: 50 })],
     ['audit, page after a cursor', (ds) => new AdminAuditRepository(ds).page({ beforeId: auditCursor.id, limit: 50 })],
     ['audit, by type', (ds) => new AdminAuditRepository(ds).page({ type: 'code_verified', limit: 50 })],

@@ -68,7 +68,10 @@ async function startServer() {
   };
   // BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the server.
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, join(__dirname, '../dist/apps/api/src/main.js')], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(process.execPath, [...nodeArgs, join(__dirname, '../dist/apps/api/src/main.js')], {
+    env,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   for (let i = 0; i < 200; i++) {
     try {
       if ((await fetch(`${BASE}/health/ready`)).ok) return child;
@@ -96,7 +99,12 @@ function summarize(name, result, server) {
 
 function run(options) {
   return new Promise((resolve, reject) => {
-    const settings = { url: BASE, connections: CONNECTIONS, ...(options.amount ? {} : { duration: DURATION }), ...options };
+    const settings = {
+      url: BASE,
+      connections: CONNECTIONS,
+      ...(options.amount ? {} : { duration: DURATION }),
+      ...options,
+    };
     const instance = autocannon(settings, (error, result) => (error ? reject(error) : resolve(result)));
     autocannon.track(instance, { renderProgressBar: false, renderResultsTable: false, renderLatencyTable: false });
   });
@@ -105,7 +113,9 @@ function run(options) {
 /** CPU seconds of every Postgres server process on this machine (the database shares the cores). */
 function postgresCpuSeconds() {
   let ticks = 0;
-  for (const pid of require('node:fs').readdirSync('/proc').filter((entry) => /^\d+$/.test(entry))) {
+  for (const pid of require('node:fs')
+    .readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))) {
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
       if (!stat.includes('(postgres)')) continue;
@@ -175,7 +185,11 @@ async function main() {
           {
             setupRequest: (request) => {
               const { phone, code } = codes[nextCode++ % codes.length];
-              return { ...request, path: '/api/v1/sms-auth/verify-code', body: JSON.stringify({ phone_number: phone, code }) };
+              return {
+                ...request,
+                path: '/api/v1/sms-auth/verify-code',
+                body: JSON.stringify({ phone_number: phone, code }),
+              };
             },
             onResponse: (status, body) => {
               if (status === 200) refreshTokens.push(JSON.parse(body).refresh_token);
@@ -193,7 +207,11 @@ async function main() {
         headers: { 'content-type': 'application/json' },
         requests: [
           {
-            setupRequest: (request) => ({ ...request, path: '/api/v1/auth/refresh', body: JSON.stringify({ refresh_token: queue.shift() }) }),
+            setupRequest: (request) => ({
+              ...request,
+              path: '/api/v1/auth/refresh',
+              body: JSON.stringify({ refresh_token: queue.shift() }),
+            }),
             onResponse: (status, body) => {
               if (status === 200) queue.push(JSON.parse(body).refresh_token);
             },
@@ -208,7 +226,12 @@ async function main() {
     const report = {
       label: LABEL,
       at: new Date().toISOString(),
-      machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memory_gb: Math.round(os.totalmem() / 2 ** 30), node: process.version },
+      machine: {
+        cpus: os.cpus().length,
+        model: os.cpus()[0]?.model,
+        memory_gb: Math.round(os.totalmem() / 2 ** 30),
+        node: process.version,
+      },
       connections: CONNECTIONS,
       duration_s: DURATION,
       results,
@@ -243,7 +266,9 @@ async function checkRows(results) {
   await new Promise((resolve) => setTimeout(resolve, 1000));
   const client = new Client({ connectionString: dbUrl(DATABASE) });
   await client.connect();
-  const { rows: [row] } = await client.query(`
+  const {
+    rows: [row],
+  } = await client.query(`
     SELECT (SELECT count(*) FROM sms_verifications)::int AS codes,
            (SELECT count(*) FROM sms_verifications v WHERE NOT EXISTS (SELECT 1 FROM audit_events e WHERE e.verification_id = v.id AND e.type = 'code_requested'))::int AS codes_without_requested_event,
            (SELECT count(*) FROM sms_verifications v WHERE NOT EXISTS (SELECT 1 FROM sms_deliveries d WHERE d.verification_id = v.id)
@@ -256,7 +281,11 @@ async function checkRows(results) {
            (SELECT count(*) FROM audit_events WHERE type = 'token_refreshed')::int AS token_refreshed_events`);
   const found = row;
   await client.end();
-  const expected = { sends: succeeded('send-code'), verifies: succeeded('verify-code'), refreshes: succeeded('refresh') };
+  const expected = {
+    sends: succeeded('send-code'),
+    verifies: succeeded('verify-code'),
+    refreshes: succeeded('refresh'),
+  };
   const within = (rows, successes) => rows >= successes && rows - successes <= CONNECTIONS;
   const checks = [
     within(found.codes, expected.sends),
@@ -295,7 +324,10 @@ async function sqlFloor() {
   const started = Date.now();
   await Promise.all(Array.from({ length: CONNECTIONS }, worker));
   await pool.end();
-  return { sends_per_s: Math.round(done / ((Date.now() - started) / 1000)), statements_per_send: sendCodeStatements('+0', randomUUID()).length };
+  return {
+    sends_per_s: Math.round(done / ((Date.now() - started) / 1000)),
+    statements_per_send: sendCodeStatements('+0', randomUUID()).length,
+  };
 }
 
 /** The statements of one send-code as verification.service.ts issues them (kept in step by hand). */
@@ -312,7 +344,10 @@ function sendCodeStatements(phone, id) {
          FROM sms_verifications WHERE phone_number = $1 AND created_at > now() - interval '24 hours' AND status <> 'failed'`,
       [phone],
     ],
-    [`UPDATE sms_verifications SET status = CASE WHEN expires_at <= now() THEN 'expired' ELSE 'canceled' END, updated_at = now() WHERE phone_number = $1 AND status = 'pending' RETURNING id, status`, [phone]],
+    [
+      `UPDATE sms_verifications SET status = CASE WHEN expires_at <= now() THEN 'expired' ELSE 'canceled' END, updated_at = now() WHERE phone_number = $1 AND status = 'pending' RETURNING id, status`,
+      [phone],
+    ],
     [
       `WITH write_0 AS (INSERT INTO sms_verifications (id, phone_number, country, code_hash, status, attempts, max_attempts, locale, is_test_number, ip, user_agent, expires_at)
                          VALUES ($1, $2, 'KZ', $3, 'pending', 0, 5, 'ru', false, '127.0.0.1', 'bench', now() + interval '300 seconds')),
@@ -334,11 +369,18 @@ function sendCodeStatements(phone, id) {
 }
 
 function print(report) {
-  console.log(`\nsms-auth bench (${report.label}): ${report.machine.cpus} cores, ${report.connections} connections, ${report.duration_s} s per phase`);
+  console.log(
+    `\nsms-auth bench (${report.label}): ${report.machine.cpus} cores, ${report.connections} connections, ${report.duration_s} s per phase`,
+  );
   console.table(report.results.map(({ note: _note, ...row }) => row));
   console.log(`server peak RSS: ${report.server.peak_rss_mb} MB`);
-  console.log(`SQL floor of send-code (${report.sql_floor_send_code.statements_per_send} statements, pg Pool ×${report.connections}): ${report.sql_floor_send_code.sends_per_s} sends/s`);
-  console.log(`rows and audit events of every successful request: ${report.integrity.ok ? 'all present' : 'MISSING'}`, JSON.stringify(report.integrity));
+  console.log(
+    `SQL floor of send-code (${report.sql_floor_send_code.statements_per_send} statements, pg Pool ×${report.connections}): ${report.sql_floor_send_code.sends_per_s} sends/s`,
+  );
+  console.log(
+    `rows and audit events of every successful request: ${report.integrity.ok ? 'all present' : 'MISSING'}`,
+    JSON.stringify(report.integrity),
+  );
 }
 
 main().catch((error) => {

@@ -71,21 +71,39 @@ describe('audit trail and data at rest (SPEC §6)', () => {
     const headers = { 'X-Forwarded-For': ip, 'User-Agent': ua };
 
     const sent = await t.http.post(SEND).set(headers).send({ phone_number: phone }).expect(200);
-    const wrong = await t.http.post(VERIFY).set(headers).send({ phone_number: phone, code: wrongCodeFor(sent.body.debug_code) }).expect(400);
+    const wrong = await t.http
+      .post(VERIFY)
+      .set(headers)
+      .send({ phone_number: phone, code: wrongCodeFor(sent.body.debug_code) })
+      .expect(400);
     expect(wrong.body.error).toMatchObject({ code: 'CODE_INVALID', attempts_left: 4 });
-    const login = await t.http.post(VERIFY).set(headers).send({ phone_number: phone, code: sent.body.debug_code }).expect(200);
+    const login = await t.http
+      .post(VERIFY)
+      .set(headers)
+      .send({ phone_number: phone, code: sent.body.debug_code })
+      .expect(200);
     const userId = login.body.user.id;
-    const refreshed = await t.http.post(REFRESH).set(headers).send({ refresh_token: login.body.refresh_token }).expect(200);
+    const refreshed = await t.http
+      .post(REFRESH)
+      .set(headers)
+      .send({ refresh_token: login.body.refresh_token })
+      .expect(200);
     expect(refreshed.body.refresh_token).not.toBe(login.body.refresh_token);
     const reuse = await t.http.post(REFRESH).set(headers).send({ refresh_token: login.body.refresh_token }).expect(401);
     expect(reuse.body.error.code).toBe('REFRESH_TOKEN_REUSED');
 
     const sent2 = await t.http.post(SEND).set(headers).send({ phone_number: phone }).expect(200);
-    const login2 = await t.http.post(VERIFY).set(headers).send({ phone_number: phone, code: sent2.body.debug_code }).expect(200);
+    const login2 = await t.http
+      .post(VERIFY)
+      .set(headers)
+      .send({ phone_number: phone, code: sent2.body.debug_code })
+      .expect(200);
     expect(login2.body.user).toMatchObject({ id: userId, is_new: false });
     await t.http.post(LOGOUT).set(headers).send({ refresh_token: login2.body.refresh_token }).expect(200);
 
-    const { rows: sessions } = await t.sql.query('SELECT id FROM sessions WHERE user_id = $1 ORDER BY created_at', [userId]);
+    const { rows: sessions } = await t.sql.query('SELECT id FROM sessions WHERE user_id = $1 ORDER BY created_at', [
+      userId,
+    ]);
     expect(sessions).toHaveLength(2);
     const [session1, session2] = sessions.map((row) => row.id as string);
     const v1 = sent.body.verification_id as string;
@@ -133,7 +151,10 @@ describe('audit trail and data at rest (SPEC §6)', () => {
     // The code_sent event names the provider's message id, the sms_id of the response.
     expect(events[1].details).toMatchObject({ message_id: sent.body.sms_id });
     // Events carry their time.
-    const { rows: times } = await t.sql.query('SELECT count(*)::int AS n FROM audit_events WHERE phone_number = $1 AND occurred_at IS NULL', [phone]);
+    const { rows: times } = await t.sql.query(
+      'SELECT count(*)::int AS n FROM audit_events WHERE phone_number = $1 AND occurred_at IS NULL',
+      [phone],
+    );
     expect(times[0].n).toBe(0);
   });
 
@@ -164,16 +185,36 @@ describe('audit trail and data at rest (SPEC §6)', () => {
     for (let i = 0; i < 3; i++) {
       const phone = nextPhone();
       const ip = nextIp();
-      const first = await t.http.post(SEND).set('X-Forwarded-For', ip).send({ phone_number: phone, locale: 'en' }).expect(200);
+      const first = await t.http
+        .post(SEND)
+        .set('X-Forwarded-For', ip)
+        .send({ phone_number: phone, locale: 'en' })
+        .expect(200);
       codes.set(first.body.verification_id, first.body.debug_code);
       // A resend: the first code is canceled, a second one issued.
-      const second = await t.http.post('/api/v1/sms-auth/resend-code').set('X-Forwarded-For', ip).send({ phone_number: phone }).expect(200);
+      const second = await t.http
+        .post('/api/v1/sms-auth/resend-code')
+        .set('X-Forwarded-For', ip)
+        .send({ phone_number: phone })
+        .expect(200);
       codes.set(second.body.verification_id, second.body.debug_code);
-      await t.http.post(VERIFY).set('X-Forwarded-For', ip).send({ phone_number: phone, code: wrongCodeFor(second.body.debug_code) }).expect(400);
-      const login = await t.http.post(VERIFY).set('X-Forwarded-For', ip).send({ phone_number: phone, code: second.body.debug_code }).expect(200);
+      await t.http
+        .post(VERIFY)
+        .set('X-Forwarded-For', ip)
+        .send({ phone_number: phone, code: wrongCodeFor(second.body.debug_code) })
+        .expect(400);
+      const login = await t.http
+        .post(VERIFY)
+        .set('X-Forwarded-For', ip)
+        .send({ phone_number: phone, code: second.body.debug_code })
+        .expect(200);
       refreshTokens.push(login.body.refresh_token);
       accessTokens.push(login.body.access_token);
-      const refreshed = await t.http.post(REFRESH).set('X-Forwarded-For', ip).send({ refresh_token: login.body.refresh_token }).expect(200);
+      const refreshed = await t.http
+        .post(REFRESH)
+        .set('X-Forwarded-For', ip)
+        .send({ refresh_token: login.body.refresh_token })
+        .expect(200);
       refreshTokens.push(refreshed.body.refresh_token);
       accessTokens.push(refreshed.body.access_token);
     }
@@ -185,29 +226,42 @@ describe('audit trail and data at rest (SPEC §6)', () => {
         WHERE c.table_schema = 'public' AND c.data_type IN ('text', 'character varying', 'character', 'jsonb', 'json')`,
     );
     const tables = new Set(columns.map((column) => column.table_name));
-    for (const table of ['sms_verifications', 'sms_deliveries', 'audit_events', 'users', 'sessions', 'refresh_tokens']) expect(tables).toContain(table);
+    for (const table of ['sms_verifications', 'sms_deliveries', 'audit_events', 'users', 'sessions', 'refresh_tokens'])
+      expect(tables).toContain(table);
 
     const leaks: string[] = [];
     for (const { table_name, column_name } of columns) {
       for (const code of codes.values()) {
         // The code as a standalone number (a phone number or a hash may contain its digits by chance).
-        const { rows } = await t.sql.query(`SELECT count(*)::int AS n FROM "${table_name}" WHERE "${column_name}"::text ~ $1`, [`(^|[^0-9])${code}([^0-9]|$)`]);
+        const { rows } = await t.sql.query(
+          `SELECT count(*)::int AS n FROM "${table_name}" WHERE "${column_name}"::text ~ $1`,
+          [`(^|[^0-9])${code}([^0-9]|$)`],
+        );
         if (rows[0].n > 0) leaks.push(`code ${code} in ${table_name}.${column_name}`);
       }
       for (const token of refreshTokens) {
-        const { rows } = await t.sql.query(`SELECT count(*)::int AS n FROM "${table_name}" WHERE strpos("${column_name}"::text, $1) > 0`, [token]);
+        const { rows } = await t.sql.query(
+          `SELECT count(*)::int AS n FROM "${table_name}" WHERE strpos("${column_name}"::text, $1) > 0`,
+          [token],
+        );
         if (rows[0].n > 0) leaks.push(`refresh token in ${table_name}.${column_name}`);
       }
       for (const token of accessTokens) {
         // The JWT's signature part is what makes it a credential.
         const signature = token.split('.')[2];
-        const { rows } = await t.sql.query(`SELECT count(*)::int AS n FROM "${table_name}" WHERE strpos("${column_name}"::text, $1) > 0`, [signature]);
+        const { rows } = await t.sql.query(
+          `SELECT count(*)::int AS n FROM "${table_name}" WHERE strpos("${column_name}"::text, $1) > 0`,
+          [signature],
+        );
         if (rows[0].n > 0) leaks.push(`access token in ${table_name}.${column_name}`);
       }
     }
     expect(leaks).toEqual([]);
 
-    const { rows } = await t.sql.query<{ id: string; code_hash: string }>('SELECT id, code_hash FROM sms_verifications WHERE id = ANY($1::uuid[])', [[...codes.keys()]]);
+    const { rows } = await t.sql.query<{ id: string; code_hash: string }>(
+      'SELECT id, code_hash FROM sms_verifications WHERE id = ANY($1::uuid[])',
+      [[...codes.keys()]],
+    );
     expect(rows).toHaveLength(codes.size);
     const hashes = new Set<string>();
     for (const row of rows) {
@@ -221,7 +275,10 @@ describe('audit trail and data at rest (SPEC §6)', () => {
 
     // Refresh tokens are stored only as their hash.
     for (const token of refreshTokens) {
-      const { rows: stored } = await t.sql.query('SELECT count(*)::int AS n FROM refresh_tokens WHERE token_hash = $1', [createHash('sha256').update(token).digest('hex')]);
+      const { rows: stored } = await t.sql.query(
+        'SELECT count(*)::int AS n FROM refresh_tokens WHERE token_hash = $1',
+        [createHash('sha256').update(token).digest('hex')],
+      );
       expect(stored[0].n).toBe(1);
     }
   });
@@ -241,14 +298,25 @@ describe('a refused send changes nothing but its audit row', () => {
 
     const before = await snapshotState(t.sql);
     const eventsBefore = await auditCount(t.sql);
-    const refused = await t.http.post('/api/v1/sms-auth/resend-code').set('X-Forwarded-For', ip).set('User-Agent', 'refused/1').send({ phone_number: phone }).expect(429);
+    const refused = await t.http
+      .post('/api/v1/sms-auth/resend-code')
+      .set('X-Forwarded-For', ip)
+      .set('User-Agent', 'refused/1')
+      .send({ phone_number: phone })
+      .expect(429);
     expect(refused.body.error.code).toBe('RESEND_TOO_SOON');
     expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
 
     expect(await snapshotState(t.sql)).toEqual(before);
     expect(await auditCount(t.sql)).toBe(eventsBefore + 1);
     const events = await auditFor(t.sql, phone);
-    expect(events[events.length - 1]).toMatchObject({ type: 'rate_limited', outcome: 'failure', phone_number: phone, ip, user_agent: 'refused/1' });
+    expect(events[events.length - 1]).toMatchObject({
+      type: 'rate_limited',
+      outcome: 'failure',
+      phone_number: phone,
+      ip,
+      user_agent: 'refused/1',
+    });
   });
 });
 
@@ -275,40 +343,81 @@ describe('a failing SMS provider', () => {
     failure = new SmsProviderError('rejected', 'console', '42', 'refused');
     const phone = nextPhone();
     const ip = nextIp();
-    const response = await request(failing.app.getHttpServer()).post(SEND).set('X-Forwarded-For', ip).send({ phone_number: phone }).expect(502);
-    expect(response.body).toMatchObject({ success: false, error: { code: 'SMS_PROVIDER_REJECTED', provider: 'console', provider_code: '42' } });
+    const response = await request(failing.app.getHttpServer())
+      .post(SEND)
+      .set('X-Forwarded-For', ip)
+      .send({ phone_number: phone })
+      .expect(502);
+    expect(response.body).toMatchObject({
+      success: false,
+      error: { code: 'SMS_PROVIDER_REJECTED', provider: 'console', provider_code: '42' },
+    });
     expect(response.body.debug_code).toBeUndefined();
 
-    const { rows: verifications } = await failing.sql.query('SELECT id, status, delivery_status FROM sms_verifications WHERE phone_number = $1', [phone]);
+    const { rows: verifications } = await failing.sql.query(
+      'SELECT id, status, delivery_status FROM sms_verifications WHERE phone_number = $1',
+      [phone],
+    );
     expect(verifications).toHaveLength(1);
     expect(verifications[0]).toMatchObject({ status: 'failed', delivery_status: 'failed' });
-    const { rows: deliveries } = await failing.sql.query('SELECT attempt_number, provider, provider_message_id, status, error_code, error_message FROM sms_deliveries WHERE verification_id = $1', [
-      verifications[0].id,
+    const { rows: deliveries } = await failing.sql.query(
+      'SELECT attempt_number, provider, provider_message_id, status, error_code, error_message FROM sms_deliveries WHERE verification_id = $1',
+      [verifications[0].id],
+    );
+    expect(deliveries).toEqual([
+      {
+        attempt_number: 1,
+        provider: 'console',
+        provider_message_id: null,
+        status: 'failed',
+        error_code: '42',
+        error_message: 'refused',
+      },
     ]);
-    expect(deliveries).toEqual([{ attempt_number: 1, provider: 'console', provider_message_id: null, status: 'failed', error_code: '42', error_message: 'refused' }]);
 
     const events = await auditFor(failing.sql, phone);
     expect(events.map((event) => event.type)).toEqual(['code_requested', 'code_send_failed']);
-    expect(events[1]).toMatchObject({ outcome: 'failure', provider: 'console', verification_id: verifications[0].id, ip });
+    expect(events[1]).toMatchObject({
+      outcome: 'failure',
+      provider: 'console',
+      verification_id: verifications[0].id,
+      ip,
+    });
     expect(events[1].details).toMatchObject({ error_code: 'SMS_PROVIDER_REJECTED', provider_code: '42' });
   });
 
   it('unavailable: 503 SMS_PROVIDER_UNAVAILABLE; the code is failed and code_send_failed recorded', async () => {
     failure = new SmsProviderError('unavailable', 'console', 'timeout', 'no answer');
     const phone = nextPhone();
-    const response = await request(failing.app.getHttpServer()).post(SEND).set('X-Forwarded-For', nextIp()).send({ phone_number: phone }).expect(503);
-    expect(response.body).toMatchObject({ success: false, error: { code: 'SMS_PROVIDER_UNAVAILABLE', provider: 'console', provider_code: 'timeout' } });
+    const response = await request(failing.app.getHttpServer())
+      .post(SEND)
+      .set('X-Forwarded-For', nextIp())
+      .send({ phone_number: phone })
+      .expect(503);
+    expect(response.body).toMatchObject({
+      success: false,
+      error: { code: 'SMS_PROVIDER_UNAVAILABLE', provider: 'console', provider_code: 'timeout' },
+    });
 
-    const { rows: verifications } = await failing.sql.query('SELECT id, status FROM sms_verifications WHERE phone_number = $1', [phone]);
+    const { rows: verifications } = await failing.sql.query(
+      'SELECT id, status FROM sms_verifications WHERE phone_number = $1',
+      [phone],
+    );
     expect(verifications).toEqual([{ id: expect.any(String), status: 'failed' }]);
-    const { rows: deliveries } = await failing.sql.query('SELECT provider, status, error_code FROM sms_deliveries WHERE verification_id = $1', [verifications[0].id]);
+    const { rows: deliveries } = await failing.sql.query(
+      'SELECT provider, status, error_code FROM sms_deliveries WHERE verification_id = $1',
+      [verifications[0].id],
+    );
     expect(deliveries).toEqual([{ provider: 'console', status: 'failed', error_code: 'timeout' }]);
     const events = await auditFor(failing.sql, phone);
     expect(events.map((event) => event.type)).toEqual(['code_requested', 'code_send_failed']);
     expect(events[1].details).toMatchObject({ error_code: 'SMS_PROVIDER_UNAVAILABLE', provider_code: 'timeout' });
 
     // Nothing was sent, so nothing can be verified.
-    const verify = await request(failing.app.getHttpServer()).post(VERIFY).set('X-Forwarded-For', nextIp()).send({ phone_number: phone, code: '123456' });
+    const verify = await request(failing.app.getHttpServer())
+      .post(VERIFY)
+      .set('X-Forwarded-For', nextIp())
+      .send({ phone_number: phone, code: '123456' });
     expect(verify.status).toBe(404);
   });
 });

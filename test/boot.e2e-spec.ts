@@ -3,7 +3,14 @@ import { mkdtempSync, chmodSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestDatabase, TestDatabase } from './support/test-database';
-import { freePort, postJson, ServerProcess, startServer as spawnServer, waitForOutput, waitUntilReady } from './support/server-process';
+import {
+  freePort,
+  postJson,
+  ServerProcess,
+  startServer as spawnServer,
+  waitForOutput,
+  waitUntilReady,
+} from './support/server-process';
 
 const strongSecret = () => randomBytes(48).toString('base64url');
 
@@ -43,14 +50,29 @@ describe('the service process', () => {
   });
 
   it('refuses to start with a wrong value and names the key', async () => {
-    const server = startServer({ DATABASE_URL: database.url, OTP_LENGTH: '3', JWT_SECRET: strongSecret(), OTP_SECRET: strongSecret(), PORT: String(await freePort()) }, workDir);
+    const server = startServer(
+      {
+        DATABASE_URL: database.url,
+        OTP_LENGTH: '3',
+        JWT_SECRET: strongSecret(),
+        OTP_SECRET: strongSecret(),
+        PORT: String(await freePort()),
+      },
+      workDir,
+    );
     expect(await server.exited).toBe(1);
     expect(server.output()).toContain('OTP_LENGTH');
   });
 
   it('refuses to start in production with a weak secret and names it', async () => {
     const server = startServer(
-      { NODE_ENV: 'production', DATABASE_URL: database.url, JWT_SECRET: 'change-me-change-me-change-me-change-me', OTP_SECRET: strongSecret(), PORT: String(await freePort()) },
+      {
+        NODE_ENV: 'production',
+        DATABASE_URL: database.url,
+        JWT_SECRET: 'change-me-change-me-change-me-change-me',
+        OTP_SECRET: strongSecret(),
+        PORT: String(await freePort()),
+      },
       workDir,
     );
     expect(await server.exited).toBe(1);
@@ -59,7 +81,16 @@ describe('the service process', () => {
   });
 
   it('refuses to start in production without DATABASE_URL rather than run an embedded database', async () => {
-    const server = startServer({ NODE_ENV: 'production', JWT_SECRET: strongSecret(), OTP_SECRET: strongSecret(), PORT: String(await freePort()), DATA_DIR: join(workDir, 'never') }, workDir);
+    const server = startServer(
+      {
+        NODE_ENV: 'production',
+        JWT_SECRET: strongSecret(),
+        OTP_SECRET: strongSecret(),
+        PORT: String(await freePort()),
+        DATA_DIR: join(workDir, 'never'),
+      },
+      workDir,
+    );
     expect(await server.exited).toBe(1);
     expect(server.output()).toContain('DATABASE_URL');
   });
@@ -78,19 +109,38 @@ describe('the service process', () => {
     const server = startServer(env, workDir);
     try {
       await waitUntilReady(server);
-      expect((await postJson(server.baseUrl, '/api/v1/sms-auth/send-code', { phone_number: '+77011234599' })).status).toBe(200);
-      expect((await postJson(server.baseUrl, '/api/v1/sms-auth/send-code', { phone_number: '+77000000009' })).status).toBe(200);
-      const login = await postJson(server.baseUrl, '/api/v1/sms-auth/verify-code', { phone_number: '+77000000009', code: '918273' });
+      expect(
+        (await postJson(server.baseUrl, '/api/v1/sms-auth/send-code', { phone_number: '+77011234599' })).status,
+      ).toBe(200);
+      expect(
+        (await postJson(server.baseUrl, '/api/v1/sms-auth/send-code', { phone_number: '+77000000009' })).status,
+      ).toBe(200);
+      const login = await postJson(server.baseUrl, '/api/v1/sms-auth/verify-code', {
+        phone_number: '+77000000009',
+        code: '918273',
+      });
       expect(login.status).toBe(200);
-      const refreshed = await postJson(server.baseUrl, '/api/v1/auth/refresh', { refresh_token: login.body.refresh_token });
+      const refreshed = await postJson(server.baseUrl, '/api/v1/auth/refresh', {
+        refresh_token: login.body.refresh_token,
+      });
       expect(refreshed.status).toBe(200);
-      await fetch(`${server.baseUrl}/api/v1/auth/me`, { headers: { authorization: `Bearer ${refreshed.body.access_token}` } });
+      await fetch(`${server.baseUrl}/api/v1/auth/me`, {
+        headers: { authorization: `Bearer ${refreshed.body.access_token}` },
+      });
 
       server.child.kill('SIGTERM');
       expect(await server.exited).toBe(0);
       const logs = server.output();
       expect(logs).toContain('sms-auth listening');
-      for (const secret of [env.JWT_SECRET, env.OTP_SECRET, '918273', login.body.refresh_token, login.body.access_token, refreshed.body.refresh_token, refreshed.body.access_token]) {
+      for (const secret of [
+        env.JWT_SECRET,
+        env.OTP_SECRET,
+        '918273',
+        login.body.refresh_token,
+        login.body.access_token,
+        refreshed.body.refresh_token,
+        refreshed.body.access_token,
+      ]) {
         expect(logs).not.toContain(secret);
       }
       expect(logs).not.toMatch(/Ваш код|verification code:/);
@@ -100,7 +150,13 @@ describe('the service process', () => {
   });
 
   it('without DATABASE_URL runs on an embedded Postgres, recovers from kill -9 and stops it cleanly on SIGINT', async () => {
-    const env = { NODE_ENV: 'development', DATA_DIR: join(workDir, 'data'), EMBEDDED_PG_PORT: String(await freePort()), PORT: String(await freePort()), SMS_EXPOSE_CODE: 'true' };
+    const env = {
+      NODE_ENV: 'development',
+      DATA_DIR: join(workDir, 'data'),
+      EMBEDDED_PG_PORT: String(await freePort()),
+      PORT: String(await freePort()),
+      SMS_EXPOSE_CODE: 'true',
+    };
 
     const first = startServer(env, workDir);
     await waitUntilReady(first);
@@ -117,7 +173,10 @@ describe('the service process', () => {
     const second = startServer(env, workDir);
     await waitUntilReady(second);
     // The data survived the crash: the code sent before it still verifies.
-    const verified = await postJson(second.baseUrl, '/api/v1/sms-auth/verify-code', { phone_number: '+77011234598', code: sent.body.debug_code });
+    const verified = await postJson(second.baseUrl, '/api/v1/sms-auth/verify-code', {
+      phone_number: '+77011234598',
+      code: sent.body.debug_code,
+    });
     expect(verified.status).toBe(200);
     const postmaster = Number(readFileSync(join(env.DATA_DIR, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0]);
     second.child.kill('SIGINT');

@@ -58,7 +58,11 @@ describe('concurrency (SPEC §3, §7)', () => {
 
   async function login(phone: string): Promise<{ refresh_token: string; access_token: string; user: { id: string } }> {
     const sent = await sendCode(phone);
-    const reply = await post('/api/v1/sms-auth/verify-code', { phone_number: phone, code: sent.debug_code }, { 'x-forwarded-for': nextIp() });
+    const reply = await post(
+      '/api/v1/sms-auth/verify-code',
+      { phone_number: phone, code: sent.debug_code },
+      { 'x-forwarded-for': nextIp() },
+    );
     expect(reply.status).toBe(200);
     return reply.body;
   }
@@ -69,7 +73,11 @@ describe('concurrency (SPEC §3, §7)', () => {
 
     const replies = await Promise.all(
       Array.from({ length: 25 }, () =>
-        post('/api/v1/sms-auth/verify-code', { phone_number: phone, code: sent.debug_code }, { 'x-forwarded-for': nextIp() }),
+        post(
+          '/api/v1/sms-auth/verify-code',
+          { phone_number: phone, code: sent.debug_code },
+          { 'x-forwarded-for': nextIp() },
+        ),
       ),
     );
 
@@ -85,16 +93,25 @@ describe('concurrency (SPEC §3, §7)', () => {
     expect(users.rows[0].id).toBe(winners[0].body.user.id);
     const sessions = await t.sql.query('SELECT id FROM sessions WHERE user_id = $1', [users.rows[0].id]);
     expect(sessions.rows).toHaveLength(1);
-    const refreshTokens = await t.sql.query('SELECT count(*)::int AS n FROM refresh_tokens WHERE session_id = $1', [sessions.rows[0].id]);
+    const refreshTokens = await t.sql.query('SELECT count(*)::int AS n FROM refresh_tokens WHERE session_id = $1', [
+      sessions.rows[0].id,
+    ]);
     expect(refreshTokens.rows[0].n).toBe(1);
     const verified = await t.sql.query(
       "SELECT verification_id, user_id, session_id FROM audit_events WHERE phone_number = $1 AND type = 'code_verified'",
       [phone],
     );
-    expect(verified.rows).toEqual([{ verification_id: sent.verification_id, user_id: users.rows[0].id, session_id: sessions.rows[0].id }]);
-    const tokenIssued = await t.sql.query("SELECT count(*)::int AS n FROM audit_events WHERE phone_number = $1 AND type = 'token_issued'", [phone]);
+    expect(verified.rows).toEqual([
+      { verification_id: sent.verification_id, user_id: users.rows[0].id, session_id: sessions.rows[0].id },
+    ]);
+    const tokenIssued = await t.sql.query(
+      "SELECT count(*)::int AS n FROM audit_events WHERE phone_number = $1 AND type = 'token_issued'",
+      [phone],
+    );
     expect(tokenIssued.rows[0].n).toBe(1);
-    const row = await t.sql.query('SELECT status, attempts, user_id FROM sms_verifications WHERE id = $1', [sent.verification_id]);
+    const row = await t.sql.query('SELECT status, attempts, user_id FROM sms_verifications WHERE id = $1', [
+      sent.verification_id,
+    ]);
     expect(row.rows[0]).toEqual({ status: 'approved', attempts: 0, user_id: users.rows[0].id });
   });
 
@@ -103,7 +120,9 @@ describe('concurrency (SPEC §3, §7)', () => {
     const session = await login(phone);
 
     const replies = await Promise.all(
-      Array.from({ length: 20 }, () => post('/api/v1/auth/refresh', { refresh_token: session.refresh_token }, { 'x-forwarded-for': nextIp() })),
+      Array.from({ length: 20 }, () =>
+        post('/api/v1/auth/refresh', { refresh_token: session.refresh_token }, { 'x-forwarded-for': nextIp() }),
+      ),
     );
 
     const winners = replies.filter((reply) => reply.status === 200);
@@ -113,7 +132,9 @@ describe('concurrency (SPEC §3, §7)', () => {
     for (const code of codesOf(replies)) expect(['REFRESH_TOKEN_REUSED', 'UNAUTHORIZED']).toContain(code);
 
     const reused = codesOf(replies).filter((code) => code === 'REFRESH_TOKEN_REUSED').length;
-    const sessions = await t.sql.query('SELECT id, revoked_at, revoked_reason FROM sessions WHERE user_id = $1', [session.user.id]);
+    const sessions = await t.sql.query('SELECT id, revoked_at, revoked_reason FROM sessions WHERE user_id = $1', [
+      session.user.id,
+    ]);
     expect(sessions.rows).toHaveLength(1);
     const audit = await t.sql.query<{ type: string; n: number }>(
       "SELECT type, count(*)::int AS n FROM audit_events WHERE session_id = $1 AND type IN ('token_refreshed', 'refresh_reuse_detected', 'session_revoked') GROUP BY type",
@@ -134,7 +155,9 @@ describe('concurrency (SPEC §3, §7)', () => {
         expect(after.status).toBe(401);
       }
       // The access token of the revoked session is refused too.
-      const me = await fetch(`${baseUrl}/api/v1/auth/me`, { headers: { authorization: `Bearer ${session.access_token}` } });
+      const me = await fetch(`${baseUrl}/api/v1/auth/me`, {
+        headers: { authorization: `Bearer ${session.access_token}` },
+      });
       expect(me.status).toBe(401);
     } else {
       expect(sessions.rows[0].revoked_at).toBeNull();
@@ -147,7 +170,9 @@ describe('concurrency (SPEC §3, §7)', () => {
     const wrong = wrongCodeFor(sent.debug_code);
 
     const replies = await Promise.all(
-      Array.from({ length: 10 }, () => post('/api/v1/sms-auth/verify-code', { phone_number: phone, code: wrong }, { 'x-forwarded-for': nextIp() })),
+      Array.from({ length: 10 }, () =>
+        post('/api/v1/sms-auth/verify-code', { phone_number: phone, code: wrong }, { 'x-forwarded-for': nextIp() }),
+      ),
     );
 
     expect(replies.filter((reply) => reply.status === 200)).toHaveLength(0);
@@ -160,15 +185,22 @@ describe('concurrency (SPEC §3, §7)', () => {
     // Each wrong try saw a distinct number of tries left: 4, 3, 2, 1.
     expect(invalid.map((reply) => reply.body.error.attempts_left).sort()).toEqual([1, 2, 3, 4]);
 
-    const row = await t.sql.query('SELECT status, attempts, max_attempts FROM sms_verifications WHERE id = $1', [sent.verification_id]);
-    expect(row.rows[0]).toEqual({ status: 'max_attempts_reached', attempts: 5, max_attempts: 5 });
-    const maxEvents = await t.sql.query("SELECT count(*)::int AS n FROM audit_events WHERE verification_id = $1 AND type = 'max_attempts_reached'", [
+    const row = await t.sql.query('SELECT status, attempts, max_attempts FROM sms_verifications WHERE id = $1', [
       sent.verification_id,
     ]);
+    expect(row.rows[0]).toEqual({ status: 'max_attempts_reached', attempts: 5, max_attempts: 5 });
+    const maxEvents = await t.sql.query(
+      "SELECT count(*)::int AS n FROM audit_events WHERE verification_id = $1 AND type = 'max_attempts_reached'",
+      [sent.verification_id],
+    );
     expect(maxEvents.rows[0].n).toBe(1);
 
     // Even the right code no longer works on this row.
-    const late = await post('/api/v1/sms-auth/verify-code', { phone_number: phone, code: sent.debug_code }, { 'x-forwarded-for': nextIp() });
+    const late = await post(
+      '/api/v1/sms-auth/verify-code',
+      { phone_number: phone, code: sent.debug_code },
+      { 'x-forwarded-for': nextIp() },
+    );
     expect(late.status).toBe(403);
     expect(late.body.error.code).toBe('MAX_ATTEMPTS_REACHED');
     const after = await t.sql.query('SELECT attempts FROM sms_verifications WHERE id = $1', [sent.verification_id]);
@@ -179,7 +211,9 @@ describe('concurrency (SPEC §3, §7)', () => {
     const phone = nextPhone();
 
     const replies = await Promise.all(
-      Array.from({ length: 15 }, () => post('/api/v1/sms-auth/send-code', { phone_number: phone }, { 'x-forwarded-for': nextIp() })),
+      Array.from({ length: 15 }, () =>
+        post('/api/v1/sms-auth/send-code', { phone_number: phone }, { 'x-forwarded-for': nextIp() }),
+      ),
     );
 
     const winners = replies.filter((reply) => reply.status === 200);
@@ -189,9 +223,15 @@ describe('concurrency (SPEC §3, §7)', () => {
 
     const rows = await t.sql.query('SELECT id, status FROM sms_verifications WHERE phone_number = $1', [phone]);
     expect(rows.rows).toEqual([{ id: winners[0].body.verification_id, status: 'pending' }]);
-    const limited = await t.sql.query("SELECT count(*)::int AS n FROM audit_events WHERE phone_number = $1 AND type = 'rate_limited'", [phone]);
+    const limited = await t.sql.query(
+      "SELECT count(*)::int AS n FROM audit_events WHERE phone_number = $1 AND type = 'rate_limited'",
+      [phone],
+    );
     expect(limited.rows[0].n).toBe(14);
-    const requested = await t.sql.query("SELECT count(*)::int AS n FROM audit_events WHERE phone_number = $1 AND type = 'code_requested'", [phone]);
+    const requested = await t.sql.query(
+      "SELECT count(*)::int AS n FROM audit_events WHERE phone_number = $1 AND type = 'code_requested'",
+      [phone],
+    );
     expect(requested.rows[0].n).toBe(1);
   });
 
@@ -204,7 +244,10 @@ describe('concurrency (SPEC §3, §7)', () => {
          VALUES ($1, repeat('0', 64), 'pending', 5, 'ru', now() + interval '5 minutes')`,
         [phone],
       );
-    await expect(insert()).rejects.toMatchObject({ code: '23505', constraint: 'uq_sms_verifications_one_pending_per_phone' });
+    await expect(insert()).rejects.toMatchObject({
+      code: '23505',
+      constraint: 'uq_sms_verifications_one_pending_per_phone',
+    });
 
     // Rows in other statuses are not constrained: only one *pending* per phone.
     await t.sql.query(
@@ -212,7 +255,10 @@ describe('concurrency (SPEC §3, §7)', () => {
        VALUES ($1, repeat('0', 64), 'canceled', 5, 'ru', now())`,
       [phone],
     );
-    const pending = await t.sql.query("SELECT count(*)::int AS n FROM sms_verifications WHERE phone_number = $1 AND status = 'pending'", [phone]);
+    const pending = await t.sql.query(
+      "SELECT count(*)::int AS n FROM sms_verifications WHERE phone_number = $1 AND status = 'pending'",
+      [phone],
+    );
     expect(pending.rows[0].n).toBe(1);
   });
 });

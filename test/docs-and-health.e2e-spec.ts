@@ -5,16 +5,41 @@ import { createTestApp, TestApp } from './support/test-app';
 type OpenApi = {
   openapi: string;
   paths: Record<string, Record<string, Operation>>;
-  components: { schemas: Record<string, unknown>; securitySchemes?: Record<string, { type: string; scheme?: string; bearerFormat?: string }> };
+  components: {
+    schemas: Record<string, unknown>;
+    securitySchemes?: Record<string, { type: string; scheme?: string; bearerFormat?: string }>;
+  };
 };
 type Operation = { responses: Record<string, Response>; security?: Record<string, string[]>[] };
-type Response = { description?: string; content?: Record<string, { schema?: { $ref?: string }; examples?: Record<string, { value?: any }> }> };
+type Response = {
+  description?: string;
+  content?: Record<string, { schema?: { $ref?: string }; examples?: Record<string, { value?: any }> }>;
+};
 
 /** path → method → the stable error codes its 4xx responses must show as examples (at least these). */
 const OPERATIONS: { path: string; method: 'post' | 'get'; errors: string[] }[] = [
-  { path: '/api/v1/sms-auth/send-code', method: 'post', errors: ['VALIDATION_FAILED', 'INVALID_PHONE', 'COUNTRY_NOT_ALLOWED', 'RATE_LIMITED', 'RESEND_TOO_SOON', 'PHONE_LOCKED'] },
-  { path: '/api/v1/sms-auth/resend-code', method: 'post', errors: ['INVALID_PHONE', 'RATE_LIMITED', 'RESEND_TOO_SOON', 'PHONE_LOCKED'] },
-  { path: '/api/v1/sms-auth/verify-code', method: 'post', errors: ['CODE_INVALID', 'CODE_EXPIRED', 'MAX_ATTEMPTS_REACHED', 'NO_ACTIVE_CODE', 'PHONE_LOCKED'] },
+  {
+    path: '/api/v1/sms-auth/send-code',
+    method: 'post',
+    errors: [
+      'VALIDATION_FAILED',
+      'INVALID_PHONE',
+      'COUNTRY_NOT_ALLOWED',
+      'RATE_LIMITED',
+      'RESEND_TOO_SOON',
+      'PHONE_LOCKED',
+    ],
+  },
+  {
+    path: '/api/v1/sms-auth/resend-code',
+    method: 'post',
+    errors: ['INVALID_PHONE', 'RATE_LIMITED', 'RESEND_TOO_SOON', 'PHONE_LOCKED'],
+  },
+  {
+    path: '/api/v1/sms-auth/verify-code',
+    method: 'post',
+    errors: ['CODE_INVALID', 'CODE_EXPIRED', 'MAX_ATTEMPTS_REACHED', 'NO_ACTIVE_CODE', 'PHONE_LOCKED'],
+  },
   { path: '/api/v1/auth/refresh', method: 'post', errors: ['UNAUTHORIZED', 'REFRESH_TOKEN_REUSED'] },
   { path: '/api/v1/auth/logout', method: 'post', errors: ['UNAUTHORIZED'] },
   { path: '/api/v1/auth/me', method: 'get', errors: ['UNAUTHORIZED'] },
@@ -25,7 +50,8 @@ function clientErrorExamples(operation: Operation): Map<string, { status: string
   const examples = new Map<string, { status: string; value: any }>();
   for (const [status, response] of Object.entries(operation.responses)) {
     if (!/^4\d\d$/.test(status)) continue;
-    for (const [name, example] of Object.entries(response.content?.['application/json']?.examples ?? {})) examples.set(name, { status, value: example.value });
+    for (const [name, example] of Object.entries(response.content?.['application/json']?.examples ?? {}))
+      examples.set(name, { status, value: example.value });
   }
   return examples;
 }
@@ -71,18 +97,22 @@ describe('health and API docs', () => {
     expect(doc.components.schemas[ref!.split('/').pop()!]).toBeDefined();
   });
 
-  it.each(OPERATIONS)('$method $path documents its 4xx errors with stable-code examples', ({ path, method, errors }) => {
-    const operation = doc.paths[path][method];
-    const clientErrors = Object.entries(operation.responses).filter(([status]) => /^4\d\d$/.test(status));
-    expect(clientErrors.length).toBeGreaterThan(0);
-    for (const [, response] of clientErrors) expect(response.content?.['application/json']?.schema?.$ref).toBe('#/components/schemas/ErrorResponseDto');
+  it.each(OPERATIONS)(
+    '$method $path documents its 4xx errors with stable-code examples',
+    ({ path, method, errors }) => {
+      const operation = doc.paths[path][method];
+      const clientErrors = Object.entries(operation.responses).filter(([status]) => /^4\d\d$/.test(status));
+      expect(clientErrors.length).toBeGreaterThan(0);
+      for (const [, response] of clientErrors)
+        expect(response.content?.['application/json']?.schema?.$ref).toBe('#/components/schemas/ErrorResponseDto');
 
-    const examples = clientErrorExamples(operation);
-    expect([...examples.keys()]).toEqual(expect.arrayContaining(errors));
-    for (const [code, example] of examples) {
-      expect(example.value).toMatchObject({ success: false, error: { code, message: expect.any(String) } });
-    }
-  });
+      const examples = clientErrorExamples(operation);
+      expect([...examples.keys()]).toEqual(expect.arrayContaining(errors));
+      for (const [code, example] of examples) {
+        expect(example.value).toMatchObject({ success: false, error: { code, message: expect.any(String) } });
+      }
+    },
+  );
 
   it('documents each error code under its HTTP status', () => {
     const verify = clientErrorExamples(doc.paths['/api/v1/sms-auth/verify-code'].post);
@@ -108,7 +138,9 @@ describe('health and API docs', () => {
       INVALID_PHONE: '400',
     });
     // The provider failures are 5xx and documented as such on send.
-    expect(Object.keys(doc.paths['/api/v1/sms-auth/send-code'].post.responses)).toEqual(expect.arrayContaining(['502', '503']));
+    expect(Object.keys(doc.paths['/api/v1/sms-auth/send-code'].post.responses)).toEqual(
+      expect.arrayContaining(['502', '503']),
+    );
   });
 
   it('has the error schema and the bearer security scheme', () => {

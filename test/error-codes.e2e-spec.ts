@@ -1,5 +1,15 @@
 import { createTestApp, nextPhone, TestApp } from './support/test-app';
-import { ageCodes, expectError, ME, REFRESH, SEND_CODE, sendCode, verify, VERIFY_CODE, wrongCode } from './support/http-helpers';
+import {
+  ageCodes,
+  expectError,
+  ME,
+  REFRESH,
+  SEND_CODE,
+  sendCode,
+  verify,
+  VERIFY_CODE,
+  wrongCode,
+} from './support/http-helpers';
 
 /** Stable error codes (SPEC §2): exact HTTP status and `{success:false, error:{code, message, ...}}`. */
 describe('error codes (e2e)', () => {
@@ -35,12 +45,20 @@ describe('error codes (e2e)', () => {
     });
 
     it('phone_number of the wrong type', async () => {
-      const error = expectError(await t.http.post(SEND_CODE).send({ phone_number: 77011234567 }), 400, 'VALIDATION_FAILED');
+      const error = expectError(
+        await t.http.post(SEND_CODE).send({ phone_number: 77011234567 }),
+        400,
+        'VALIDATION_FAILED',
+      );
       expect(fieldsOf(error)).toContain('phone_number');
     });
 
     it('an extra unknown field', async () => {
-      const error = expectError(await t.http.post(SEND_CODE).send({ phone_number: nextPhone(), admin: true }), 400, 'VALIDATION_FAILED');
+      const error = expectError(
+        await t.http.post(SEND_CODE).send({ phone_number: nextPhone(), admin: true }),
+        400,
+        'VALIDATION_FAILED',
+      );
       expect(fieldsOf(error)).toEqual(['admin']);
     });
 
@@ -51,7 +69,11 @@ describe('error codes (e2e)', () => {
 
     it('a code that is too short, and a missing code', async () => {
       expect(fieldsOf(expectError(await verify(t, nextPhone(), '12'), 400, 'VALIDATION_FAILED'))).toEqual(['code']);
-      expect(fieldsOf(expectError(await t.http.post(VERIFY_CODE).send({ phone_number: nextPhone() }), 400, 'VALIDATION_FAILED'))).toEqual(['code']);
+      expect(
+        fieldsOf(
+          expectError(await t.http.post(VERIFY_CODE).send({ phone_number: nextPhone() }), 400, 'VALIDATION_FAILED'),
+        ),
+      ).toEqual(['code']);
     });
 
     it('a malformed JSON body', async () => {
@@ -61,12 +83,19 @@ describe('error codes (e2e)', () => {
 
     // Client mistakes caught by Express's body parser are client errors with their own status, never a 500.
     it('an oversized body is 413, not a 500', async () => {
-      const res = await t.http.post(SEND_CODE).set('Content-Type', 'application/json').send(JSON.stringify({ phone_number: '7'.repeat(200_000) }));
+      const res = await t.http
+        .post(SEND_CODE)
+        .set('Content-Type', 'application/json')
+        .send(JSON.stringify({ phone_number: '7'.repeat(200_000) }));
       expectError(res, 413, 'VALIDATION_FAILED');
     });
 
     it('an unsupported Content-Encoding is 415, not a 500', async () => {
-      const res = await t.http.post(SEND_CODE).set('Content-Type', 'application/json').set('Content-Encoding', 'x-unknown').send(JSON.stringify({ phone_number: nextPhone() }));
+      const res = await t.http
+        .post(SEND_CODE)
+        .set('Content-Type', 'application/json')
+        .set('Content-Encoding', 'x-unknown')
+        .send(JSON.stringify({ phone_number: nextPhone() }));
       expectError(res, 415, 'VALIDATION_FAILED');
     });
 
@@ -83,7 +112,9 @@ describe('error codes (e2e)', () => {
 
     it('a landline cannot receive SMS: +77272500000', async () => {
       expectError(await sendCode(t, '+77272500000'), 400, 'INVALID_PHONE');
-      const { rows } = await t.sql.query(`SELECT count(*)::int AS n FROM sms_verifications WHERE phone_number = '+77272500000'`);
+      const { rows } = await t.sql.query(
+        `SELECT count(*)::int AS n FROM sms_verifications WHERE phone_number = '+77272500000'`,
+      );
       expect(rows[0].n).toBe(0);
     });
 
@@ -170,7 +201,9 @@ describe('error codes (e2e)', () => {
       expectError(await verify(t, phone, wrong), 403, 'MAX_ATTEMPTS_REACHED');
       const { rows } = await t.sql.query('SELECT attempts FROM sms_verifications WHERE id = $1', [id]);
       expect(rows[0].attempts).toBe(5);
-      const { rows: users } = await t.sql.query('SELECT count(*)::int AS n FROM users WHERE phone_number = $1', [phone]);
+      const { rows: users } = await t.sql.query('SELECT count(*)::int AS n FROM users WHERE phone_number = $1', [
+        phone,
+      ]);
       expect(users[0].n).toBe(0);
     });
   });
@@ -205,7 +238,10 @@ describe('error codes (e2e)', () => {
     it('send-code and verify-code on a locked phone, with Retry-After', async () => {
       const phone = nextPhone();
       const { code } = await pendingCode(phone);
-      await t.sql.query(`INSERT INTO phone_locks (phone_number, locked_until, reason) VALUES ($1, now() + interval '1 hour', 'test')`, [phone]);
+      await t.sql.query(
+        `INSERT INTO phone_locks (phone_number, locked_until, reason) VALUES ($1, now() + interval '1 hour', 'test')`,
+        [phone],
+      );
 
       const verifying = await verify(t, phone, code);
       const verifyError = expectError(verifying, 423, 'PHONE_LOCKED');
@@ -229,7 +265,11 @@ describe('error codes (e2e)', () => {
 
     it('/auth/me with a bad token, or a non-bearer scheme', async () => {
       expectError(await t.http.get(ME).set('Authorization', 'Bearer not.a.jwt'), 401, 'UNAUTHORIZED');
-      expectError(await t.http.get(ME).set('Authorization', 'Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl'), 401, 'UNAUTHORIZED');
+      expectError(
+        await t.http.get(ME).set('Authorization', 'Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl'),
+        401,
+        'UNAUTHORIZED',
+      );
       expectError(await t.http.get(ME).set('Authorization', 'Basic dXNlcjpwYXNz'), 401, 'UNAUTHORIZED');
     });
 
@@ -240,7 +280,11 @@ describe('error codes (e2e)', () => {
         const sent = await sendCode(other, phone);
         const login = await verify(other, phone, sent.body.debug_code);
         expect(login.status).toBe(200);
-        expectError(await t.http.get(ME).set('Authorization', `Bearer ${login.body.access_token}`), 401, 'UNAUTHORIZED');
+        expectError(
+          await t.http.get(ME).set('Authorization', `Bearer ${login.body.access_token}`),
+          401,
+          'UNAUTHORIZED',
+        );
       } finally {
         await other.close();
       }
@@ -260,11 +304,22 @@ describe('error codes (e2e)', () => {
       const rotated = await t.http.post(REFRESH).send({ refresh_token: login.body.refresh_token });
       expect(rotated.status).toBe(200);
 
-      expectError(await t.http.post(REFRESH).send({ refresh_token: login.body.refresh_token }), 401, 'REFRESH_TOKEN_REUSED');
+      expectError(
+        await t.http.post(REFRESH).send({ refresh_token: login.body.refresh_token }),
+        401,
+        'REFRESH_TOKEN_REUSED',
+      );
       // The whole session is gone: the newest refresh token and the access tokens no longer work.
       expectError(await t.http.post(REFRESH).send({ refresh_token: rotated.body.refresh_token }), 401, 'UNAUTHORIZED');
-      expectError(await t.http.get(ME).set('Authorization', `Bearer ${rotated.body.access_token}`), 401, 'UNAUTHORIZED');
-      const { rows } = await t.sql.query('SELECT type FROM audit_events WHERE phone_number = $1 AND type = $2', [phone, 'refresh_reuse_detected']);
+      expectError(
+        await t.http.get(ME).set('Authorization', `Bearer ${rotated.body.access_token}`),
+        401,
+        'UNAUTHORIZED',
+      );
+      const { rows } = await t.sql.query('SELECT type FROM audit_events WHERE phone_number = $1 AND type = $2', [
+        phone,
+        'refresh_reuse_detected',
+      ]);
       expect(rows).toHaveLength(1);
     });
   });

@@ -49,7 +49,10 @@ describe('limits (e2e)', () => {
       expect(fourth.body.resend_after).toBe(240);
 
       // Refusals changed nothing: three codes, the last one pending and usable.
-      const { rows } = await t.sql.query('SELECT status FROM sms_verifications WHERE phone_number = $1 ORDER BY created_at', [phone]);
+      const { rows } = await t.sql.query(
+        'SELECT status FROM sms_verifications WHERE phone_number = $1 ORDER BY created_at',
+        [phone],
+      );
       expect(rows.map((row: { status: string }) => row.status)).toEqual(['canceled', 'canceled', 'pending']);
       expect((await verify(t, phone, fourth.body.debug_code)).status).toBe(200);
     });
@@ -58,7 +61,10 @@ describe('limits (e2e)', () => {
       const phone = nextPhone();
       expect((await sendCode(t, phone)).status).toBe(200);
       expectError(await sendCode(t, phone), 429, 'RESEND_TOO_SOON');
-      const { rows } = await t.sql.query(`SELECT outcome, details FROM audit_events WHERE phone_number = $1 AND type = 'rate_limited'`, [phone]);
+      const { rows } = await t.sql.query(
+        `SELECT outcome, details FROM audit_events WHERE phone_number = $1 AND type = 'rate_limited'`,
+        [phone],
+      );
       expect(rows).toHaveLength(1);
       expect(rows[0].outcome).toBe('failure');
       expect(rows[0].details).toMatchObject({ limit: 'phone_cooldown' });
@@ -68,7 +74,9 @@ describe('limits (e2e)', () => {
   describe('per-phone daily cap', () => {
     let t: TestApp;
     beforeAll(async () => {
-      t = await createTestApp({ env: { PHONE_SEND_LIMIT_DAY: '3', PHONE_SEND_LIMIT_HOUR: '3', RESEND_COOLDOWN_SECONDS: '0' } });
+      t = await createTestApp({
+        env: { PHONE_SEND_LIMIT_DAY: '3', PHONE_SEND_LIMIT_HOUR: '3', RESEND_COOLDOWN_SECONDS: '0' },
+      });
     });
     afterAll(() => t?.close());
 
@@ -94,7 +102,10 @@ describe('limits (e2e)', () => {
       // The oldest send (6 h ago) leaves the 24 h window in 18 h.
       expect(retryAfter).toBeGreaterThan(18 * 3600 - 60);
       expect(retryAfter).toBeLessThanOrEqual(18 * 3600);
-      const { rows: audit } = await t.sql.query(`SELECT details FROM audit_events WHERE phone_number = $1 AND type = 'rate_limited'`, [phone]);
+      const { rows: audit } = await t.sql.query(
+        `SELECT details FROM audit_events WHERE phone_number = $1 AND type = 'rate_limited'`,
+        [phone],
+      );
       expect(audit).toHaveLength(1);
       expect(audit[0].details).toMatchObject({ limit: 'phone_day' });
 
@@ -108,7 +119,14 @@ describe('limits (e2e)', () => {
   describe('phone lockout across codes', () => {
     let t: TestApp;
     beforeAll(async () => {
-      t = await createTestApp({ env: { PHONE_MAX_FAILURES: '6', OTP_MAX_ATTEMPTS: '3', RESEND_COOLDOWN_SECONDS: '0', PHONE_LOCK_SECONDS: '3600' } });
+      t = await createTestApp({
+        env: {
+          PHONE_MAX_FAILURES: '6',
+          OTP_MAX_ATTEMPTS: '3',
+          RESEND_COOLDOWN_SECONDS: '0',
+          PHONE_LOCK_SECONDS: '3600',
+        },
+      });
     });
     afterAll(() => t?.close());
 
@@ -135,9 +153,15 @@ describe('limits (e2e)', () => {
       expect(retryAfter).toBeLessThanOrEqual(3600);
       expect(lockError.retry_after).toBe(retryAfter);
 
-      const { rows: locks } = await t.sql.query(`SELECT locked_until > now() + interval '59 minutes' AS long_enough, locked_until <= now() + interval '3600 seconds' AS not_too_long FROM phone_locks WHERE phone_number = $1`, [phone]);
+      const { rows: locks } = await t.sql.query(
+        `SELECT locked_until > now() + interval '59 minutes' AS long_enough, locked_until <= now() + interval '3600 seconds' AS not_too_long FROM phone_locks WHERE phone_number = $1`,
+        [phone],
+      );
       expect(locks).toEqual([{ long_enough: true, not_too_long: true }]);
-      const { rows: events } = await t.sql.query(`SELECT count(*)::int AS n FROM audit_events WHERE phone_number = $1 AND type = 'phone_locked'`, [phone]);
+      const { rows: events } = await t.sql.query(
+        `SELECT count(*)::int AS n FROM audit_events WHERE phone_number = $1 AND type = 'phone_locked'`,
+        [phone],
+      );
       expect(events[0].n).toBe(1);
 
       // Locked: verify (even with the right code) and send alike.
@@ -148,16 +172,22 @@ describe('limits (e2e)', () => {
       expectError(sending, 423, 'PHONE_LOCKED');
       expect(retryAfterOf(sending)).toBeGreaterThan(3590);
       expectError(await sendCode(t, phone, { resend: true }), 423, 'PHONE_LOCKED');
-      const { rows: users } = await t.sql.query('SELECT count(*)::int AS n FROM users WHERE phone_number = $1', [phone]);
+      const { rows: users } = await t.sql.query('SELECT count(*)::int AS n FROM users WHERE phone_number = $1', [
+        phone,
+      ]);
       expect(users[0].n).toBe(0);
 
       // When the lock has run out (an hour passes: the codes age with it), the phone can request and use a code again.
       await ageCodes(t, phone, '61 minutes');
-      await t.sql.query(`UPDATE phone_locks SET locked_until = now() - interval '1 second' WHERE phone_number = $1`, [phone]);
+      await t.sql.query(`UPDATE phone_locks SET locked_until = now() - interval '1 second' WHERE phone_number = $1`, [
+        phone,
+      ]);
       const third = await sendCode(t, phone);
       expect(third.status).toBe(200);
       // A served lock wipes the slate: one wrong code is just a wrong code, not an instant relock.
-      expect(expectError(await verify(t, phone, wrongCode(third.body.debug_code)), 400, 'CODE_INVALID').attempts_left).toBe(2);
+      expect(
+        expectError(await verify(t, phone, wrongCode(third.body.debug_code)), 400, 'CODE_INVALID').attempts_left,
+      ).toBe(2);
       const verified = await verify(t, phone, third.body.debug_code);
       expect(verified.status).toBe(200);
       expect(verified.body.user.phone_number).toBe(phone);
@@ -169,10 +199,17 @@ describe('limits (e2e)', () => {
       for (let i = 0; i < 3; i++) await verify(t, phone, wrongCode(first.body.debug_code));
       const second = await sendCode(t, phone, { resend: true });
       expect(second.status).toBe(200);
-      expect(expectError(await verify(t, phone, wrongCode(second.body.debug_code)), 400, 'CODE_INVALID').attempts_left).toBe(2);
-      const { rows } = await t.sql.query('SELECT coalesce(sum(attempts), 0)::int AS failures FROM sms_verifications WHERE phone_number = $1', [phone]);
+      expect(
+        expectError(await verify(t, phone, wrongCode(second.body.debug_code)), 400, 'CODE_INVALID').attempts_left,
+      ).toBe(2);
+      const { rows } = await t.sql.query(
+        'SELECT coalesce(sum(attempts), 0)::int AS failures FROM sms_verifications WHERE phone_number = $1',
+        [phone],
+      );
       expect(rows[0].failures).toBe(4);
-      const { rows: locks } = await t.sql.query('SELECT count(*)::int AS n FROM phone_locks WHERE phone_number = $1', [phone]);
+      const { rows: locks } = await t.sql.query('SELECT count(*)::int AS n FROM phone_locks WHERE phone_number = $1', [
+        phone,
+      ]);
       expect(locks[0].n).toBe(0);
       // The right code still works: failures below the limit do not lock.
       expect((await verify(t, phone, second.body.debug_code)).status).toBe(200);
@@ -180,7 +217,10 @@ describe('limits (e2e)', () => {
 
     it('a lock on one phone does not affect another', async () => {
       const locked = nextPhone();
-      await t.sql.query(`INSERT INTO phone_locks (phone_number, locked_until, reason) VALUES ($1, now() + interval '1 hour', 'test')`, [locked]);
+      await t.sql.query(
+        `INSERT INTO phone_locks (phone_number, locked_until, reason) VALUES ($1, now() + interval '1 hour', 'test')`,
+        [locked],
+      );
       expectError(await sendCode(t, locked), 423, 'PHONE_LOCKED');
       expect((await sendCode(t, nextPhone())).status).toBe(200);
     });
@@ -210,11 +250,16 @@ describe('limits (e2e)', () => {
       expectError(await sendCode(t, nextPhone(), { ip }), 429, 'RATE_LIMITED');
 
       // Nothing was issued for the refused request.
-      const { rows } = await t.sql.query('SELECT count(*)::int AS n FROM sms_verifications WHERE phone_number = $1', [refusedPhone]);
+      const { rows } = await t.sql.query('SELECT count(*)::int AS n FROM sms_verifications WHERE phone_number = $1', [
+        refusedPhone,
+      ]);
       expect(rows[0].n).toBe(0);
 
       // The refusal is audited with the client's address.
-      const { rows: audit } = await t.sql.query(`SELECT outcome, details FROM audit_events WHERE type = 'rate_limited' AND ip = $1`, [ip]);
+      const { rows: audit } = await t.sql.query(
+        `SELECT outcome, details FROM audit_events WHERE type = 'rate_limited' AND ip = $1`,
+        [ip],
+      );
       expect(audit.length).toBeGreaterThanOrEqual(1);
       expect(audit[0].outcome).toBe('failure');
       expect(audit[0].details).toMatchObject({ limit: 'ip' });
@@ -238,11 +283,16 @@ describe('limits (e2e)', () => {
       expect(error.limit).toBe('ip');
       expect(retryAfterOf(refused)).toBeLessThanOrEqual(600);
       // The refused verify did not consume the code: from another address it still works.
-      const { rows } = await t.sql.query('SELECT status, attempts FROM sms_verifications WHERE id = $1', [sent.body.verification_id]);
+      const { rows } = await t.sql.query('SELECT status, attempts FROM sms_verifications WHERE id = $1', [
+        sent.body.verification_id,
+      ]);
       expect(rows[0]).toEqual({ status: 'pending', attempts: 1 });
       expect((await verify(t, phone, sent.body.debug_code, nextIp())).status).toBe(200);
 
-      const { rows: audit } = await t.sql.query(`SELECT details FROM audit_events WHERE type = 'rate_limited' AND ip = $1`, [ip]);
+      const { rows: audit } = await t.sql.query(
+        `SELECT details FROM audit_events WHERE type = 'rate_limited' AND ip = $1`,
+        [ip],
+      );
       expect(audit).toHaveLength(1);
       expect(audit[0].details).toMatchObject({ limit: 'ip' });
 

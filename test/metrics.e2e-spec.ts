@@ -19,7 +19,8 @@ function parseMetrics(text: string): Sample[] {
     const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)$/.exec(line);
     if (!match) throw new Error(`unparsable metrics line: ${line}`);
     const labels: Record<string, string> = {};
-    for (const [, key, value] of (match[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) labels[key] = value.replace(/\\(.)/g, '$1');
+    for (const [, key, value] of (match[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g))
+      labels[key] = value.replace(/\\(.)/g, '$1');
     samples.push({ name: match[1], labels, value: Number(match[3]) });
   }
   return samples;
@@ -28,7 +29,10 @@ function parseMetrics(text: string): Sample[] {
 /** The value of the one sample with exactly these labels; undefined when there is none. */
 function valueOf(samples: Sample[], name: string, labels: Record<string, string> = {}): number | undefined {
   const found = samples.filter(
-    (sample) => sample.name === name && Object.keys(sample.labels).length === Object.keys(labels).length && Object.entries(labels).every(([key, value]) => sample.labels[key] === value),
+    (sample) =>
+      sample.name === name &&
+      Object.keys(sample.labels).length === Object.keys(labels).length &&
+      Object.entries(labels).every(([key, value]) => sample.labels[key] === value),
   );
   if (found.length > 1) throw new Error(`${found.length} samples of ${name} ${JSON.stringify(labels)}`);
   return found[0]?.value;
@@ -58,7 +62,9 @@ describe('Prometheus metrics (e2e)', () => {
     expect((await t.http.get('/no-such-page/67890')).status).toBe(404);
     expect((await t.http.get(ME)).status).toBe(401);
     // Refused by the body parser, before any route.
-    expect((await t.http.post(VERIFY_CODE).set('Content-Type', 'application/json').send('{"phone_number":')).status).toBe(400);
+    expect(
+      (await t.http.post(VERIFY_CODE).set('Content-Type', 'application/json').send('{"phone_number":')).status,
+    ).toBe(400);
 
     samples = await scrape(t);
   });
@@ -80,18 +86,41 @@ describe('Prometheus metrics (e2e)', () => {
   });
 
   it('times the call to the provider', () => {
-    const count = valueOf(samples, 'sms_auth_provider_request_duration_seconds_count', { provider: 'console', operation: 'send', outcome: 'ok' });
+    const count = valueOf(samples, 'sms_auth_provider_request_duration_seconds_count', {
+      provider: 'console',
+      operation: 'send',
+      outcome: 'ok',
+    });
     expect(count).toBeGreaterThanOrEqual(1);
-    expect(valueOf(samples, 'sms_auth_provider_request_duration_seconds_bucket', { provider: 'console', operation: 'send', outcome: 'ok', le: '+Inf' })).toBe(count);
+    expect(
+      valueOf(samples, 'sms_auth_provider_request_duration_seconds_bucket', {
+        provider: 'console',
+        operation: 'send',
+        outcome: 'ok',
+        le: '+Inf',
+      }),
+    ).toBe(count);
     expect(samples.filter((sample) => sample.name === 'sms_auth_provider_errors_total')).toEqual([]);
     expect(samples.filter((sample) => sample.name === 'sms_auth_code_send_failures_total')).toEqual([]);
   });
 
   it('counts HTTP requests by the route template and status', () => {
-    expect(valueOf(samples, 'sms_auth_http_requests_total', { method: 'POST', route: VERIFY_CODE, status: '200' })).toBe(1);
-    expect(valueOf(samples, 'sms_auth_http_requests_total', { method: 'POST', route: VERIFY_CODE, status: '400' })).toBe(1);
-    expect(valueOf(samples, 'sms_auth_http_requests_total', { method: 'POST', route: '/api/v1/sms-auth/send-code', status: '200' })).toBe(1);
-    expect(valueOf(samples, 'sms_auth_http_request_duration_seconds_count', { method: 'POST', route: VERIFY_CODE })).toBe(2);
+    expect(
+      valueOf(samples, 'sms_auth_http_requests_total', { method: 'POST', route: VERIFY_CODE, status: '200' }),
+    ).toBe(1);
+    expect(
+      valueOf(samples, 'sms_auth_http_requests_total', { method: 'POST', route: VERIFY_CODE, status: '400' }),
+    ).toBe(1);
+    expect(
+      valueOf(samples, 'sms_auth_http_requests_total', {
+        method: 'POST',
+        route: '/api/v1/sms-auth/send-code',
+        status: '200',
+      }),
+    ).toBe(1);
+    expect(
+      valueOf(samples, 'sms_auth_http_request_duration_seconds_count', { method: 'POST', route: VERIFY_CODE }),
+    ).toBe(2);
   });
 
   it('counts requests a guard refused (401) under their route', () => {
@@ -99,13 +128,19 @@ describe('Prometheus metrics (e2e)', () => {
   });
 
   it('counts 404s, inside the API prefix or not, as route "unmatched", never by their URL', () => {
-    expect(valueOf(samples, 'sms_auth_http_requests_total', { method: 'GET', route: 'unmatched', status: '404' })).toBe(2);
-    const routes = samples.filter((sample) => sample.name.startsWith('sms_auth_http_')).map((sample) => sample.labels.route);
+    expect(valueOf(samples, 'sms_auth_http_requests_total', { method: 'GET', route: 'unmatched', status: '404' })).toBe(
+      2,
+    );
+    const routes = samples
+      .filter((sample) => sample.name.startsWith('sms_auth_http_'))
+      .map((sample) => sample.labels.route);
     expect(routes.filter((route) => /no-such|\d{5}/.test(route))).toEqual([]);
   });
 
   it('counts a body the parser refused, which never reached a route', () => {
-    expect(valueOf(samples, 'sms_auth_http_requests_total', { method: 'POST', route: 'unmatched', status: '400' })).toBe(1);
+    expect(
+      valueOf(samples, 'sms_auth_http_requests_total', { method: 'POST', route: 'unmatched', status: '400' }),
+    ).toBe(1);
   });
 
   it('shows the process metrics', () => {
@@ -126,7 +161,9 @@ describe('Prometheus metrics (e2e)', () => {
       expect(valueOf(fresh, 'sms_auth_codes_sent_total', { provider: 'console' }) ?? 0).toBe(0);
       expect(valueOf(fresh, 'sms_auth_codes_verified_total', { provider: 'console' }) ?? 0).toBe(0);
       expect(valueOf(fresh, 'sms_auth_verify_failures_total', { reason: 'code_invalid' }) ?? 0).toBe(0);
-      expect(valueOf(fresh, 'sms_auth_http_requests_total', { method: 'POST', route: VERIFY_CODE, status: '200' }) ?? 0).toBe(0);
+      expect(
+        valueOf(fresh, 'sms_auth_http_requests_total', { method: 'POST', route: VERIFY_CODE, status: '200' }) ?? 0,
+      ).toBe(0);
       expect(valueOf(fresh, 'process_cpu_user_seconds_total')).toBeGreaterThan(0);
 
       const phone = nextPhone();

@@ -5,7 +5,15 @@ import { createTestDatabase, TestDatabase } from './support/test-database';
 
 /** SPEC §6: the schema comes from migrations only; they must match the entities and be reversible. */
 
-const TABLES = ['audit_events', 'phone_locks', 'refresh_tokens', 'sessions', 'sms_deliveries', 'sms_verifications', 'users'];
+const TABLES = [
+  'audit_events',
+  'phone_locks',
+  'refresh_tokens',
+  'sessions',
+  'sms_deliveries',
+  'sms_verifications',
+  'users',
+];
 
 async function publicTables(dataSource: DataSource): Promise<string[]> {
   const rows: { table_name: string }[] = await dataSource.query(
@@ -50,7 +58,9 @@ describe('migrations and entities (SPEC §6)', () => {
 
   it('every migration is applied', async () => {
     expect(await dataSource.showMigrations()).toBe(false);
-    const applied: { name: string }[] = await dataSource.query(`SELECT name FROM "${dataSource.options.migrationsTableName ?? 'migrations'}" ORDER BY id`);
+    const applied: { name: string }[] = await dataSource.query(
+      `SELECT name FROM "${dataSource.options.migrationsTableName ?? 'migrations'}" ORDER BY id`,
+    );
     expect(applied.map((row) => row.name)).toEqual(MIGRATIONS.map((migration) => migration.name));
     expect(await publicTables(dataSource)).toEqual(expect.arrayContaining(TABLES));
     expect(await appendOnlyTriggers(dataSource)).toEqual(['audit_events_no_truncate', 'audit_events_no_update_delete']);
@@ -62,7 +72,9 @@ describe('migrations and entities (SPEC §6)', () => {
     expect(await dataSource.showMigrations()).toBe(true);
     const left = await publicTables(dataSource);
     for (const table of TABLES) expect(left).not.toContain(table);
-    const functions: unknown[] = await dataSource.query("SELECT 1 FROM pg_proc WHERE proname = 'audit_events_refuse_change'");
+    const functions: unknown[] = await dataSource.query(
+      "SELECT 1 FROM pg_proc WHERE proname = 'audit_events_refuse_change'",
+    );
     expect(functions).toHaveLength(0);
 
     const ran = await dataSource.runMigrations({ transaction: 'each' });
@@ -73,7 +85,9 @@ describe('migrations and entities (SPEC §6)', () => {
     expect(await appendOnlyTriggers(dataSource)).toEqual(['audit_events_no_truncate', 'audit_events_no_update_delete']);
 
     // The re-created trigger still guards the trail.
-    await dataSource.query("INSERT INTO audit_events (type, outcome, details) VALUES ('code_requested', 'success', '{}')");
+    await dataSource.query(
+      "INSERT INTO audit_events (type, outcome, details) VALUES ('code_requested', 'success', '{}')",
+    );
     await expect(dataSource.query('DELETE FROM audit_events')).rejects.toThrow(/append-only/);
   });
 });

@@ -38,7 +38,10 @@ describe('sms-auth flow (e2e)', () => {
       expect(sent.body.message.length).toBeGreaterThan(0);
       expect(sent.body.sms_id.length).toBeGreaterThan(0);
 
-      const { rows: stored } = await t.sql.query('SELECT status, phone_number, request_id, code_hash FROM sms_verifications WHERE id = $1', [sent.body.verification_id]);
+      const { rows: stored } = await t.sql.query(
+        'SELECT status, phone_number, request_id, code_hash FROM sms_verifications WHERE id = $1',
+        [sent.body.verification_id],
+      );
       expect(stored).toHaveLength(1);
       expect(stored[0]).toMatchObject({ status: 'pending', phone_number: phone, request_id: sent.body.sms_id });
       expect(stored[0].code_hash).not.toContain(sent.body.debug_code);
@@ -68,12 +71,17 @@ describe('sms-auth flow (e2e)', () => {
       });
       expect(claims.exp - claims.iat).toBe(900);
       expect(verified.body.refresh_token.length).toBeGreaterThanOrEqual(43);
-      const { rows: approved } = await t.sql.query('SELECT status, user_id FROM sms_verifications WHERE id = $1', [sent.body.verification_id]);
+      const { rows: approved } = await t.sql.query('SELECT status, user_id FROM sms_verifications WHERE id = $1', [
+        sent.body.verification_id,
+      ]);
       expect(approved[0]).toEqual({ status: 'approved', user_id: userId });
 
       const me = await t.http.get(ME).set('Authorization', `Bearer ${verified.body.access_token}`);
       expect(me.status).toBe(200);
-      expect(me.body).toEqual({ success: true, user: { id: userId, phone_number: phone, created_at: expect.any(String), last_login_at: expect.any(String) } });
+      expect(me.body).toEqual({
+        success: true,
+        user: { id: userId, phone_number: phone, created_at: expect.any(String), last_login_at: expect.any(String) },
+      });
 
       const refreshed = await t.http.post(REFRESH).send({ refresh_token: verified.body.refresh_token });
       expect(refreshed.status).toBe(200);
@@ -96,10 +104,25 @@ describe('sms-auth flow (e2e)', () => {
       expect(loggedOut.status).toBe(200);
       expect(loggedOut.body).toEqual({ success: true, message: expect.any(String) });
 
-      expectError(await t.http.post(REFRESH).send({ refresh_token: refreshed.body.refresh_token }), 401, 'UNAUTHORIZED');
-      expectError(await t.http.get(ME).set('Authorization', `Bearer ${refreshed.body.access_token}`), 401, 'UNAUTHORIZED');
-      expectError(await t.http.get(ME).set('Authorization', `Bearer ${verified.body.access_token}`), 401, 'UNAUTHORIZED');
-      const { rows: sessions } = await t.sql.query('SELECT revoked_at IS NOT NULL AS revoked, revoked_reason FROM sessions WHERE id = $1', [claims.sid]);
+      expectError(
+        await t.http.post(REFRESH).send({ refresh_token: refreshed.body.refresh_token }),
+        401,
+        'UNAUTHORIZED',
+      );
+      expectError(
+        await t.http.get(ME).set('Authorization', `Bearer ${refreshed.body.access_token}`),
+        401,
+        'UNAUTHORIZED',
+      );
+      expectError(
+        await t.http.get(ME).set('Authorization', `Bearer ${verified.body.access_token}`),
+        401,
+        'UNAUTHORIZED',
+      );
+      const { rows: sessions } = await t.sql.query(
+        'SELECT revoked_at IS NOT NULL AS revoked, revoked_reason FROM sessions WHERE id = $1',
+        [claims.sid],
+      );
       expect(sessions).toEqual([{ revoked: true, revoked_reason: 'logout' }]);
 
       // Logging out twice is harmless; an unknown token is not.
@@ -123,11 +146,29 @@ describe('sms-auth flow (e2e)', () => {
 
   describe('phone formats', () => {
     const formats: [string, (e164: string) => string][] = [
-      ['+7 7xx xxx-xx-xx', (e) => { const n = national(e); return `+7 ${n.area} ${n.a}-${n.b}-${n.c}`; }],
-      ['8 (7xx) xxx-xx-xx', (e) => { const n = national(e); return `8 (${n.area}) ${n.a}-${n.b}-${n.c}`; }],
+      [
+        '+7 7xx xxx-xx-xx',
+        (e) => {
+          const n = national(e);
+          return `+7 ${n.area} ${n.a}-${n.b}-${n.c}`;
+        },
+      ],
+      [
+        '8 (7xx) xxx-xx-xx',
+        (e) => {
+          const n = national(e);
+          return `8 (${n.area}) ${n.a}-${n.b}-${n.c}`;
+        },
+      ],
       ['77xxxxxxxxx without plus', (e) => e.slice(1)],
       ['87xxxxxxxxx', (e) => `8${e.slice(2)}`],
-      ['+7(7xx)xxx xx xx', (e) => { const n = national(e); return `+7(${n.area})${n.a} ${n.b} ${n.c}`; }],
+      [
+        '+7(7xx)xxx xx xx',
+        (e) => {
+          const n = national(e);
+          return `+7(${n.area})${n.a} ${n.b} ${n.c}`;
+        },
+      ],
     ];
 
     it.each(formats)('%s normalises to E.164 on send and verify', async (_name, format) => {
@@ -137,7 +178,9 @@ describe('sms-auth flow (e2e)', () => {
       const sent = await sendCode(t, typed);
       expect(sent.status).toBe(200);
       expect(sent.body.phone_number).toBe(phone);
-      const { rows } = await t.sql.query('SELECT phone_number FROM sms_verifications WHERE id = $1', [sent.body.verification_id]);
+      const { rows } = await t.sql.query('SELECT phone_number FROM sms_verifications WHERE id = $1', [
+        sent.body.verification_id,
+      ]);
       expect(rows[0].phone_number).toBe(phone);
       // Verify with yet another spelling: it is the same number.
       const verified = await verify(t, phone.slice(1), sent.body.debug_code);
@@ -184,14 +227,18 @@ describe('sms-auth flow (e2e)', () => {
       expect(second.body.verification_id).not.toBe(first.body.verification_id);
       expect(second.body.sms_id).not.toBe(first.body.sms_id);
 
-      const { rows } = await t.sql.query('SELECT id, status FROM sms_verifications WHERE phone_number = $1 ORDER BY created_at', [phone]);
+      const { rows } = await t.sql.query(
+        'SELECT id, status FROM sms_verifications WHERE phone_number = $1 ORDER BY created_at',
+        [phone],
+      );
       expect(rows).toEqual([
         { id: first.body.verification_id, status: 'canceled' },
         { id: second.body.verification_id, status: 'pending' },
       ]);
 
       // The old code is no longer accepted (unless, one time in a million, both codes are equal).
-      const oldCode = first.body.debug_code === second.body.debug_code ? wrongCode(second.body.debug_code) : first.body.debug_code;
+      const oldCode =
+        first.body.debug_code === second.body.debug_code ? wrongCode(second.body.debug_code) : first.body.debug_code;
       const old = await verify(t, phone, oldCode);
       const error = expectError(old, 400, 'CODE_INVALID');
       expect(error.attempts_left).toBe(4);
@@ -199,7 +246,10 @@ describe('sms-auth flow (e2e)', () => {
       const verified = await verify(t, phone, second.body.debug_code);
       expect(verified.status).toBe(200);
       expect(verified.body.user.phone_number).toBe(phone);
-      const { rows: after } = await t.sql.query('SELECT id, status FROM sms_verifications WHERE phone_number = $1 ORDER BY created_at', [phone]);
+      const { rows: after } = await t.sql.query(
+        'SELECT id, status FROM sms_verifications WHERE phone_number = $1 ORDER BY created_at',
+        [phone],
+      );
       expect(after.map((row: { status: string }) => row.status)).toEqual(['canceled', 'approved']);
     });
 
@@ -209,9 +259,14 @@ describe('sms-auth flow (e2e)', () => {
       await ageCodes(t, phone, '2 minutes');
       const second = await sendCode(t, phone);
       expect(second.status).toBe(200);
-      const { rows } = await t.sql.query('SELECT status FROM sms_verifications WHERE id = $1', [first.body.verification_id]);
+      const { rows } = await t.sql.query('SELECT status FROM sms_verifications WHERE id = $1', [
+        first.body.verification_id,
+      ]);
       expect(rows[0].status).toBe('canceled');
-      const { rows: pending } = await t.sql.query(`SELECT count(*)::int AS n FROM sms_verifications WHERE phone_number = $1 AND status = 'pending'`, [phone]);
+      const { rows: pending } = await t.sql.query(
+        `SELECT count(*)::int AS n FROM sms_verifications WHERE phone_number = $1 AND status = 'pending'`,
+        [phone],
+      );
       expect(pending[0].n).toBe(1);
     });
 
@@ -246,7 +301,9 @@ describe('sms-auth flow (e2e)', () => {
       const phone = nextPhone();
       const sent = await sendCode(t, phone, { locale });
       expect(sent.status).toBe(200);
-      const { rows } = await t.sql.query('SELECT locale FROM sms_verifications WHERE id = $1', [sent.body.verification_id]);
+      const { rows } = await t.sql.query('SELECT locale FROM sms_verifications WHERE id = $1', [
+        sent.body.verification_id,
+      ]);
       expect(rows[0].locale).toBe(locale);
       const text = textSentTo(phone);
       expect(text).toMatch(pattern);
@@ -256,7 +313,9 @@ describe('sms-auth flow (e2e)', () => {
     it('defaults to ru without a locale', async () => {
       const phone = nextPhone();
       const sent = await sendCode(t, phone);
-      const { rows } = await t.sql.query('SELECT locale FROM sms_verifications WHERE id = $1', [sent.body.verification_id]);
+      const { rows } = await t.sql.query('SELECT locale FROM sms_verifications WHERE id = $1', [
+        sent.body.verification_id,
+      ]);
       expect(rows[0].locale).toBe('ru');
       expect(textSentTo(phone)).toContain(`Ваш код подтверждения`);
     });
@@ -267,7 +326,9 @@ describe('sms-auth flow (e2e)', () => {
       const error = expectError(res, 400, 'VALIDATION_FAILED');
       expect(error.fields).toEqual(expect.arrayContaining([expect.objectContaining({ field: 'locale' })]));
       expect(sendSpy).not.toHaveBeenCalled();
-      const { rows } = await t.sql.query('SELECT count(*)::int AS n FROM sms_verifications WHERE phone_number = $1', [phone]);
+      const { rows } = await t.sql.query('SELECT count(*)::int AS n FROM sms_verifications WHERE phone_number = $1', [
+        phone,
+      ]);
       expect(rows[0].n).toBe(0);
     });
   });
@@ -278,7 +339,9 @@ describe('sms-auth flow (e2e)', () => {
     let expired: TestApp;
     beforeAll(async () => {
       tn = await createTestApp({ env: { SMS_TEST_NUMBERS: `${TEST_NUMBER}:111111` } });
-      expired = await createTestApp({ env: { SMS_TEST_NUMBERS: `${TEST_NUMBER}:111111`, SMS_TEST_NUMBERS_VALID_UNTIL: '2020-01-01T00:00:00Z' } });
+      expired = await createTestApp({
+        env: { SMS_TEST_NUMBERS: `${TEST_NUMBER}:111111`, SMS_TEST_NUMBERS_VALID_UNTIL: '2020-01-01T00:00:00Z' },
+      });
     });
     afterAll(async () => {
       await tn?.close();
@@ -293,9 +356,14 @@ describe('sms-auth flow (e2e)', () => {
         expect(sent.body).toMatchObject({ success: true, phone_number: TEST_NUMBER, sms_id: null, expires_in: 300 });
         expect(sendSpy).not.toHaveBeenCalled();
 
-        const { rows } = await tn.sql.query('SELECT is_test_number, provider FROM sms_verifications WHERE id = $1', [sent.body.verification_id]);
+        const { rows } = await tn.sql.query('SELECT is_test_number, provider FROM sms_verifications WHERE id = $1', [
+          sent.body.verification_id,
+        ]);
         expect(rows[0].is_test_number).toBe(true);
-        const { rows: deliveries } = await tn.sql.query('SELECT count(*)::int AS n FROM sms_deliveries WHERE verification_id = $1', [sent.body.verification_id]);
+        const { rows: deliveries } = await tn.sql.query(
+          'SELECT count(*)::int AS n FROM sms_deliveries WHERE verification_id = $1',
+          [sent.body.verification_id],
+        );
         expect(deliveries[0].n).toBe(0);
 
         const verified = await verify(tn, TEST_NUMBER, '111111');
@@ -311,9 +379,14 @@ describe('sms-auth flow (e2e)', () => {
       const sent = await sendCode(tn, phone);
       expect(sent.status).toBe(200);
       expect(sent.body.sms_id).toEqual(expect.any(String));
-      const { rows } = await tn.sql.query('SELECT is_test_number FROM sms_verifications WHERE id = $1', [sent.body.verification_id]);
+      const { rows } = await tn.sql.query('SELECT is_test_number FROM sms_verifications WHERE id = $1', [
+        sent.body.verification_id,
+      ]);
       expect(rows[0].is_test_number).toBe(false);
-      const { rows: deliveries } = await tn.sql.query('SELECT count(*)::int AS n FROM sms_deliveries WHERE verification_id = $1', [sent.body.verification_id]);
+      const { rows: deliveries } = await tn.sql.query(
+        'SELECT count(*)::int AS n FROM sms_deliveries WHERE verification_id = $1',
+        [sent.body.verification_id],
+      );
       expect(deliveries[0].n).toBe(1);
     });
 
@@ -323,9 +396,14 @@ describe('sms-auth flow (e2e)', () => {
       expect(sent.body.sms_id).toEqual(expect.any(String));
       expect(sent.body.debug_code).toMatch(/^\d{6}$/);
       expect(sent.body.debug_code).not.toBe('111111');
-      const { rows } = await expired.sql.query('SELECT is_test_number FROM sms_verifications WHERE id = $1', [sent.body.verification_id]);
+      const { rows } = await expired.sql.query('SELECT is_test_number FROM sms_verifications WHERE id = $1', [
+        sent.body.verification_id,
+      ]);
       expect(rows[0].is_test_number).toBe(false);
-      const { rows: deliveries } = await expired.sql.query('SELECT count(*)::int AS n FROM sms_deliveries WHERE verification_id = $1', [sent.body.verification_id]);
+      const { rows: deliveries } = await expired.sql.query(
+        'SELECT count(*)::int AS n FROM sms_deliveries WHERE verification_id = $1',
+        [sent.body.verification_id],
+      );
       expect(deliveries[0].n).toBe(1);
 
       expectError(await verify(expired, TEST_NUMBER, '111111'), 400, 'CODE_INVALID');
@@ -345,7 +423,15 @@ describe('sms-auth flow (e2e)', () => {
       const sent = await sendCode(hidden, phone);
       expect(sent.status).toBe(200);
       expect(sent.body).not.toHaveProperty('debug_code');
-      expect(Object.keys(sent.body).sort()).toEqual(['expires_in', 'message', 'phone_number', 'resend_after', 'sms_id', 'success', 'verification_id']);
+      expect(Object.keys(sent.body).sort()).toEqual([
+        'expires_in',
+        'message',
+        'phone_number',
+        'resend_after',
+        'sms_id',
+        'success',
+        'verification_id',
+      ]);
       await ageCodes(hidden, phone, '2 minutes');
       const resent = await sendCode(hidden, phone, { resend: true });
       expect(resent.status).toBe(200);

@@ -34,42 +34,54 @@ describe(`per-IP send limit across two instances (${redisUrl ? 'Redis' : 'in mem
     await a?.close();
   });
 
-  const send = (app: TestApp, ip: string) => app.http.post(SEND).set('X-Forwarded-For', ip).send({ phone_number: nextPhone() });
+  const send = (app: TestApp, ip: string) =>
+    app.http.post(SEND).set('X-Forwarded-For', ip).send({ phone_number: nextPhone() });
 
-  it(redisUrl ? 'shares the count: 2 sends via A + 2 via B, then the 5th is refused' : 'counts per instance: 4 via A and 4 via B pass, the 5th via A is refused', async () => {
-    const ip = freshIp();
+  it(
+    redisUrl
+      ? 'shares the count: 2 sends via A + 2 via B, then the 5th is refused'
+      : 'counts per instance: 4 via A and 4 via B pass, the 5th via A is refused',
+    async () => {
+      const ip = freshIp();
 
-    if (redisUrl) {
-      for (const app of [a, a, b, b]) expect((await send(app, ip)).status).toBe(200);
-      const fifthViaA = await send(a, ip);
-      expect(fifthViaA.status).toBe(429);
-      expect(fifthViaA.body).toMatchObject({ success: false, error: { code: 'RATE_LIMITED', limit: 'ip' } });
-      expect(Number(fifthViaA.headers['retry-after'])).toBeGreaterThan(0);
-      const sixthViaB = await send(b, ip);
-      expect(sixthViaB.status).toBe(429);
-      expect(sixthViaB.body.error.code).toBe('RATE_LIMITED');
-    } else {
-      for (let i = 0; i < LIMIT; i++) expect((await send(a, ip)).status).toBe(200);
-      for (let i = 0; i < LIMIT; i++) expect((await send(b, ip)).status).toBe(200);
-      const fifthViaA = await send(a, ip);
-      expect(fifthViaA.status).toBe(429);
-      expect(fifthViaA.body).toMatchObject({ success: false, error: { code: 'RATE_LIMITED', limit: 'ip' } });
-      expect(Number(fifthViaA.headers['retry-after'])).toBeGreaterThan(0);
-    }
+      if (redisUrl) {
+        for (const app of [a, a, b, b]) expect((await send(app, ip)).status).toBe(200);
+        const fifthViaA = await send(a, ip);
+        expect(fifthViaA.status).toBe(429);
+        expect(fifthViaA.body).toMatchObject({ success: false, error: { code: 'RATE_LIMITED', limit: 'ip' } });
+        expect(Number(fifthViaA.headers['retry-after'])).toBeGreaterThan(0);
+        const sixthViaB = await send(b, ip);
+        expect(sixthViaB.status).toBe(429);
+        expect(sixthViaB.body.error.code).toBe('RATE_LIMITED');
+      } else {
+        for (let i = 0; i < LIMIT; i++) expect((await send(a, ip)).status).toBe(200);
+        for (let i = 0; i < LIMIT; i++) expect((await send(b, ip)).status).toBe(200);
+        const fifthViaA = await send(a, ip);
+        expect(fifthViaA.status).toBe(429);
+        expect(fifthViaA.body).toMatchObject({ success: false, error: { code: 'RATE_LIMITED', limit: 'ip' } });
+        expect(Number(fifthViaA.headers['retry-after'])).toBeGreaterThan(0);
+      }
 
-    // Another address is not affected.
-    expect((await send(a, freshIp())).status).toBe(200);
-    // Each refusal is audited with the client's address, in the shared database.
-    const { rows } = await a.sql.query("SELECT count(*)::int AS n FROM audit_events WHERE type = 'rate_limited' AND ip = $1", [ip]);
-    expect(rows[0].n).toBe(redisUrl ? 2 : 1);
-  });
+      // Another address is not affected.
+      expect((await send(a, freshIp())).status).toBe(200);
+      // Each refusal is audited with the client's address, in the shared database.
+      const { rows } = await a.sql.query(
+        "SELECT count(*)::int AS n FROM audit_events WHERE type = 'rate_limited' AND ip = $1",
+        [ip],
+      );
+      expect(rows[0].n).toBe(redisUrl ? 2 : 1);
+    },
+  );
 
   it('verify has its own bucket: sends used up do not block verify-code', async () => {
     const ip = freshIp();
     for (let i = 0; i < LIMIT; i++) await send(a, ip);
     const refused = await send(a, ip);
     expect(refused.status).toBe(429);
-    const verify = await a.http.post('/api/v1/sms-auth/verify-code').set('X-Forwarded-For', ip).send({ phone_number: nextPhone(), code: '123456' });
+    const verify = await a.http
+      .post('/api/v1/sms-auth/verify-code')
+      .set('X-Forwarded-For', ip)
+      .send({ phone_number: nextPhone(), code: '123456' });
     expect(verify.status).toBe(404);
     expect(verify.body.error.code).toBe('NO_ACTIVE_CODE');
   });

@@ -4,7 +4,8 @@ import { ADMIN_API_KEY, adminGet, AUDIT, Query, STATS, VERIFICATIONS } from './a
 
 const ENDPOINTS = [STATS, VERIFICATIONS, AUDIT];
 
-const b64 = (value: unknown) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
+const b64 = (value: unknown) =>
+  Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
 const SOME_UUID = '3f1c2a4e-8b7d-4c6e-9a1b-2d3e4f5a6b7c';
 
 describe('admin API: access and query validation', () => {
@@ -55,9 +56,12 @@ describe('admin API: access and query validation', () => {
       }
     });
 
-    it.each(ENDPOINTS)('%s: the key is checked before the query (an invalid query without a key is 401)', async (path) => {
-      expectError(await t.http.get(path).query({ limit: 0, group_by: 'week', bogus: '1' }), 401, 'UNAUTHORIZED');
-    });
+    it.each(ENDPOINTS)(
+      '%s: the key is checked before the query (an invalid query without a key is 401)',
+      async (path) => {
+        expectError(await t.http.get(path).query({ limit: 0, group_by: 'week', bogus: '1' }), 401, 'UNAUTHORIZED');
+      },
+    );
 
     it.each(ENDPOINTS)('%s: the right key is let in', async (path) => {
       const res = await adminGet(t, path).expect(200);
@@ -85,13 +89,21 @@ describe('admin API: access and query validation', () => {
       [VERIFICATIONS, 'limit=-3', { limit: -3 }],
       [VERIFICATIONS, 'cursor=garbage!!', { cursor: 'garbage!!' }],
       [VERIFICATIONS, 'cursor: base64url, not JSON', { cursor: b64('hello world') }],
-      [VERIFICATIONS, 'cursor: base64url JSON object', { cursor: b64({ created_at: '2024-01-01T00:00:00Z', id: SOME_UUID }) }],
+      [
+        VERIFICATIONS,
+        'cursor: base64url JSON object',
+        { cursor: b64({ created_at: '2024-01-01T00:00:00Z', id: SOME_UUID }) },
+      ],
       [VERIFICATIONS, 'cursor: an audit cursor', { cursor: b64(['42']) }],
       [VERIFICATIONS, 'cursor: three parts', { cursor: b64(['2024-01-01T00:00:00.000000Z', SOME_UUID, 'x']) }],
       [VERIFICATIONS, 'cursor: not a uuid', { cursor: b64(['2024-01-01T00:00:00.000000Z', 'not-a-uuid']) }],
       [VERIFICATIONS, 'cursor: not a timestamp', { cursor: b64(['yesterday', SOME_UUID]) }],
       [VERIFICATIONS, 'cursor: numbers instead of strings', { cursor: b64([1704067200000, 7]) }],
-      [VERIFICATIONS, 'cursor: a timestamp-shaped impossible time', { cursor: b64(['2024-13-45T25:61:61Z', SOME_UUID]) }],
+      [
+        VERIFICATIONS,
+        'cursor: a timestamp-shaped impossible time',
+        { cursor: b64(['2024-13-45T25:61:61Z', SOME_UUID]) },
+      ],
       [VERIFICATIONS, 'cursor longer than 200 characters', { cursor: 'A'.repeat(201) }],
       [VERIFICATIONS, 'status=bogus', { status: 'bogus' }],
       [VERIFICATIONS, 'provider=bogus', { provider: 'bogus' }],
@@ -120,11 +132,17 @@ describe('admin API: access and query validation', () => {
 
     it.each(invalid)('%s: %s', async (path, _name, query) => {
       const error = expectError(await adminGet(t, path, query), 400, 'VALIDATION_FAILED');
-      expect(error.fields).toEqual(expect.arrayContaining([expect.objectContaining({ field: expect.any(String), messages: expect.any(Array) })]));
+      expect(error.fields).toEqual(
+        expect.arrayContaining([expect.objectContaining({ field: expect.any(String), messages: expect.any(Array) })]),
+      );
     });
 
     it.each([VERIFICATIONS, AUDIT])('%s: a parameter given twice', async (path) => {
-      expectError(await t.http.get(`${path}?limit=5&limit=6`).set('Authorization', `Bearer ${ADMIN_API_KEY}`), 400, 'VALIDATION_FAILED');
+      expectError(
+        await t.http.get(`${path}?limit=5&limit=6`).set('Authorization', `Bearer ${ADMIN_API_KEY}`),
+        400,
+        'VALIDATION_FAILED',
+      );
     });
 
     it.each(ENDPOINTS)('%s: the unknown parameter is named in the error', async (path) => {
@@ -154,7 +172,9 @@ describe('admin API: access and query validation', () => {
     });
 
     it('stats echoes an offset time in UTC', async () => {
-      const res = await adminGet(t, STATS, { from: '2024-01-01T05:00:00+05:00', to: '2024-01-02T00:00:00Z' }).expect(200);
+      const res = await adminGet(t, STATS, { from: '2024-01-01T05:00:00+05:00', to: '2024-01-02T00:00:00Z' }).expect(
+        200,
+      );
       expect(res.body).toMatchObject({ from: '2024-01-01T00:00:00.000Z', to: '2024-01-02T00:00:00.000Z' });
     });
   });

@@ -32,7 +32,12 @@ export interface Page<T> {
  * Follows next_cursor from the first page until it is null. `between(pageNumber)` runs after each page
  * that has a successor, before that successor is requested (e.g. to insert rows concurrently).
  */
-export async function allPages<T>(t: TestApp, path: string, query: Query, between?: (pageNumber: number) => Promise<void>): Promise<Page<T>[]> {
+export async function allPages<T>(
+  t: TestApp,
+  path: string,
+  query: Query,
+  between?: (pageNumber: number) => Promise<void>,
+): Promise<Page<T>[]> {
   const pages: Page<T>[] = [];
   let cursor: string | null = null;
   do {

@@ -36,13 +36,17 @@ describe('GET /admin/audit', () => {
   let t: TestApp;
 
   async function idsNewestFirst(where = 'TRUE', params: unknown[] = []): Promise<string[]> {
-    const { rows } = await t.sql.query(`SELECT id::text AS id FROM audit_events WHERE ${where} ORDER BY audit_events.id DESC`, params);
+    const { rows } = await t.sql.query(
+      `SELECT id::text AS id FROM audit_events WHERE ${where} ORDER BY audit_events.id DESC`,
+      params,
+    );
     return rows.map((row) => row.id);
   }
 
   function expectStrictlyDecreasing(ids: string[]): void {
     for (let i = 1; i < ids.length; i++) {
-      if (!(BigInt(ids[i - 1]) > BigInt(ids[i]))) throw new Error(`ids not strictly decreasing at ${i}: ${ids[i - 1]} then ${ids[i]}`);
+      if (!(BigInt(ids[i - 1]) > BigInt(ids[i])))
+        throw new Error(`ids not strictly decreasing at ${i}: ${ids[i - 1]} then ${ids[i]}`);
     }
   }
 
@@ -115,8 +119,13 @@ describe('GET /admin/audit', () => {
         expect(items.map((item) => item.id)).toEqual(expected);
         expect(new Set(items.map((item) => item.type))).toEqual(new Set([type]));
       }
-      const failures = (await adminGet(t, AUDIT, { type: 'code_verify_failed', limit: 200 }).expect(200)).body.items as Event[];
-      for (const item of failures) expect(item).toMatchObject({ outcome: 'failure', details: expect.objectContaining({ reason: 'code_invalid' }) });
+      const failures = (await adminGet(t, AUDIT, { type: 'code_verify_failed', limit: 200 }).expect(200)).body
+        .items as Event[];
+      for (const item of failures)
+        expect(item).toMatchObject({
+          outcome: 'failure',
+          details: expect.objectContaining({ reason: 'code_invalid' }),
+        });
       const none = await adminGet(t, AUDIT, { type: 'refresh_reuse_detected' }).expect(200);
       expect(none.body).toEqual({ success: true, items: [], next_cursor: null });
     });
@@ -129,7 +138,13 @@ describe('GET /admin/audit', () => {
         expect(res.body.next_cursor).toBeNull();
         const items = res.body.items as Event[];
         expect(items.map((item) => item.id)).toEqual(expected);
-        expect(items.map((item) => item.type)).toEqual(['code_verified', 'token_issued', 'code_verify_failed', 'code_sent', 'code_requested']);
+        expect(items.map((item) => item.type)).toEqual([
+          'code_verified',
+          'token_issued',
+          'code_verify_failed',
+          'code_sent',
+          'code_requested',
+        ]);
         for (const item of items) expect(item).toMatchObject({ phone_number: phone, verification_id: verificationId });
       }
       const unknown = await adminGet(t, AUDIT, { phone: nextPhone() }).expect(200);
@@ -143,13 +158,20 @@ describe('GET /admin/audit', () => {
       const expected = await idsNewestFirst('user_id = $1', [user.userId]);
       const items = (await allPages<Event>(t, AUDIT, { user_id: user.userId, limit: 2 })).flatMap((page) => page.items);
       expect(items.map((item) => item.id)).toEqual(expected);
-      expect(items.map((item) => item.type)).toEqual(['session_revoked', 'token_refreshed', 'code_verified', 'token_issued']);
+      expect(items.map((item) => item.type)).toEqual([
+        'session_revoked',
+        'token_refreshed',
+        'code_verified',
+        'token_issued',
+      ]);
       for (const item of items) expect(item.user_id).toBe(user.userId);
       const stranger = await adminGet(t, AUDIT, { user_id: '00000000-0000-4000-8000-000000000000' }).expect(200);
       expect(stranger.body).toEqual({ success: true, items: [], next_cursor: null });
       // Combined with type.
       const verified = await adminGet(t, AUDIT, { user_id: user.userId, type: 'code_verified' }).expect(200);
-      expect(verified.body.items.map((item: Event) => [item.type, item.verification_id])).toEqual([['code_verified', user.verificationId]]);
+      expect(verified.body.items.map((item: Event) => [item.type, item.verification_id])).toEqual([
+        ['code_verified', user.verificationId],
+      ]);
     });
 
     it('from (inclusive) and to (exclusive) select the events of a time window', async () => {
@@ -188,7 +210,9 @@ describe('GET /admin/audit', () => {
 
       // Only `from`: the middle and later phases; only `to`: everything up to the middle phase.
       const since = (await adminGet(t, AUDIT, { from, limit: 200 }).expect(200)).body.items as Event[];
-      expect(since.map((item) => item.id)).toEqual(await idsNewestFirst('phone_number = ANY($1)', [[...phases[1], ...phases[2]]]));
+      expect(since.map((item) => item.id)).toEqual(
+        await idsNewestFirst('phone_number = ANY($1)', [[...phases[1], ...phases[2]]]),
+      );
       const until = (await adminGet(t, AUDIT, { to, limit: 200 }).expect(200)).body.items as Event[];
       expect(until.map((item) => item.id)).toEqual(await idsNewestFirst('occurred_at < $1', [to]));
       expect(until.map((item) => item.id)).toEqual(expect.arrayContaining(expected));
@@ -204,7 +228,12 @@ describe('GET /admin/audit', () => {
     it('has every field, and never a code or a token', async () => {
       const user = logins[4];
       const res = await adminGet(t, AUDIT, { phone: user.phone, type: 'code_verified' }).expect(200);
-      const [row] = (await t.sql.query(`SELECT id::text, occurred_at, session_id, ip, user_agent FROM audit_events WHERE phone_number = $1 AND type = 'code_verified'`, [user.phone])).rows;
+      const [row] = (
+        await t.sql.query(
+          `SELECT id::text, occurred_at, session_id, ip, user_agent FROM audit_events WHERE phone_number = $1 AND type = 'code_verified'`,
+          [user.phone],
+        )
+      ).rows;
       expect(res.body.items).toEqual([
         {
           id: row.id,

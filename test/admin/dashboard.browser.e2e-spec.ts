@@ -17,12 +17,24 @@ const ADMIN_KEY = `dashboard-e2e-${randomBytes(12).toString('hex')}`;
 const XSS_USER_AGENT = '<img src=x onerror=window.__xss=1>';
 const SCREENSHOT = join(__dirname, '..', '..', 'test-results', 'dashboard.png');
 const WAIT = { timeout: 30_000 };
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-dev-shm-usage',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 
 /** Codes sent through the public API, and how they ended. */
 const sent = { requests: 0, verified: 0 };
 
-async function send(t: TestApp, phone: string, options: { resend?: boolean; userAgent?: string } = {}): Promise<string> {
+async function send(
+  t: TestApp,
+  phone: string,
+  options: { resend?: boolean; userAgent?: string } = {},
+): Promise<string> {
   const req = t.http.post(options.resend ? RESEND_CODE : SEND_CODE).set('X-Forwarded-For', nextIp());
   if (options.userAgent) req.set('User-Agent', options.userAgent);
   const res = await req.send({ phone_number: phone, locale: 'en' });
@@ -31,7 +43,12 @@ async function send(t: TestApp, phone: string, options: { resend?: boolean; user
   return res.body.debug_code;
 }
 
-async function check(t: TestApp, phone: string, code: string, options: { userAgent?: string; expect: number }): Promise<void> {
+async function check(
+  t: TestApp,
+  phone: string,
+  code: string,
+  options: { userAgent?: string; expect: number },
+): Promise<void> {
   const req = t.http.post(VERIFY_CODE).set('X-Forwarded-For', nextIp());
   if (options.userAgent) req.set('User-Agent', options.userAgent);
   const res = await req.send({ phone_number: phone, code });
@@ -216,14 +233,19 @@ describe('admin dashboard page (browser)', () => {
     expect(await rows.count()).toBe(1);
     expect(await rows.nth(0).textContent()).toContain('approved');
     await page.click(testId('verifications-more'));
-    await page.waitForSelector(`${testId('history-verifications')} [data-testid="verification-row"]:nth-of-type(2)`, WAIT);
+    await page.waitForSelector(
+      `${testId('history-verifications')} [data-testid="verification-row"]:nth-of-type(2)`,
+      WAIT,
+    );
     expect(await rows.nth(1).textContent()).toContain('canceled');
 
     const events = page.locator(`${testId('history-audit')} [data-testid="audit-row"]`);
     expect(await events.count()).toBe(1);
     await page.click(testId('audit-more'));
     await page.waitForSelector(`${testId('history-audit')} tr[data-testid="audit-row"]:nth-of-type(2)`, WAIT);
-    const [newer, older] = await events.evaluateAll((trs) => trs.map((tr) => Date.parse(tr.querySelector('td')!.getAttribute('title')!)));
+    const [newer, older] = await events.evaluateAll((trs) =>
+      trs.map((tr) => Date.parse(tr.querySelector('td')!.getAttribute('title')!)),
+    );
     expect(newer).toBeGreaterThanOrEqual(older);
   });
 

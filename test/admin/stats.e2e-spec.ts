@@ -72,9 +72,13 @@ const ZERO: Figures = {
  */
 function figuresOf(rows: Arranged[]): Figures {
   const count = (flag: (row: Arranged) => boolean) => rows.filter(flag).length;
-  const seconds = rows.filter((row) => row.verified).map((row) => row.seconds!).sort((a, b) => a - b);
+  const seconds = rows
+    .filter((row) => row.verified)
+    .map((row) => row.seconds!)
+    .sort((a, b) => a - b);
   const middle = Math.floor(seconds.length / 2);
-  const median = seconds.length === 0 ? null : seconds.length % 2 ? seconds[middle] : (seconds[middle - 1] + seconds[middle]) / 2;
+  const median =
+    seconds.length === 0 ? null : seconds.length % 2 ? seconds[middle] : (seconds[middle - 1] + seconds[middle]) / 2;
   const priced = count((row) => row.consoleSms);
   return {
     requested: rows.length,
@@ -90,7 +94,9 @@ function figuresOf(rows: Arranged[]): Figures {
   };
 }
 
-function sumOfGroups(groups: (Figures & { key: string })[]): Pick<Figures, 'requested' | 'sent' | 'delivered' | 'failed' | 'verified' | 'expired' | 'max_attempts'> {
+function sumOfGroups(
+  groups: (Figures & { key: string })[],
+): Pick<Figures, 'requested' | 'sent' | 'delivered' | 'failed' | 'verified' | 'expired' | 'max_attempts'> {
   const sum = (field: keyof Figures) => groups.reduce((total, group) => total + (group[field] as number), 0);
   return {
     requested: sum('requested'),
@@ -117,10 +123,22 @@ describe('GET /admin/stats', () => {
   /** A code of 8 days ago (midnight UTC exactly), outside the default range. */
   let old: { id: string; createdAt: Date };
 
-  const base = { sent: true, delivered: true, failed: false, verified: false, expired: false, maxAttempts: false, consoleSms: true, aged: false };
+  const base = {
+    sent: true,
+    delivered: true,
+    failed: false,
+    verified: false,
+    expired: false,
+    maxAttempts: false,
+    consoleSms: true,
+    aged: false,
+  };
 
   async function setVerifiedAfter(id: string, seconds: number): Promise<void> {
-    await t.sql.query(`UPDATE sms_verifications SET verified_at = created_at + make_interval(secs => $2) WHERE id = $1`, [id, seconds]);
+    await t.sql.query(
+      `UPDATE sms_verifications SET verified_at = created_at + make_interval(secs => $2) WHERE id = $1`,
+      [id, seconds],
+    );
   }
 
   /** Moves a code and its delivery attempts back in time, every timestamp together. */
@@ -132,7 +150,10 @@ describe('GET /admin/stats', () => {
         WHERE id = $1`,
       [id, interval],
     );
-    await t.sql.query(`UPDATE sms_deliveries SET created_at = created_at - $2::interval, updated_at = updated_at - $2::interval WHERE verification_id = $1`, [id, interval]);
+    await t.sql.query(
+      `UPDATE sms_deliveries SET created_at = created_at - $2::interval, updated_at = updated_at - $2::interval WHERE verification_id = $1`,
+      [id, interval],
+    );
   }
 
   /** What a delivery report would do (the console provider reports 'delivered' at once and has no webhooks). */
@@ -154,7 +175,16 @@ describe('GET /admin/stats', () => {
       await verifyOk(t, phone, sent.debug_code);
       await age(sent.verification_id, '1 day');
       await setVerifiedAfter(sent.verification_id, 10);
-      arranged.push({ ...base, label: 'approved, yesterday', id: sent.verification_id, country: 'KZ', provider: 'console', verified: true, seconds: 10, aged: true });
+      arranged.push({
+        ...base,
+        label: 'approved, yesterday',
+        id: sent.verification_id,
+        country: 'KZ',
+        provider: 'console',
+        verified: true,
+        seconds: 10,
+        aged: true,
+      });
     }
     // Approved after one wrong code, today, 30 s.
     {
@@ -163,30 +193,65 @@ describe('GET /admin/stats', () => {
       expectError(await verify(t, phone, wrongCode(sent.debug_code), nextIp()), 400, 'CODE_INVALID');
       await verifyOk(t, phone, sent.debug_code);
       await setVerifiedAfter(sent.verification_id, 30);
-      arranged.push({ ...base, label: 'approved after a wrong code', id: sent.verification_id, country: 'KZ', provider: 'console', verified: true, seconds: 30 });
+      arranged.push({
+        ...base,
+        label: 'approved after a wrong code',
+        id: sent.verification_id,
+        country: 'KZ',
+        provider: 'console',
+        verified: true,
+        seconds: 30,
+      });
     }
     // Five wrong codes: max_attempts_reached, aged one day.
     {
       const phone = nextPhone();
       const sent = await sendOk(t, phone);
-      for (let i = 0; i < 4; i++) expectError(await verify(t, phone, wrongCode(sent.debug_code), nextIp()), 400, 'CODE_INVALID');
+      for (let i = 0; i < 4; i++)
+        expectError(await verify(t, phone, wrongCode(sent.debug_code), nextIp()), 400, 'CODE_INVALID');
       expectError(await verify(t, phone, wrongCode(sent.debug_code), nextIp()), 403, 'MAX_ATTEMPTS_REACHED');
       await age(sent.verification_id, '1 day');
-      arranged.push({ ...base, label: 'max attempts, yesterday', id: sent.verification_id, country: 'KZ', provider: 'console', maxAttempts: true, aged: true });
+      arranged.push({
+        ...base,
+        label: 'max attempts, yesterday',
+        id: sent.verification_id,
+        country: 'KZ',
+        provider: 'console',
+        maxAttempts: true,
+        aged: true,
+      });
     }
     // Still pending but past its expiry (nobody tried it): counts as expired.
     {
       const sent = await sendOk(t, nextPhone());
-      await t.sql.query(`UPDATE sms_verifications SET expires_at = now() - interval '1 minute' WHERE id = $1`, [sent.verification_id]);
-      arranged.push({ ...base, label: 'pending past expiry', id: sent.verification_id, country: 'KZ', provider: 'console', expired: true });
+      await t.sql.query(`UPDATE sms_verifications SET expires_at = now() - interval '1 minute' WHERE id = $1`, [
+        sent.verification_id,
+      ]);
+      arranged.push({
+        ...base,
+        label: 'pending past expiry',
+        id: sent.verification_id,
+        country: 'KZ',
+        provider: 'console',
+        expired: true,
+      });
     }
     // Past its expiry and then tried: the API itself moves it to status 'expired'.
     {
       const phone = nextPhone();
       const sent = await sendOk(t, phone);
-      await t.sql.query(`UPDATE sms_verifications SET expires_at = now() - interval '1 minute' WHERE id = $1`, [sent.verification_id]);
+      await t.sql.query(`UPDATE sms_verifications SET expires_at = now() - interval '1 minute' WHERE id = $1`, [
+        sent.verification_id,
+      ]);
       expectError(await verify(t, phone, sent.debug_code, nextIp()), 410, 'CODE_EXPIRED');
-      arranged.push({ ...base, label: 'expired by a late verify', id: sent.verification_id, country: 'KZ', provider: 'console', expired: true });
+      arranged.push({
+        ...base,
+        label: 'expired by a late verify',
+        id: sent.verification_id,
+        country: 'KZ',
+        provider: 'console',
+        expired: true,
+      });
     }
     // A send and a resend (two minutes later, past the cooldown): the first is canceled; both were requested.
     {
@@ -194,38 +259,87 @@ describe('GET /admin/stats', () => {
       const first = await sendOk(t, phone);
       await ageCodes(t, phone, '2 minutes');
       const second = await sendOk(t, phone, { resend: true });
-      arranged.push({ ...base, label: 'canceled by a resend', id: first.verification_id, country: 'KZ', provider: 'console' });
-      arranged.push({ ...base, label: 'resent, pending', id: second.verification_id, country: 'KZ', provider: 'console' });
+      arranged.push({
+        ...base,
+        label: 'canceled by a resend',
+        id: first.verification_id,
+        country: 'KZ',
+        provider: 'console',
+      });
+      arranged.push({
+        ...base,
+        label: 'resent, pending',
+        id: second.verification_id,
+        country: 'KZ',
+        provider: 'console',
+      });
     }
     // Sent, then reported undelivered.
     {
       const sent = await sendOk(t, nextPhone());
       await setDeliveryStatus(sent.verification_id, 'failed');
-      arranged.push({ ...base, label: 'delivery failed', id: sent.verification_id, country: 'KZ', provider: 'console', delivered: false, failed: true });
+      arranged.push({
+        ...base,
+        label: 'delivery failed',
+        id: sent.verification_id,
+        country: 'KZ',
+        provider: 'console',
+        delivered: false,
+        failed: true,
+      });
     }
     // Sent, no delivery report yet.
     {
       const sent = await sendOk(t, nextPhone());
       await setDeliveryStatus(sent.verification_id, 'sent');
-      arranged.push({ ...base, label: 'awaiting delivery', id: sent.verification_id, country: 'KZ', provider: 'console', delivered: false });
+      arranged.push({
+        ...base,
+        label: 'awaiting delivery',
+        id: sent.verification_id,
+        country: 'KZ',
+        provider: 'console',
+        delivered: false,
+      });
     }
     // No provider accepted it (the other instance, whose vendor is down).
     {
       const phone = nextPhone();
       greensms.failSends(true);
-      const res = await down.http.post('/api/v1/sms-auth/send-code').set('X-Forwarded-For', nextIp()).send({ phone_number: phone });
+      const res = await down.http
+        .post('/api/v1/sms-auth/send-code')
+        .set('X-Forwarded-For', nextIp())
+        .send({ phone_number: phone });
       greensms.failSends(false);
       expectError(res, 503, 'SMS_PROVIDER_UNAVAILABLE');
       const { rows } = await t.sql.query(`SELECT id FROM sms_verifications WHERE phone_number = $1`, [phone]);
       expect(rows).toHaveLength(1);
-      arranged.push({ ...base, label: 'send failed', id: rows[0].id, country: 'KZ', provider: 'none', sent: false, delivered: false, failed: true, consoleSms: false });
+      arranged.push({
+        ...base,
+        label: 'send failed',
+        id: rows[0].id,
+        country: 'KZ',
+        provider: 'none',
+        sent: false,
+        delivered: false,
+        failed: true,
+        consoleSms: false,
+      });
     }
     // A configured test number: provider test_number, no SMS, nothing to pay; verified after 20 s.
     {
       const sent = await sendOk(t, TEST_NUMBER);
       await verifyOk(t, TEST_NUMBER, TEST_CODE);
       await setVerifiedAfter(sent.verification_id, 20);
-      arranged.push({ ...base, label: 'test number, approved', id: sent.verification_id, country: 'KZ', provider: 'test_number', verified: true, seconds: 20, consoleSms: false });
+      arranged.push({
+        ...base,
+        label: 'test number, approved',
+        id: sent.verification_id,
+        country: 'KZ',
+        provider: 'test_number',
+        verified: true,
+        seconds: 20,
+        consoleSms: false,
+      });
     }
     // Uzbekistan: one approved yesterday (20 s), one pending today.
     {
@@ -234,7 +348,16 @@ describe('GET /admin/stats', () => {
       await verifyOk(t, phone, sent.debug_code);
       await age(sent.verification_id, '1 day');
       await setVerifiedAfter(sent.verification_id, 20);
-      arranged.push({ ...base, label: 'UZ approved, yesterday', id: sent.verification_id, country: 'UZ', provider: 'console', verified: true, seconds: 20, aged: true });
+      arranged.push({
+        ...base,
+        label: 'UZ approved, yesterday',
+        id: sent.verification_id,
+        country: 'UZ',
+        provider: 'console',
+        verified: true,
+        seconds: 20,
+        aged: true,
+      });
     }
     {
       const sent = await sendOk(t, nextUzbekPhone());
@@ -255,17 +378,34 @@ describe('GET /admin/stats', () => {
         `UPDATE sms_verifications SET updated_at = created_at + interval '100 seconds', verified_at = created_at + interval '100 seconds', expires_at = created_at + interval '600 seconds' WHERE id = $1`,
         [sent.verification_id],
       );
-      await t.sql.query(`UPDATE sms_deliveries SET created_at = $2, updated_at = $2 WHERE verification_id = $1`, [sent.verification_id, rows[0].created_at]);
+      await t.sql.query(`UPDATE sms_deliveries SET created_at = $2, updated_at = $2 WHERE verification_id = $1`, [
+        sent.verification_id,
+        rows[0].created_at,
+      ]);
       old = { id: sent.verification_id, createdAt: new Date(rows[0].created_at) };
     }
   }
 
   beforeAll(async () => {
     greensms = await startGreenSmsFake();
-    t = await createTestApp({ env: { ADMIN_API_KEY, SMS_PRICES: 'console=0.05', SMS_TEST_NUMBERS: `${TEST_NUMBER}:${TEST_CODE}`, OTP_TTL_SECONDS: '600' } });
+    t = await createTestApp({
+      env: {
+        ADMIN_API_KEY,
+        SMS_PRICES: 'console=0.05',
+        SMS_TEST_NUMBERS: `${TEST_NUMBER}:${TEST_CODE}`,
+        OTP_TTL_SECONDS: '600',
+      },
+    });
     down = await createTestApp({
       database: t.database,
-      env: { ...greensms.env, SMS_PROVIDER: 'greensms', ADMIN_API_KEY, SMS_PRICE_CURRENCY: 'KZT', OTP_TTL_SECONDS: '600', SMS_PROVIDER_TIMEOUT_MS: '2000' },
+      env: {
+        ...greensms.env,
+        SMS_PROVIDER: 'greensms',
+        ADMIN_API_KEY,
+        SMS_PRICE_CURRENCY: 'KZT',
+        OTP_TTL_SECONDS: '600',
+        SMS_PROVIDER_TIMEOUT_MS: '2000',
+      },
     });
     await arrange();
   });
@@ -280,7 +420,15 @@ describe('GET /admin/stats', () => {
     const byId = new Map(rows.map((row) => [row.id, row]));
     expect(rows).toHaveLength(arranged.length + 1);
     const summary = arranged.map((row) => ({ label: row.label, ...byId.get(row.id) }));
-    expect(summary.map(({ label, status, provider, delivery_status, country }) => [label, status, provider, delivery_status, country])).toEqual([
+    expect(
+      summary.map(({ label, status, provider, delivery_status, country }) => [
+        label,
+        status,
+        provider,
+        delivery_status,
+        country,
+      ]),
+    ).toEqual([
       ['approved, yesterday', 'approved', 'console', 'delivered', 'KZ'],
       ['approved after a wrong code', 'approved', 'console', 'delivered', 'KZ'],
       ['max attempts, yesterday', 'max_attempts_reached', 'console', 'delivered', 'KZ'],
@@ -296,9 +444,13 @@ describe('GET /admin/stats', () => {
       ['UZ pending', 'pending', 'console', 'delivered', 'UZ'],
     ]);
     // The failed send left one attempt without a message id (so it costs nothing), at the vendor that was down.
-    const { rows: attempts } = await t.sql.query(`SELECT provider, status, provider_message_id FROM sms_deliveries WHERE verification_id = $1`, [arranged[9].id]);
+    const { rows: attempts } = await t.sql.query(
+      `SELECT provider, status, provider_message_id FROM sms_deliveries WHERE verification_id = $1`,
+      [arranged[9].id],
+    );
     expect(attempts.length).toBeGreaterThanOrEqual(1);
-    for (const attempt of attempts) expect(attempt).toEqual({ provider: 'greensms', status: 'failed', provider_message_id: null });
+    for (const attempt of attempts)
+      expect(attempt).toEqual({ provider: 'greensms', status: 'failed', provider_message_id: null });
   });
 
   // 13 codes in the last 7 days: 11 accepted by the console provider (11 × 0.05 = 0.55), 1 by no provider,
@@ -366,7 +518,12 @@ describe('GET /admin/stats', () => {
         estimated_cost: '0.10',
       },
     ]);
-    expect(res.body.groups).toEqual(['KZ', 'UZ'].map((country) => ({ key: country, ...figuresOf(arranged.filter((row) => row.country === country)) })));
+    expect(res.body.groups).toEqual(
+      ['KZ', 'UZ'].map((country) => ({
+        key: country,
+        ...figuresOf(arranged.filter((row) => row.country === country)),
+      })),
+    );
     expect(sumOfGroups(res.body.groups)).toEqual(sumOfGroups([{ key: 'total', ...res.body.totals }]));
   });
 
@@ -419,15 +576,18 @@ describe('GET /admin/stats', () => {
   });
 
   it('group_by=day: one group per UTC day, oldest first, with the right counts', async () => {
-    const { rows } = await t.sql.query(`SELECT id, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day FROM sms_verifications WHERE id = ANY($1::uuid[])`, [
-      arranged.map((row) => row.id),
-    ]);
+    const { rows } = await t.sql.query(
+      `SELECT id, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day FROM sms_verifications WHERE id = ANY($1::uuid[])`,
+      [arranged.map((row) => row.id)],
+    );
     const dayOf = new Map<string, string>(rows.map((row) => [row.id, row.day]));
     const days = [...new Set(arranged.map((row) => dayOf.get(row.id)!))].sort();
     const res = await adminGet(t, STATS, { group_by: 'day' }).expect(200);
     expect(res.body.group_by).toBe('day');
     expect(res.body.totals).toEqual(TOTALS);
-    expect(res.body.groups).toEqual(days.map((day) => ({ key: day, ...figuresOf(arranged.filter((row) => dayOf.get(row.id) === day)) })));
+    expect(res.body.groups).toEqual(
+      days.map((day) => ({ key: day, ...figuresOf(arranged.filter((row) => dayOf.get(row.id) === day)) })),
+    );
     expect(sumOfGroups(res.body.groups)).toEqual(sumOfGroups([{ key: 'total', ...res.body.totals }]));
 
     // The aged codes fall on the UTC day before the others (unless the arrangement straddled midnight,
@@ -470,7 +630,10 @@ describe('GET /admin/stats', () => {
   });
 
   it('group_by defaults to day', async () => {
-    const [implicit, explicit] = await Promise.all([adminGet(t, STATS).expect(200), adminGet(t, STATS, { group_by: 'day' }).expect(200)]);
+    const [implicit, explicit] = await Promise.all([
+      adminGet(t, STATS).expect(200),
+      adminGet(t, STATS, { group_by: 'day' }).expect(200),
+    ]);
     expect(implicit.body.group_by).toBe('day');
     expect(implicit.body.groups).toEqual(explicit.body.groups);
   });
@@ -517,24 +680,33 @@ describe('GET /admin/stats', () => {
     expect(before.body.groups).toEqual([]);
   });
 
-  it.each(['day', 'provider', 'country'])('a range that excludes everything gives zeros, null rates and no groups (group_by=%s)', async (groupBy) => {
-    const res = await adminGet(t, STATS, { from: '2001-01-01T00:00:00Z', to: '2001-01-08T00:00:00Z', group_by: groupBy }).expect(200);
-    expect(res.body).toEqual({
-      success: true,
-      from: '2001-01-01T00:00:00.000Z',
-      to: '2001-01-08T00:00:00.000Z',
-      group_by: groupBy,
-      currency: 'USD',
-      totals: ZERO,
-      groups: [],
-    });
-  });
+  it.each(['day', 'provider', 'country'])(
+    'a range that excludes everything gives zeros, null rates and no groups (group_by=%s)',
+    async (groupBy) => {
+      const res = await adminGet(t, STATS, {
+        from: '2001-01-01T00:00:00Z',
+        to: '2001-01-08T00:00:00Z',
+        group_by: groupBy,
+      }).expect(200);
+      expect(res.body).toEqual({
+        success: true,
+        from: '2001-01-01T00:00:00.000Z',
+        to: '2001-01-08T00:00:00.000Z',
+        group_by: groupBy,
+        currency: 'USD',
+        totals: ZERO,
+        groups: [],
+      });
+    },
+  );
 
   it('without SMS_PRICES: currency null and no cost, every other figure the same', async () => {
     const res = await adminGet(down, STATS, { group_by: 'country' }).expect(200);
     expect(res.body.currency).toBeNull();
     expect(res.body.totals).toEqual({ ...TOTALS, estimated_cost: '0' });
-    expect(res.body.groups.map((group: Figures & { key: string }) => [group.key, group.requested, group.estimated_cost])).toEqual([
+    expect(
+      res.body.groups.map((group: Figures & { key: string }) => [group.key, group.requested, group.estimated_cost]),
+    ).toEqual([
       ['KZ', 11, '0'],
       ['UZ', 2, '0'],
     ]);

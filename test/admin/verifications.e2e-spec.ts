@@ -27,7 +27,10 @@ describe('GET /admin/verifications', () => {
   let t: TestApp;
 
   /** Every code in the database, newest first by (created_at, id), with created_at to the microsecond. */
-  async function codesNewestFirst(where = 'TRUE', params: unknown[] = []): Promise<{ id: string; created_us: string }[]> {
+  async function codesNewestFirst(
+    where = 'TRUE',
+    params: unknown[] = [],
+  ): Promise<{ id: string; created_us: string }[]> {
     const { rows } = await t.sql.query(
       `SELECT id, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') AS created_us
          FROM sms_verifications WHERE ${where} ORDER BY created_at DESC, id DESC`,
@@ -50,7 +53,13 @@ describe('GET /admin/verifications', () => {
   }
 
   beforeAll(async () => {
-    t = await createTestApp({ env: { ADMIN_API_KEY: 'admin-key-0123456789-abcdefghij', SMS_TEST_NUMBERS: `${TEST_NUMBER}:${TEST_CODE}`, OTP_TTL_SECONDS: '600' } });
+    t = await createTestApp({
+      env: {
+        ADMIN_API_KEY: 'admin-key-0123456789-abcdefghij',
+        SMS_TEST_NUMBERS: `${TEST_NUMBER}:${TEST_CODE}`,
+        OTP_TTL_SECONDS: '600',
+      },
+    });
   });
   afterAll(async () => {
     await t?.close();
@@ -63,7 +72,10 @@ describe('GET /admin/verifications', () => {
       for (let i = 0; i < 25; i++) created.push((await sendOk(t, nextPhone())).verification_id);
       // Ties on created_at must be broken by id, across page boundaries too: eight codes share one instant,
       // and five more lie a microsecond apart within one millisecond (a JS Date could not tell them apart).
-      await t.sql.query(`UPDATE sms_verifications SET created_at = date_trunc('second', now()) - interval '1 hour' WHERE id = ANY($1::uuid[])`, [created.slice(4, 12)]);
+      await t.sql.query(
+        `UPDATE sms_verifications SET created_at = date_trunc('second', now()) - interval '1 hour' WHERE id = ANY($1::uuid[])`,
+        [created.slice(4, 12)],
+      );
       await t.sql.query(
         `UPDATE sms_verifications v SET created_at = date_trunc('second', now()) - interval '2 hours' + make_interval(secs => n.i / 1000000.0)
            FROM unnest($1::uuid[]) WITH ORDINALITY AS n(id, i) WHERE v.id = n.id`,
@@ -109,7 +121,9 @@ describe('GET /admin/verifications', () => {
       expect(ids).toEqual(before);
       await expectStrictlyNewestFirst(ids);
       // And the next walk from the top sees them all.
-      const again = (await allPages<Item>(t, VERIFICATIONS, { limit: 200 })).flatMap((page) => page.items.map((item) => item.id));
+      const again = (await allPages<Item>(t, VERIFICATIONS, { limit: 200 })).flatMap((page) =>
+        page.items.map((item) => item.id),
+      );
       expect(again).toEqual((await codesNewestFirst()).map((row) => row.id));
       for (const id of insertedMeanwhile) expect(again).toContain(id);
     });
@@ -133,8 +147,16 @@ describe('GET /admin/verifications', () => {
       const res = await adminGet(t, VERIFICATIONS, { phone }).expect(200);
       expect(res.body.next_cursor).toBeNull();
       expect(res.body.items).toHaveLength(1);
-      const [row] = (await t.sql.query(`SELECT created_at, expires_at, verified_at FROM sms_verifications WHERE id = $1`, [sent.body.verification_id])).rows;
-      const [delivery] = (await t.sql.query(`SELECT created_at, updated_at FROM sms_deliveries WHERE verification_id = $1`, [sent.body.verification_id])).rows;
+      const [row] = (
+        await t.sql.query(`SELECT created_at, expires_at, verified_at FROM sms_verifications WHERE id = $1`, [
+          sent.body.verification_id,
+        ])
+      ).rows;
+      const [delivery] = (
+        await t.sql.query(`SELECT created_at, updated_at FROM sms_deliveries WHERE verification_id = $1`, [
+          sent.body.verification_id,
+        ])
+      ).rows;
       expect(res.body.items[0]).toEqual({
         id: sent.body.verification_id,
         phone_number: phone,
@@ -173,7 +195,9 @@ describe('GET /admin/verifications', () => {
     it('every item carries its deliveries: console codes one attempt with message_id = sms_id, test numbers none', async () => {
       await sendOk(t, TEST_NUMBER);
       const items = (await allPages<Item>(t, VERIFICATIONS, { limit: 200 })).flatMap((page) => page.items);
-      const { rows } = await t.sql.query(`SELECT v.id, d.provider_message_id, d.status FROM sms_verifications v JOIN sms_deliveries d ON d.verification_id = v.id`);
+      const { rows } = await t.sql.query(
+        `SELECT v.id, d.provider_message_id, d.status FROM sms_verifications v JOIN sms_deliveries d ON d.verification_id = v.id`,
+      );
       const deliveryOf = new Map(rows.map((row) => [row.id, row]));
       for (const item of items) {
         expect(item.created_at).toMatch(ISO_MS);
@@ -183,7 +207,12 @@ describe('GET /admin/verifications', () => {
         }
         expect(item.provider).toBe('console');
         expect(item.deliveries).toEqual([
-          expect.objectContaining({ attempt_number: 1, provider: 'console', message_id: item.sms_id, status: deliveryOf.get(item.id)!.status }),
+          expect.objectContaining({
+            attempt_number: 1,
+            provider: 'console',
+            message_id: item.sms_id,
+            status: deliveryOf.get(item.id)!.status,
+          }),
         ]);
         expect(item.sms_id).toBe(deliveryOf.get(item.id)!.provider_message_id);
         expect(item.sms_id).toMatch(/^console-/);
@@ -237,7 +266,12 @@ describe('GET /admin/verifications', () => {
       const first = await sendOk(t, phone);
       await ageCodes(t, phone, '2 minutes');
       const second = await sendOk(t, phone, { resend: true });
-      for (const format of [phone, trunkFormat(phone), `+7 (${phone.slice(2, 5)}) ${phone.slice(5, 8)}-${phone.slice(8, 10)}-${phone.slice(10)}`, phone.slice(1)]) {
+      for (const format of [
+        phone,
+        trunkFormat(phone),
+        `+7 (${phone.slice(2, 5)}) ${phone.slice(5, 8)}-${phone.slice(8, 10)}-${phone.slice(10)}`,
+        phone.slice(1),
+      ]) {
         const res = await adminGet(t, VERIFICATIONS, { phone: format }).expect(200);
         expect(res.body.items.map((item: Item) => [item.id, item.phone_number, item.status])).toEqual([
           [second.verification_id, phone, 'pending'],
@@ -272,8 +306,11 @@ describe('GET /admin/verifications', () => {
     it('status=expired includes a pending code past its expiry (shown as expired); status=pending excludes it', async () => {
       const phone = nextPhone();
       const sent = await sendOk(t, phone);
-      await t.sql.query(`UPDATE sms_verifications SET expires_at = now() - interval '1 second' WHERE id = $1`, [sent.verification_id]);
-      const expired = (await adminGet(t, VERIFICATIONS, { status: 'expired', phone, limit: 200 }).expect(200)).body.items;
+      await t.sql.query(`UPDATE sms_verifications SET expires_at = now() - interval '1 second' WHERE id = $1`, [
+        sent.verification_id,
+      ]);
+      const expired = (await adminGet(t, VERIFICATIONS, { status: 'expired', phone, limit: 200 }).expect(200)).body
+        .items;
       expect(expired.map((item: Item) => [item.id, item.status])).toEqual([[sent.verification_id, 'expired']]);
       const pending = (await adminGet(t, VERIFICATIONS, { status: 'pending', phone }).expect(200)).body.items;
       expect(pending).toEqual([]);
@@ -281,7 +318,14 @@ describe('GET /admin/verifications', () => {
 
     it('provider: console vs test_number', async () => {
       const testNumber = await adminGet(t, VERIFICATIONS, { provider: 'test_number' }).expect(200);
-      expect(testNumber.body.items.map((item: Item) => [item.phone_number, item.provider, item.is_test_number, item.deliveries])).toEqual([[TEST_NUMBER, 'test_number', true, []]]);
+      expect(
+        testNumber.body.items.map((item: Item) => [
+          item.phone_number,
+          item.provider,
+          item.is_test_number,
+          item.deliveries,
+        ]),
+      ).toEqual([[TEST_NUMBER, 'test_number', true, []]]);
       const expectedConsole = (await codesNewestFirst(`provider = 'console'`)).map((row) => row.id);
       const consolePages = await allPages<Item>(t, VERIFICATIONS, { provider: 'console', limit: 50 });
       const consoleItems = consolePages.flatMap((page) => page.items);
@@ -295,16 +339,22 @@ describe('GET /admin/verifications', () => {
       const ids: string[] = [];
       for (const day of ['2020-01-01', '2020-01-02', '2020-01-03']) {
         const sent = await sendOk(t, nextPhone());
-        await t.sql.query(`UPDATE sms_verifications SET created_at = $2, expires_at = $2::timestamptz + interval '600 seconds' WHERE id = $1`, [
-          sent.verification_id,
-          `${day}T00:00:00Z`,
-        ]);
+        await t.sql.query(
+          `UPDATE sms_verifications SET created_at = $2, expires_at = $2::timestamptz + interval '600 seconds' WHERE id = $1`,
+          [sent.verification_id, `${day}T00:00:00Z`],
+        );
         ids.push(sent.verification_id);
       }
-      const list = async (query: Record<string, string>) => (await adminGet(t, VERIFICATIONS, { ...query, limit: 200 }).expect(200)).body.items.map((item: Item) => item.id);
+      const list = async (query: Record<string, string>) =>
+        (await adminGet(t, VERIFICATIONS, { ...query, limit: 200 }).expect(200)).body.items.map(
+          (item: Item) => item.id,
+        );
 
       expect(await list({ from: '2020-01-01T00:00:00Z', to: '2020-01-03T00:00:00Z' })).toEqual([ids[1], ids[0]]);
-      expect(await list({ from: '2020-01-01T00:00:00.001Z', to: '2020-01-03T00:00:00.001Z' })).toEqual([ids[2], ids[1]]);
+      expect(await list({ from: '2020-01-01T00:00:00.001Z', to: '2020-01-03T00:00:00.001Z' })).toEqual([
+        ids[2],
+        ids[1],
+      ]);
       expect(await list({ to: '2020-01-02T00:00:00Z' })).toEqual([ids[0]]);
       expect(await list({ from: '2019-12-31T00:00:00Z', to: '2020-01-01T00:00:00Z' })).toEqual([]);
       const fromJan3 = await list({ from: '2020-01-03T00:00:00Z' });
@@ -312,7 +362,11 @@ describe('GET /admin/verifications', () => {
       expect(fromJan3).toContain(ids[2]);
       expect(fromJan3).not.toContain(ids[1]);
       // A range together with a cursor.
-      const pages = await allPages<Item>(t, VERIFICATIONS, { from: '2020-01-01T00:00:00Z', to: '2020-01-04T00:00:00Z', limit: 1 });
+      const pages = await allPages<Item>(t, VERIFICATIONS, {
+        from: '2020-01-01T00:00:00Z',
+        to: '2020-01-04T00:00:00Z',
+        limit: 1,
+      });
       expect(pages.map((page) => page.items.map((item) => item.id))).toEqual([[ids[2]], [ids[1]], [ids[0]]]);
     });
 
@@ -322,7 +376,11 @@ describe('GET /admin/verifications', () => {
       await ageCodes(t, phone, '2 minutes');
       const second = await sendOk(t, phone, { resend: true });
       expect((await verify(t, phone, second.debug_code, nextIp())).status).toBe(200);
-      const approved = await adminGet(t, VERIFICATIONS, { phone: trunkFormat(phone), status: 'approved', provider: 'console' }).expect(200);
+      const approved = await adminGet(t, VERIFICATIONS, {
+        phone: trunkFormat(phone),
+        status: 'approved',
+        provider: 'console',
+      }).expect(200);
       expect(approved.body.items.map((item: Item) => item.id)).toEqual([second.verification_id]);
       const canceled = await adminGet(t, VERIFICATIONS, { phone, status: 'canceled' }).expect(200);
       expect(canceled.body.items.map((item: Item) => item.id)).toEqual([first.verification_id]);

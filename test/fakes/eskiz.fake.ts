@@ -42,13 +42,22 @@ export async function startEskizFake(options: EskizFakeOptions = {}): Promise<Es
   const messages: FakeMessage[] = [];
   const statuses = new Map<string, string>();
   const liveTokens = new Set<string>();
-  const switches = { fail: false, hang: false, rejectEveryToken: false, insufficientFunds: false, rateLimit: false, malformed: false };
+  const switches = {
+    fail: false,
+    hang: false,
+    rejectEveryToken: false,
+    insufficientFunds: false,
+    rateLimit: false,
+    malformed: false,
+  };
 
   const isApproved = (text: string): boolean =>
-    !options.templates || options.templates.some((template) => (typeof template === 'string' ? template === text : template.test(text)));
+    !options.templates ||
+    options.templates.some((template) => (typeof template === 'string' ? template === text : template.test(text)));
 
   const logIn = (fields: Record<string, string>): FakeReply => {
-    if (fields.email !== email || fields.password !== password) return { status: 401, body: { message: 'Incorrect email or password' } };
+    if (fields.email !== email || fields.password !== password)
+      return { status: 401, body: { message: 'Incorrect email or password' } };
     const token = jwtLikeToken(email);
     liveTokens.add(token);
     return { status: 200, body: { message: 'token_generated', data: { token }, token_type: 'bearer' } };
@@ -64,7 +73,8 @@ export async function startEskizFake(options: EskizFakeOptions = {}): Promise<Es
       return { status: 422, body: { message: reason, errors: { mobile_phone: [reason] } } };
     }
     if (!text || !from) return { status: 422, body: { message: 'The message and from fields are required.' } };
-    if (!isApproved(text)) return { status: 400, body: { status: 'error', message: 'This text matches no approved template' } };
+    if (!isApproved(text))
+      return { status: 400, body: { status: 'error', message: 'This text matches no approved template' } };
     if (switches.insufficientFunds) return { status: 400, body: { status: 'error', message: 'Insufficient funds' } };
     const id = randomUUID();
     messages.push({ id, to, text });

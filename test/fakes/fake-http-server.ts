@@ -44,7 +44,13 @@ export async function startFakeHttpServer(handler: FakeHandler): Promise<FakeHtt
       const url = new URL(req.url ?? '/', 'http://fake');
       const body = Buffer.concat(chunks).toString('utf8');
       const type = String(req.headers['content-type'] ?? '');
-      const recorded: RecordedRequest = { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: req.headers, body };
+      const recorded: RecordedRequest = {
+        method: req.method ?? 'GET',
+        path: url.pathname,
+        query: url.searchParams,
+        headers: req.headers,
+        body,
+      };
       if (type.includes('application/x-www-form-urlencoded')) recorded.form = new URLSearchParams(body);
       if (type.includes('application/json') && body) {
         try {
@@ -60,8 +66,12 @@ export async function startFakeHttpServer(handler: FakeHandler): Promise<FakeHtt
           hanging.add(res);
           return;
         }
-        const payload = reply.body === undefined ? '' : typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
-        res.writeHead(reply.status, { 'content-type': typeof reply.body === 'string' ? 'text/plain' : 'application/json', ...reply.headers });
+        const payload =
+          reply.body === undefined ? '' : typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
+        res.writeHead(reply.status, {
+          'content-type': typeof reply.body === 'string' ? 'text/plain' : 'application/json',
+          ...reply.headers,
+        });
         res.end(payload);
       } catch (error) {
         res.writeHead(500, { 'content-type': 'text/plain' });
@@ -84,7 +94,11 @@ export async function startFakeHttpServer(handler: FakeHandler): Promise<FakeHtt
 }
 
 /** POSTs a delivery report to sms-auth the way a vendor would. */
-export async function postWebhook(url: string, body: string, headers: Record<string, string>): Promise<{ status: number; text: string }> {
+export async function postWebhook(
+  url: string,
+  body: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; text: string }> {
   const response = await fetch(url, { method: 'POST', headers, body });
   return { status: response.status, text: await response.text() };
 }

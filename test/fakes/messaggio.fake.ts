@@ -43,7 +43,10 @@ export interface MessaggioFake extends FakeVendor {
    * POSTs the report to `url` (default: the message's `options.dlr_callback_url`), retrying while the answer
    * is not 200, up to `maxAttempts`; returns each attempt's HTTP status.
    */
-  postDeliveryReport(messageId: string, options?: { url?: string; status?: number; maxAttempts?: number }): Promise<number[]>;
+  postDeliveryReport(
+    messageId: string,
+    options?: { url?: string; status?: number; maxAttempts?: number },
+  ): Promise<number[]>;
 }
 
 interface MessageState extends FakeMessage {
@@ -71,8 +74,10 @@ export async function startMessaggioFake(options: MessaggioFakeOptions = {}): Pr
   const handle = (request: RecordedRequest): FakeReply => {
     if (!request.path.startsWith(`${API_PREFIX}/`)) return problem(404, 'Not Found', `No route ${request.path}`);
     const route = request.path.slice(API_PREFIX.length);
-    if (request.method !== 'POST') return problem(405, 'Method Not Allowed', `${request.method} ${route} is not supported`);
-    if (request.headers['messaggio-login'] !== login) return problem(403, 'Forbidden', 'Unknown or missing Messaggio-Login');
+    if (request.method !== 'POST')
+      return problem(405, 'Method Not Allowed', `${request.method} ${route} is not supported`);
+    if (request.headers['messaggio-login'] !== login)
+      return problem(403, 'Forbidden', 'Unknown or missing Messaggio-Login');
     if (forcedFailure) return failureReply(forcedFailure);
     if (!isRecord(request.json)) return problem(400, 'Bad Request', 'The body must be a JSON object');
     switch (route) {
@@ -94,7 +99,10 @@ export async function startMessaggioFake(options: MessaggioFakeOptions = {}): Pr
     const sendOptions = isRecord(body.options) ? body.options : {};
     const results = (body.recipients as { phone: string }[]).map(({ phone }) => {
       if (!/^\d{10,15}$/.test(phone)) {
-        return { recipient: { phone }, error: { title: 'Invalid phone number', detail: `The phone number ${phone} is not a valid mobile number` } };
+        return {
+          recipient: { phone },
+          error: { title: 'Invalid phone number', detail: `The phone number ${phone} is not a valid mobile number` },
+        };
       }
       const id = randomUUID();
       messages.set(id, {
@@ -114,7 +122,9 @@ export async function startMessaggioFake(options: MessaggioFakeOptions = {}): Pr
   /** Answers each known id's current status, then moves it one step along 200 → 100 → final. */
   const statuses = (body: Record<string, unknown>): FakeReply => {
     const recipients = Array.isArray(body.recipients) ? body.recipients : [];
-    const ids = recipients.map((recipient) => (isRecord(recipient) ? recipient.id : undefined)).filter((id): id is string => typeof id === 'string');
+    const ids = recipients
+      .map((recipient) => (isRecord(recipient) ? recipient.id : undefined))
+      .filter((id): id is string => typeof id === 'string');
     if (ids.length === 0) return problem(422, 'Validation Error', 'recipients[].id is required');
     const known = ids.map((id) => messages.get(id)).filter((message): message is MessageState => message !== undefined);
     return {
@@ -123,7 +133,11 @@ export async function startMessaggioFake(options: MessaggioFakeOptions = {}): Pr
         statuses: known.map((message) => {
           const status = message.pinned ?? PROGRESSION[message.step] ?? message.finalStatus;
           if (message.pinned === undefined && message.step < PROGRESSION.length) message.step += 1;
-          return { message_id: message.id, type: 'status', status: { channel: 'sms', recipient: { phone: message.to }, status } };
+          return {
+            message_id: message.id,
+            type: 'status',
+            status: { channel: 'sms', recipient: { phone: message.to }, status },
+          };
         }),
       },
     };
@@ -143,7 +157,13 @@ export async function startMessaggioFake(options: MessaggioFakeOptions = {}): Pr
       type: 'status',
       status,
     };
-    return { payload, body: JSON.stringify(payload), contentType: 'application/json', headers: { 'content-type': 'application/json' }, pathToken: webhookToken };
+    return {
+      payload,
+      body: JSON.stringify(payload),
+      contentType: 'application/json',
+      headers: { 'content-type': 'application/json' },
+      pathToken: webhookToken,
+    };
   };
 
   const mustFind = (messageId: string): MessageState => {
@@ -179,7 +199,10 @@ export async function startMessaggioFake(options: MessaggioFakeOptions = {}): Pr
     setStatus: (messageId, status) => (mustFind(messageId).pinned = status),
     endWith: (messageId, status) => (mustFind(messageId).finalStatus = status),
     deliveryReport,
-    forgedReport: (messageId, status) => ({ ...deliveryReport(messageId, status), pathToken: `guessed-${webhookToken.slice(8)}` }),
+    forgedReport: (messageId, status) => ({
+      ...deliveryReport(messageId, status),
+      pathToken: `guessed-${webhookToken.slice(8)}`,
+    }),
     async postDeliveryReport(messageId, { url = mustFind(messageId).callbackUrl, status, maxAttempts = 3 } = {}) {
       if (!url) throw new Error(`Message ${messageId} was sent without options.dlr_callback_url; pass a url`);
       const { body, headers } = deliveryReport(messageId, status);
@@ -200,12 +223,14 @@ export async function startMessaggioFake(options: MessaggioFakeOptions = {}): Pr
 function sendValidationError(body: Record<string, unknown>, registeredSender: string): string | null {
   const { recipients, channels, sms } = body;
   if (!Array.isArray(recipients) || recipients.length === 0) return 'recipients must be a non-empty array';
-  if (!recipients.every((recipient) => isRecord(recipient) && typeof recipient.phone === 'string')) return 'recipients[].phone must be a string';
+  if (!recipients.every((recipient) => isRecord(recipient) && typeof recipient.phone === 'string'))
+    return 'recipients[].phone must be a string';
   if (!Array.isArray(channels) || !channels.includes('sms')) return 'channels must include "sms"';
   if (!isRecord(sms) || typeof sms.from !== 'string' || !sms.from) return 'sms.from is required';
   if (sms.from !== registeredSender) return `sms.from: sender ${sms.from} is not registered`;
   const content = Array.isArray(sms.content) ? sms.content[0] : undefined;
-  if (!isRecord(content) || content.type !== 'text' || typeof content.text !== 'string' || !content.text) return 'sms.content[0].text is required';
+  if (!isRecord(content) || content.type !== 'text' || typeof content.text !== 'string' || !content.text)
+    return 'sms.content[0].text is required';
   return null;
 }
 
@@ -228,7 +253,10 @@ function problem(status: number, title: string, detail: string): FakeReply {
 
 /** As observed from the live API: dashes in the time part (`2026-08-14T10-51-42Z`). */
 function acceptedAt(): string {
-  return new Date().toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-');
+  return new Date()
+    .toISOString()
+    .replace(/\.\d+Z$/, 'Z')
+    .replace(/:/g, '-');
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -2,14 +2,16 @@ import { createHash } from 'node:crypto';
 import { FakeReply, RecordedRequest, startFakeHttpServer } from './fake-http-server';
 import type { FakeMessage, FakeVendor } from './fake-vendor';
 
-export type MobizonStatus = 'NEW' | 'ENQUEUD' | 'ACCEPTD' | 'PDLIVRD' | 'DELIVRD' | 'UNDELIV' | 'REJECTD' | 'DELETED' | 'EXPIRED';
+export type MobizonStatus =
+  'NEW' | 'ENQUEUD' | 'ACCEPTD' | 'PDLIVRD' | 'DELIVRD' | 'UNDELIV' | 'REJECTD' | 'DELETED' | 'EXPIRED';
 export type MobizonFinalStatus = 'DELIVRD' | 'UNDELIV' | 'REJECTD' | 'DELETED' | 'EXPIRED';
 
 /**
  * Failures the fake can force on every API call. Most are Mobizon's own envelope codes (always HTTP 200):
  * `insufficient_funds` has no documented code of its own, so the fake answers with a validation error (code 1).
  */
-export type MobizonFailure = 'rate_limit' | 'wrong_domain' | 'outage' | 'insufficient_funds' | 'account_blocked' | 'http_outage' | 'malformed';
+export type MobizonFailure =
+  'rate_limit' | 'wrong_domain' | 'outage' | 'insufficient_funds' | 'account_blocked' | 'http_outage' | 'malformed';
 
 export interface MobizonFakeOptions {
   apiKey?: string;
@@ -45,14 +47,22 @@ export interface MobizonFake extends FakeVendor {
   /** Lets a message progress as usual but end in `status` instead of DELIVRD. */
   endWith(messageId: string, status: MobizonFinalStatus): void;
   /** A delivery report signed with the webhook secret. Pass the same `eventId` with a higher `attempt` for a retry. */
-  signedReport(messageId: string, status?: MobizonStatus, event?: { eventId?: number; attempt?: number }): MobizonReport;
+  signedReport(
+    messageId: string,
+    status?: MobizonStatus,
+    event?: { eventId?: number; attempt?: number },
+  ): MobizonReport;
   /** The same report with a sign made with the wrong secret. */
   forgedReport(messageId: string, status?: MobizonStatus): MobizonReport;
   /**
    * POSTs a signed report of the message's final status to `url`, retrying (same `eventId`, `attempt` + 1)
    * until a 2xx or `maxAttempts`; returns each attempt's HTTP status.
    */
-  postDeliveryReport(url: string, messageId: string, options?: { status?: MobizonFinalStatus; maxAttempts?: number }): Promise<number[]>;
+  postDeliveryReport(
+    url: string,
+    messageId: string,
+    options?: { status?: MobizonFinalStatus; maxAttempts?: number },
+  ): Promise<number[]>;
 }
 
 interface MessageState extends FakeMessage {
@@ -72,7 +82,10 @@ export async function startMobizonFake(options: MobizonFakeOptions = {}): Promis
   const sender = options.sender ?? 'SmsAuth';
   const webhookSecret = options.webhookSecret ?? 'mobizon-webhook-secret';
   const accountDomain = options.accountDomain ?? 'api.mobizon.uz';
-  let balance: { balance: string | number; currency: string | null } = { balance: options.balance ?? '4043.0656', currency: options.currency ?? 'KZT' };
+  let balance: { balance: string | number; currency: string | null } = {
+    balance: options.balance ?? '4043.0656',
+    currency: options.currency ?? 'KZT',
+  };
   const messages = new Map<string, MessageState>();
   let forcedFailure: MobizonFailure | null = null;
   let failingSends = false;
@@ -106,13 +119,22 @@ export async function startMobizonFake(options: MobizonFakeOptions = {}): Promis
     const recipient = (params.get('recipient') ?? '').replace(/^\+/, '');
     const text = params.get('text') ?? '';
     const validity = params.get('params[validity]');
-    if (!/^\d{10,15}$/.test(recipient)) return envelope(1, { recipient: 'Recipient number is invalid' }, 'Validation error');
+    if (!/^\d{10,15}$/.test(recipient))
+      return envelope(1, { recipient: 'Recipient number is invalid' }, 'Validation error');
     if (!text) return envelope(1, { text: 'Message text is required' }, 'Validation error');
     if (validity !== null && !(Number(validity) >= 60 && Number(validity) <= 1440)) {
       return envelope(1, { 'params[validity]': 'Must be between 60 and 1440' }, 'Validation error');
     }
     const id = String(nextId++);
-    messages.set(id, { id, to: recipient, text, campaignId: String(nextId++), step: 0, finalStatus: 'DELIVRD', statusUpdateTs: timestamp() });
+    messages.set(id, {
+      id,
+      to: recipient,
+      text,
+      campaignId: String(nextId++),
+      step: 0,
+      finalStatus: 'DELIVRD',
+      statusUpdateTs: timestamp(),
+    });
     return envelope(0, { campaignId: messages.get(id)!.campaignId, messageId: id, status: 2 });
   };
 
@@ -128,12 +150,23 @@ export async function startMobizonFake(options: MobizonFakeOptions = {}): Promis
         const status = currentStatus(message);
         if (!message.pinned && message.step < PROGRESSION.length) message.step += 1;
         const sent = status !== 'NEW';
-        return { id: message.id, status, segNum: '1', startSendTs: sent ? message.statusUpdateTs : null, statusUpdateTs: sent ? timestamp() : null };
+        return {
+          id: message.id,
+          status,
+          segNum: '1',
+          startSendTs: sent ? message.statusUpdateTs : null,
+          statusUpdateTs: sent ? timestamp() : null,
+        };
       }),
     );
   };
 
-  const report = (messageId: string, status: MobizonStatus, event: { eventId: number; attempt: number; eventCreateTs: string }, secret: string): MobizonReport => {
+  const report = (
+    messageId: string,
+    status: MobizonStatus,
+    event: { eventId: number; attempt: number; eventCreateTs: string },
+    secret: string,
+  ): MobizonReport => {
     const message = messages.get(messageId);
     const payload = {
       eventId: event.eventId,
@@ -142,10 +175,24 @@ export async function startMobizonFake(options: MobizonFakeOptions = {}): Promis
       webhookId: 3,
       attempt: event.attempt,
       // Mobizon's webhook docs show integer ids here, unlike the API's strings.
-      data: { campaignId: Number(message?.campaignId ?? 0), messageId: Number(messageId), segNum: 1, statusUpdateTs: event.eventCreateTs, status, to: message?.to ?? '' },
-      sign: createHash('sha1').update(`${event.eventId}|${event.attempt}|${event.eventCreateTs}|${secret}`).digest('hex'),
+      data: {
+        campaignId: Number(message?.campaignId ?? 0),
+        messageId: Number(messageId),
+        segNum: 1,
+        statusUpdateTs: event.eventCreateTs,
+        status,
+        to: message?.to ?? '',
+      },
+      sign: createHash('sha1')
+        .update(`${event.eventId}|${event.attempt}|${event.eventCreateTs}|${secret}`)
+        .digest('hex'),
     };
-    return { payload, body: JSON.stringify(payload), contentType: 'application/json', headers: { 'content-type': 'application/json' } };
+    return {
+      payload,
+      body: JSON.stringify(payload),
+      contentType: 'application/json',
+      headers: { 'content-type': 'application/json' },
+    };
   };
 
   const finalStatusOf = (messageId: string): MobizonFinalStatus => {
@@ -187,9 +234,19 @@ export async function startMobizonFake(options: MobizonFakeOptions = {}): Promis
     endWith: (messageId, status) => (mustFind(messageId).finalStatus = status),
     setBalance: (amount, currency = 'KZT') => (balance = { balance: amount, currency }),
     signedReport: (messageId, status = finalStatusOf(messageId), event = {}) =>
-      report(messageId, status, { eventId: event.eventId ?? nextEventId++, attempt: event.attempt ?? 1, eventCreateTs: timestamp() }, webhookSecret),
+      report(
+        messageId,
+        status,
+        { eventId: event.eventId ?? nextEventId++, attempt: event.attempt ?? 1, eventCreateTs: timestamp() },
+        webhookSecret,
+      ),
     forgedReport: (messageId, status = finalStatusOf(messageId)) =>
-      report(messageId, status, { eventId: nextEventId++, attempt: 1, eventCreateTs: timestamp() }, `${webhookSecret}-forged`),
+      report(
+        messageId,
+        status,
+        { eventId: nextEventId++, attempt: 1, eventCreateTs: timestamp() },
+        `${webhookSecret}-forged`,
+      ),
     async postDeliveryReport(url, messageId, { status = finalStatusOf(messageId), maxAttempts = 3 } = {}) {
       const event = { eventId: nextEventId++, eventCreateTs: timestamp() };
       const answers: number[] = [];

@@ -133,7 +133,8 @@ export async function startTwilioFake(options: TwilioFakeOptions = {}): Promise<
     if (switches.suspended) return twilioError(403, 20005, 'Account not active');
     const route = matchRoute(request, account.accountSid);
     if (!route) return twilioError(404, 20404, `The requested resource ${request.path} was not found`);
-    if (switches.malformed) return { status: route.kind === 'send' ? 201 : 200, body: '<html><body>Bad gateway</body></html>' };
+    if (switches.malformed)
+      return { status: route.kind === 'send' ? 201 : 200, body: '<html><body>Bad gateway</body></html>' };
     if (route.kind === 'balance') return { status: 200, body: { account_sid: account.accountSid, ...balance } };
     if (route.kind === 'fetch') return fetchMessage(request.path, route.messageSid);
     return createMessage(request.form ?? new URLSearchParams());
@@ -158,7 +159,13 @@ export async function startTwilioFake(options: TwilioFakeOptions = {}): Promise<
   };
 
   const server = await startFakeHttpServer(handler);
-  const sign = (token: string, url: string, sid: string, status: string, errorCode?: number | string): TwilioCallback => {
+  const sign = (
+    token: string,
+    url: string,
+    sid: string,
+    status: string,
+    errorCode?: number | string,
+  ): TwilioCallback => {
     const form = callbackForm(find(sid), sid, status, errorCode, account);
     return {
       body: form.toString(),
@@ -178,7 +185,9 @@ export async function startTwilioFake(options: TwilioFakeOptions = {}): Promise<
       SMS_PROVIDER: 'twilio',
       TWILIO_ACCOUNT_SID: account.accountSid,
       TWILIO_AUTH_TOKEN: account.authToken,
-      ...(options.useMessagingService ? { TWILIO_MESSAGING_SERVICE_SID: account.messagingServiceSid } : { TWILIO_PHONE_NUMBER: account.phoneNumber }),
+      ...(options.useMessagingService
+        ? { TWILIO_MESSAGING_SERVICE_SID: account.messagingServiceSid }
+        : { TWILIO_PHONE_NUMBER: account.phoneNumber }),
       TWILIO_API_URL: server.origin,
     },
     requests: server.requests,
@@ -203,7 +212,13 @@ export async function startTwilioFake(options: TwilioFakeOptions = {}): Promise<
     postStatusCallback: (sid) => {
       const message = mustFind(sid);
       if (!message.statusCallback) throw new Error(`twilio fake: message ${sid} was sent without StatusCallback`);
-      const callback = sign(account.authToken, message.statusCallback, sid, message.status, message.errorCode ?? undefined);
+      const callback = sign(
+        account.authToken,
+        message.statusCallback,
+        sid,
+        message.status,
+        message.errorCode ?? undefined,
+      );
       return postWebhook(message.statusCallback, callback.body, callback.headers);
     },
     close: () => server.close(),
@@ -233,7 +248,13 @@ function hasValidBasicAuth(request: RecordedRequest, account: { accountSid: stri
 function unauthenticated(): FakeReply {
   return {
     status: 401,
-    body: { code: 20003, detail: 'Your AccountSid or AuthToken was incorrect.', message: 'Authenticate', more_info: moreInfo(20003), status: 401 },
+    body: {
+      code: 20003,
+      detail: 'Your AccountSid or AuthToken was incorrect.',
+      message: 'Authenticate',
+      more_info: moreInfo(20003),
+      status: 401,
+    },
   };
 }
 
@@ -256,14 +277,24 @@ function refuseSend(
   const service = form.get('MessagingServiceSid');
   if (!to) return twilioError(400, 21604, "A 'To' phone number is required.");
   if (!from && !service) return twilioError(400, 21603, "A 'From' phone number is required.");
-  if (!form.get('Body') && !form.get('MediaUrl') && !form.get('ContentSid')) return twilioError(400, 21602, 'Message body is required.');
+  if (!form.get('Body') && !form.get('MediaUrl') && !form.get('ContentSid'))
+    return twilioError(400, 21602, 'Message body is required.');
   if (!E164.test(to)) return twilioError(400, 21211, `The 'To' number ${to} is not a valid phone number.`);
-  if (service && service !== account.messagingServiceSid) return twilioError(400, 21701, `The Messaging Service Sid ${service} is invalid.`);
+  if (service && service !== account.messagingServiceSid)
+    return twilioError(400, 21701, `The Messaging Service Sid ${service} is invalid.`);
   if (!service && from !== account.phoneNumber) {
-    return twilioError(400, 21606, `The 'From' phone number provided (${from}) is not a valid message-capable Twilio phone number for this destination/account.`);
+    return twilioError(
+      400,
+      21606,
+      `The 'From' phone number provided (${from}) is not a valid message-capable Twilio phone number for this destination/account.`,
+    );
   }
   if (switches.verifiedNumbers && !switches.verifiedNumbers.includes(to)) {
-    return twilioError(400, 21608, `The number ${to} is unverified. Trial accounts cannot send messages to unverified numbers; verify ${to} at twilio.com/user/account/phone-numbers/verified, or purchase a Twilio number to send messages to unverified numbers.`);
+    return twilioError(
+      400,
+      21608,
+      `The number ${to} is unverified. Trial accounts cannot send messages to unverified numbers; verify ${to} at twilio.com/user/account/phone-numbers/verified, or purchase a Twilio number to send messages to unverified numbers.`,
+    );
   }
   const refusedCode = switches.refused.get(to);
   return refusedCode ? twilioError(400, refusedCode, refusalText(refusedCode, to)) : null;
@@ -304,7 +335,8 @@ function moveTo(message: TwilioFakeMessage, status: string, errorCode: number | 
   message.status = status;
   message.errorCode = errorCode;
   message.dateUpdated = new Date();
-  if (!message.dateSent && ['sent', 'delivered', 'undelivered'].includes(status)) message.dateSent = message.dateUpdated;
+  if (!message.dateSent && ['sent', 'delivered', 'undelivered'].includes(status))
+    message.dateSent = message.dateUpdated;
 }
 
 /** Jumps to a status and stops the progression there. */
@@ -369,7 +401,15 @@ function callbackForm(
  */
 function signCallback(authToken: string, url: string, form: URLSearchParams): string {
   const names = [...new Set(form.keys())].sort();
-  const data = names.reduce((text, name) => text + [...new Set(form.getAll(name))].sort().map((value) => name + value).join(''), url);
+  const data = names.reduce(
+    (text, name) =>
+      text +
+      [...new Set(form.getAll(name))]
+        .sort()
+        .map((value) => name + value)
+        .join(''),
+    url,
+  );
   return createHmac('sha1', authToken).update(Buffer.from(data, 'utf8')).digest('base64');
 }
 

@@ -27,7 +27,14 @@ describe('EskizSmsProvider against the Eskiz fake', () => {
   }
 
   function adapter(options: Partial<EskizOptions> = {}): EskizSmsProvider {
-    return new EskizSmsProvider({ baseUrl: fake.env.ESKIZ_API_URL, timeoutMs: 2000, email: EMAIL, password: PASSWORD, sender: SENDER, ...options });
+    return new EskizSmsProvider({
+      baseUrl: fake.env.ESKIZ_API_URL,
+      timeoutMs: 2000,
+      email: EMAIL,
+      password: PASSWORD,
+      sender: SENDER,
+      ...options,
+    });
   }
 
   function issuedTokens(): string[] {
@@ -58,7 +65,10 @@ describe('EskizSmsProvider against the Eskiz fake', () => {
     });
 
     it('sends callback_url when one is configured', async () => {
-      await adapter({ callbackUrl: 'https://auth.acme.uz/api/v1/sms-auth/webhooks/eskiz' }).send({ to: PHONE, text: TEXT });
+      await adapter({ callbackUrl: 'https://auth.acme.uz/api/v1/sms-auth/webhooks/eskiz' }).send({
+        to: PHONE,
+        text: TEXT,
+      });
 
       expect(fake.requests[1].form!.get('callback_url')).toBe('https://auth.acme.uz/api/v1/sms-auth/webhooks/eskiz');
     });
@@ -198,7 +208,9 @@ describe('EskizSmsProvider against the Eskiz fake', () => {
       await fake.close();
       await startFake({ templates: ['This is test from Eskiz'] });
 
-      await expect(adapter().send({ to: PHONE, text: 'This is test from Eskiz' })).resolves.toMatchObject({ status: DeliveryStatus.Queued });
+      await expect(adapter().send({ to: PHONE, text: 'This is test from Eskiz' })).resolves.toMatchObject({
+        status: DeliveryStatus.Queued,
+      });
     });
 
     it('maps an unreadable 2xx reply to unavailable, not definite (the message may be on its way)', async () => {
@@ -212,7 +224,12 @@ describe('EskizSmsProvider against the Eskiz fake', () => {
     it('maps a login reply without a token to a definite unavailable', async () => {
       const vendor = await startFakeHttpServer(() => ({ status: 200, body: { message: 'token_generated', data: {} } }));
       try {
-        const provider = new EskizSmsProvider({ baseUrl: vendor.origin, timeoutMs: 2000, email: EMAIL, password: PASSWORD });
+        const provider = new EskizSmsProvider({
+          baseUrl: vendor.origin,
+          timeoutMs: 2000,
+          email: EMAIL,
+          password: PASSWORD,
+        });
 
         const error = await failureOf(provider.send({ to: PHONE, text: TEXT }));
 
@@ -224,9 +241,17 @@ describe('EskizSmsProvider against the Eskiz fake', () => {
     });
 
     it('keeps credentials out of a vendor message that echoes them', async () => {
-      const vendor = await startFakeHttpServer(() => ({ status: 401, body: { message: `Login ${EMAIL} with password ${PASSWORD} failed` } }));
+      const vendor = await startFakeHttpServer(() => ({
+        status: 401,
+        body: { message: `Login ${EMAIL} with password ${PASSWORD} failed` },
+      }));
       try {
-        const provider = new EskizSmsProvider({ baseUrl: vendor.origin, timeoutMs: 2000, email: EMAIL, password: PASSWORD });
+        const provider = new EskizSmsProvider({
+          baseUrl: vendor.origin,
+          timeoutMs: 2000,
+          email: EMAIL,
+          password: PASSWORD,
+        });
 
         const error = await failureOf(provider.send({ to: PHONE, text: TEXT }));
 
@@ -249,7 +274,14 @@ describe('EskizSmsProvider against the Eskiz fake', () => {
       const closed = await startFakeHttpServer(() => ({ status: 200 }));
       await closed.close();
 
-      const error = await failureOf(new EskizSmsProvider({ baseUrl: `${closed.origin}/api`, timeoutMs: 2000, email: EMAIL, password: PASSWORD }).send({ to: PHONE, text: TEXT }));
+      const error = await failureOf(
+        new EskizSmsProvider({
+          baseUrl: `${closed.origin}/api`,
+          timeoutMs: 2000,
+          email: EMAIL,
+          password: PASSWORD,
+        }).send({ to: PHONE, text: TEXT }),
+      );
 
       expect(error).toMatchObject({ kind: 'unavailable', providerCode: 'connection_failed', definite: true });
     });
@@ -284,7 +316,12 @@ describe('EskizSmsProvider against the Eskiz fake', () => {
       const { messageId } = await provider.send({ to: PHONE, text: TEXT });
       fake.setStatus(messageId, vendorStatus);
 
-      await expect(provider.fetchStatus(messageId)).resolves.toEqual({ messageId, status: expected, providerStatus: vendorStatus, errorCode: null });
+      await expect(provider.fetchStatus(messageId)).resolves.toEqual({
+        messageId,
+        status: expected,
+        providerStatus: vendorStatus,
+        errorCode: null,
+      });
     });
 
     it('reports delivered after the fake delivers the message', async () => {
@@ -292,7 +329,10 @@ describe('EskizSmsProvider against the Eskiz fake', () => {
       const { messageId } = await provider.send({ to: PHONE, text: TEXT });
       fake.deliver(messageId);
 
-      await expect(provider.fetchStatus(messageId)).resolves.toMatchObject({ status: DeliveryStatus.Delivered, providerStatus: 'delivered' });
+      await expect(provider.fetchStatus(messageId)).resolves.toMatchObject({
+        status: DeliveryStatus.Delivered,
+        providerStatus: 'delivered',
+      });
     });
 
     it('maps an unknown id (HTTP 404) to rejected', async () => {

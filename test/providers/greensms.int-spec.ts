@@ -19,7 +19,14 @@ describe('GreenSmsProvider against the GreenSMS fake', () => {
   }
 
   function adapter(options: Partial<GreenSmsOptions> = {}): GreenSmsProvider {
-    return new GreenSmsProvider({ baseUrl: fake.server.origin, timeoutMs: 2000, user: USER, password: PASSWORD, sender: SENDER, ...options });
+    return new GreenSmsProvider({
+      baseUrl: fake.server.origin,
+      timeoutMs: 2000,
+      user: USER,
+      password: PASSWORD,
+      sender: SENDER,
+      ...options,
+    });
   }
 
   beforeEach(() => startFake());
@@ -58,7 +65,11 @@ describe('GreenSmsProvider against the GreenSMS fake', () => {
       await provider.fetchStatus(messageId);
       await provider.fetchBalance();
 
-      expect(fake.requests.map((request) => request.headers.authorization)).toEqual([`Bearer ${token}`, `Bearer ${token}`, `Bearer ${token}`]);
+      expect(fake.requests.map((request) => request.headers.authorization)).toEqual([
+        `Bearer ${token}`,
+        `Bearer ${token}`,
+        `Bearer ${token}`,
+      ]);
       expect(fake.requests[0].json).toEqual({ to: '79001234567', txt: TEXT, from: SENDER });
       expect(Object.fromEntries(fake.requests[1].query)).toEqual({ id: messageId, extended: 'true' });
       expect(fake.requests[2].path).toBe('/account/balance');
@@ -69,7 +80,9 @@ describe('GreenSmsProvider against the GreenSMS fake', () => {
       const token = fake.issueToken();
       fake.expireTokens();
 
-      const error = await failureOf(adapter({ user: undefined, password: undefined, token }).send({ to: PHONE, text: TEXT }));
+      const error = await failureOf(
+        adapter({ user: undefined, password: undefined, token }).send({ to: PHONE, text: TEXT }),
+      );
 
       expect(error).toMatchObject({ kind: 'rejected', provider: 'greensms', providerCode: '0', definite: true });
       expectNoCredentials(error, token);
@@ -140,9 +153,17 @@ describe('GreenSmsProvider against the GreenSMS fake', () => {
     });
 
     it('maps an unlisted error code to unavailable and keeps credentials out of the message', async () => {
-      const vendor = await startFakeHttpServer(() => ({ status: 200, body: { error: `Internal failure for ${USER}/${PASSWORD}`, code: 7 } }));
+      const vendor = await startFakeHttpServer(() => ({
+        status: 200,
+        body: { error: `Internal failure for ${USER}/${PASSWORD}`, code: 7 },
+      }));
       try {
-        const provider = new GreenSmsProvider({ baseUrl: vendor.origin, timeoutMs: 2000, user: USER, password: PASSWORD });
+        const provider = new GreenSmsProvider({
+          baseUrl: vendor.origin,
+          timeoutMs: 2000,
+          user: USER,
+          password: PASSWORD,
+        });
 
         const error = await failureOf(provider.send({ to: PHONE, text: TEXT }));
 
@@ -173,7 +194,12 @@ describe('GreenSmsProvider against the GreenSMS fake', () => {
       const closed = await startFakeHttpServer(() => ({ status: 200 }));
       await closed.close();
 
-      const error = await failureOf(new GreenSmsProvider({ baseUrl: closed.origin, timeoutMs: 2000, user: USER, password: PASSWORD }).send({ to: PHONE, text: TEXT }));
+      const error = await failureOf(
+        new GreenSmsProvider({ baseUrl: closed.origin, timeoutMs: 2000, user: USER, password: PASSWORD }).send({
+          to: PHONE,
+          text: TEXT,
+        }),
+      );
 
       expect(error).toMatchObject({ kind: 'unavailable', providerCode: 'connection_failed', definite: true });
     });
@@ -189,7 +215,12 @@ describe('GreenSmsProvider against the GreenSMS fake', () => {
       const request = fake.requests[1];
       expect(request.method).toBe('GET');
       expect(request.path).toBe('/sms/status');
-      expect(Object.fromEntries(request.query)).toEqual({ id: messageId, extended: 'true', user: USER, pass: PASSWORD });
+      expect(Object.fromEntries(request.query)).toEqual({
+        id: messageId,
+        extended: 'true',
+        user: USER,
+        pass: PASSWORD,
+      });
       expect(report).toEqual({ messageId, status: DeliveryStatus.Sent, providerStatus: 'Accepted', errorCode: null });
     });
 
@@ -211,7 +242,12 @@ describe('GreenSmsProvider against the GreenSMS fake', () => {
       const { messageId } = await provider.send({ to: PHONE, text: TEXT });
       fake.setStatus(messageId, vendorStatus);
 
-      await expect(provider.fetchStatus(messageId)).resolves.toEqual({ messageId, status: expected, providerStatus: vendorStatus, errorCode: null });
+      await expect(provider.fetchStatus(messageId)).resolves.toEqual({
+        messageId,
+        status: expected,
+        providerStatus: vendorStatus,
+        errorCode: null,
+      });
     });
 
     it('reports delivered after the fake delivers the message', async () => {
@@ -256,7 +292,10 @@ describe('GreenSmsProvider against the GreenSMS fake', () => {
 
   describe('the fake', () => {
     it('accepts user and pass in the query string (Node SDK) and in a form body', async () => {
-      const viaQuery = await fetch(`${fake.server.origin}/sms/send?user=${USER}&pass=${PASSWORD}&to=79001234567&txt=hi`, { method: 'POST' });
+      const viaQuery = await fetch(
+        `${fake.server.origin}/sms/send?user=${USER}&pass=${PASSWORD}&to=79001234567&txt=hi`,
+        { method: 'POST' },
+      );
       const viaForm = await fetch(`${fake.server.origin}/sms/send`, {
         method: 'POST',
         body: new URLSearchParams({ user: USER, pass: PASSWORD, to: '79001234567', txt: 'hi' }),
@@ -274,7 +313,9 @@ describe('GreenSmsProvider against the GreenSMS fake', () => {
       });
       const { access_token: token } = (await reply.json()) as { access_token: string };
 
-      await expect(adapter({ user: undefined, password: undefined, token }).fetchBalance()).resolves.toMatchObject({ balance: '1234.5600' });
+      await expect(adapter({ user: undefined, password: undefined, token }).fetchBalance()).resolves.toMatchObject({
+        balance: '1234.5600',
+      });
     });
   });
 });

@@ -79,21 +79,30 @@ describe('error mapping', () => {
   it('maps a refused recipient inside an HTTP 200 to rejected, coded by the error title', async () => {
     const error = await failureOf(adapter().send({ to: '+3736', text: 'Your code: 123456' }));
 
-    expect(error).toMatchObject({ kind: 'rejected', provider: 'messaggio', providerCode: 'Invalid phone number', definite: true });
+    expect(error).toMatchObject({
+      kind: 'rejected',
+      provider: 'messaggio',
+      providerCode: 'Invalid phone number',
+      definite: true,
+    });
     expect(error.message).toContain('not a valid mobile number');
     expectNoCredentials(error, fake.login);
   });
 
   it('maps an unknown project login (403) to rejected without quoting the login', async () => {
     const wrongLogin = 'wrong-project-login-42';
-    const error = await failureOf(adapter({ login: wrongLogin }).send({ to: '+37360123456', text: 'Your code: 123456' }));
+    const error = await failureOf(
+      adapter({ login: wrongLogin }).send({ to: '+37360123456', text: 'Your code: 123456' }),
+    );
 
     expect(error).toMatchObject({ kind: 'rejected', providerCode: 'Forbidden', definite: true });
     expectNoCredentials(error, wrongLogin);
   });
 
   it('maps an unregistered sender (422) to rejected', async () => {
-    const error = await failureOf(adapter({ sender: 'NOT_REGISTERED' }).send({ to: '+37360123456', text: 'Your code: 123456' }));
+    const error = await failureOf(
+      adapter({ sender: 'NOT_REGISTERED' }).send({ to: '+37360123456', text: 'Your code: 123456' }),
+    );
 
     expect(error).toMatchObject({ kind: 'rejected', providerCode: 'Validation Error', definite: true });
     expect(error.message).toContain('sms.from');
@@ -123,7 +132,9 @@ describe('error mapping', () => {
   it('falls back to the HTTP status as provider code when the error body is not JSON', async () => {
     const server = await startFakeHttpServer(() => ({ status: 502, body: '<html>Bad Gateway</html>' }));
     try {
-      const error = await failureOf(adapter({ baseUrl: server.origin }).send({ to: '+37360123456', text: 'Your code: 123456' }));
+      const error = await failureOf(
+        adapter({ baseUrl: server.origin }).send({ to: '+37360123456', text: 'Your code: 123456' }),
+      );
       expect(error).toMatchObject({ kind: 'unavailable', providerCode: 'http_502', definite: true });
     } finally {
       await server.close();
@@ -139,7 +150,12 @@ describe('error mapping', () => {
 
   it('reports a refused connection as connection_failed', async () => {
     const closedPort = await freePort();
-    const error = await failureOf(adapter({ baseUrl: `http://127.0.0.1:${closedPort}/api/v1` }).send({ to: '+37360123456', text: 'Your code: 123456' }));
+    const error = await failureOf(
+      adapter({ baseUrl: `http://127.0.0.1:${closedPort}/api/v1` }).send({
+        to: '+37360123456',
+        text: 'Your code: 123456',
+      }),
+    );
 
     expect(error).toMatchObject({ kind: 'unavailable', providerCode: 'connection_failed', definite: true });
   });
@@ -200,14 +216,22 @@ describe('fetchStatus', () => {
     const messageId = await sendOne();
     fake.setStatus(messageId, code);
 
-    await expect(adapter().fetchStatus(messageId)).resolves.toEqual({ messageId, status, providerStatus: String(code), errorCode: null });
+    await expect(adapter().fetchStatus(messageId)).resolves.toEqual({
+      messageId,
+      status,
+      providerStatus: String(code),
+      errorCode: null,
+    });
   });
 
   it('reports the final delivered state after deliver()', async () => {
     const messageId = await sendOne();
     fake.deliver(messageId);
 
-    await expect(adapter().fetchStatus(messageId)).resolves.toMatchObject({ status: DeliveryStatus.Delivered, providerStatus: '70' });
+    await expect(adapter().fetchStatus(messageId)).resolves.toMatchObject({
+      status: DeliveryStatus.Delivered,
+      providerStatus: '70',
+    });
   });
 
   it('refuses an id Messaggio does not report', async () => {
@@ -220,7 +244,10 @@ describe('fetchStatus', () => {
     const messageId = await sendOne();
     fake.failWith('rate_limit');
 
-    await expect(adapter().fetchStatus(messageId)).rejects.toMatchObject({ kind: 'unavailable', providerCode: 'Too Many Requests' });
+    await expect(adapter().fetchStatus(messageId)).rejects.toMatchObject({
+      kind: 'unavailable',
+      providerCode: 'Too Many Requests',
+    });
   });
 });
 
@@ -251,7 +278,9 @@ describe('parseDeliveryReport', () => {
     const messageId = await sendOne();
 
     expect(() => adapter().parseDeliveryReport(webhook(fake.forgedReport(messageId)))).toThrow(WebhookRejectedError);
-    expect(() => adapter().parseDeliveryReport(webhook(fake.deliveryReport(messageId), `${fake.webhookToken}x`))).toThrow(WebhookRejectedError);
+    expect(() =>
+      adapter().parseDeliveryReport(webhook(fake.deliveryReport(messageId), `${fake.webhookToken}x`)),
+    ).toThrow(WebhookRejectedError);
   });
 
   it('refuses a report without a path token', async () => {
@@ -265,7 +294,9 @@ describe('parseDeliveryReport', () => {
   it('refuses every report when no webhook token is configured', async () => {
     const messageId = await sendOne();
 
-    expect(() => adapter({ webhookToken: undefined }).parseDeliveryReport(webhook(fake.deliveryReport(messageId)))).toThrow(WebhookRejectedError);
+    expect(() =>
+      adapter({ webhookToken: undefined }).parseDeliveryReport(webhook(fake.deliveryReport(messageId))),
+    ).toThrow(WebhookRejectedError);
   });
 
   it('ignores a body that is not a status event', async () => {
@@ -294,11 +325,14 @@ describe('parseDeliveryReport', () => {
 
       await expect(fake.postDeliveryReport(messageId)).resolves.toEqual([500, 200]);
 
-      expect(receiver.requests.map((request) => request.path)).toEqual([`/webhooks/messaggio/${fake.webhookToken}`, `/webhooks/messaggio/${fake.webhookToken}`]);
-      const pathToken = receiver.requests[0].path.split('/').pop();
-      expect(adapter().parseDeliveryReport({ url: callbackUrl, headers: {}, body: receiver.requests[1].json, pathToken })).toEqual([
-        { messageId, status: DeliveryStatus.Failed, providerStatus: '60', errorCode: null },
+      expect(receiver.requests.map((request) => request.path)).toEqual([
+        `/webhooks/messaggio/${fake.webhookToken}`,
+        `/webhooks/messaggio/${fake.webhookToken}`,
       ]);
+      const pathToken = receiver.requests[0].path.split('/').pop();
+      expect(
+        adapter().parseDeliveryReport({ url: callbackUrl, headers: {}, body: receiver.requests[1].json, pathToken }),
+      ).toEqual([{ messageId, status: DeliveryStatus.Failed, providerStatus: '60', errorCode: null }]);
     });
   });
 });

@@ -68,7 +68,10 @@ describe('send', () => {
   });
 
   it('accepts the integer ids the docs describe, not only the strings the live API sends', async () => {
-    const server = await startFakeHttpServer(() => ({ status: 200, body: { code: 0, data: { campaignId: 1, messageId: 70000005678, status: 2 }, message: '' } }));
+    const server = await startFakeHttpServer(() => ({
+      status: 200,
+      body: { code: 0, data: { campaignId: 1, messageId: 70000005678, status: 2 }, message: '' },
+    }));
     try {
       const result = await adapter({ baseUrl: server.origin }).send({ to: '+77001234567', text: 'Your code: 123456' });
       expect(result.messageId).toBe('70000005678');
@@ -81,7 +84,9 @@ describe('send', () => {
 describe('error mapping', () => {
   it('maps a wrong API key (code 8) to rejected without quoting the key', async () => {
     const wrongKey = 'kzWRONGKEY0123456789abcdef0123456789abcd';
-    const error = await failureOf(adapter({ apiKey: wrongKey }).send({ to: '+77001234567', text: 'Your code: 123456' }));
+    const error = await failureOf(
+      adapter({ apiKey: wrongKey }).send({ to: '+77001234567', text: 'Your code: 123456' }),
+    );
 
     expect(error).toMatchObject({ kind: 'rejected', provider: 'mobizon', providerCode: '8', definite: true });
     expectNoCredentials(error, wrongKey);
@@ -135,7 +140,9 @@ describe('error mapping', () => {
 
   it('reports a refused connection as connection_failed', async () => {
     const closedPort = await freePort();
-    const error = await failureOf(adapter({ baseUrl: `http://127.0.0.1:${closedPort}` }).send({ to: '+77001234567', text: 'Your code: 123456' }));
+    const error = await failureOf(
+      adapter({ baseUrl: `http://127.0.0.1:${closedPort}` }).send({ to: '+77001234567', text: 'Your code: 123456' }),
+    );
 
     expect(error).toMatchObject({ kind: 'unavailable', providerCode: 'connection_failed', definite: true });
     expectNoCredentials(error, fake.apiKey);
@@ -184,14 +191,22 @@ describe('fetchStatus', () => {
     const messageId = await sendOne();
     fake.setStatus(messageId, providerStatus);
 
-    await expect(adapter().fetchStatus(messageId)).resolves.toEqual({ messageId, status, providerStatus, errorCode: null });
+    await expect(adapter().fetchStatus(messageId)).resolves.toEqual({
+      messageId,
+      status,
+      providerStatus,
+      errorCode: null,
+    });
   });
 
   it('reports the final delivered state after deliver()', async () => {
     const messageId = await sendOne();
     fake.deliver(messageId);
 
-    await expect(adapter().fetchStatus(messageId)).resolves.toMatchObject({ status: DeliveryStatus.Delivered, providerStatus: 'DELIVRD' });
+    await expect(adapter().fetchStatus(messageId)).resolves.toMatchObject({
+      status: DeliveryStatus.Delivered,
+      providerStatus: 'DELIVRD',
+    });
   });
 
   it('refuses an id Mobizon leaves out of its answer', async () => {
@@ -229,7 +244,10 @@ describe('fetchBalance', () => {
   });
 
   it('maps a wrong key to rejected', async () => {
-    await expect(adapter({ apiKey: 'kzWRONGKEY0123456789abcdef0123456789abcd' }).fetchBalance()).rejects.toMatchObject({ kind: 'rejected', providerCode: '8' });
+    await expect(adapter({ apiKey: 'kzWRONGKEY0123456789abcdef0123456789abcd' }).fetchBalance()).rejects.toMatchObject({
+      kind: 'rejected',
+      providerCode: '8',
+    });
   });
 });
 
@@ -249,14 +267,18 @@ describe('parseDeliveryReport', () => {
   ])('maps a %s report to %s', async (providerStatus, status) => {
     const messageId = await sendOne();
 
-    expect(adapter().parseDeliveryReport(webhook(fake.signedReport(messageId, providerStatus)))).toEqual([{ messageId, status, providerStatus, errorCode: null }]);
+    expect(adapter().parseDeliveryReport(webhook(fake.signedReport(messageId, providerStatus)))).toEqual([
+      { messageId, status, providerStatus, errorCode: null },
+    ]);
   });
 
   it('accepts a retry: same eventId, next attempt, new sign', async () => {
     const messageId = await sendOne();
     const retry = fake.signedReport(messageId, 'DELIVRD', { eventId: 41, attempt: 2 });
 
-    expect(adapter().parseDeliveryReport(webhook(retry))).toEqual([expect.objectContaining({ messageId, status: DeliveryStatus.Delivered })]);
+    expect(adapter().parseDeliveryReport(webhook(retry))).toEqual([
+      expect.objectContaining({ messageId, status: DeliveryStatus.Delivered }),
+    ]);
   });
 
   it('refuses a report signed with another secret', async () => {
@@ -284,7 +306,9 @@ describe('parseDeliveryReport', () => {
   it('refuses every report when no webhook secret is configured', async () => {
     const messageId = await sendOne();
 
-    expect(() => adapter({ webhookSecret: undefined }).parseDeliveryReport(webhook(fake.signedReport(messageId, 'DELIVRD')))).toThrow(WebhookRejectedError);
+    expect(() =>
+      adapter({ webhookSecret: undefined }).parseDeliveryReport(webhook(fake.signedReport(messageId, 'DELIVRD'))),
+    ).toThrow(WebhookRejectedError);
   });
 
   it('ignores events other than SMS delivery reports', async () => {
@@ -310,7 +334,9 @@ describe('parseDeliveryReport', () => {
       fake.endWith(messageId, 'UNDELIV');
       answers = [500];
 
-      await expect(fake.postDeliveryReport(`${receiver.origin}/webhooks/mobizon`, messageId)).resolves.toEqual([500, 200]);
+      await expect(fake.postDeliveryReport(`${receiver.origin}/webhooks/mobizon`, messageId)).resolves.toEqual([
+        500, 200,
+      ]);
 
       const bodies = receiver.requests.map((request) => request.json);
       expect(bodies.map(({ eventId, attempt }) => [eventId, attempt])).toEqual([

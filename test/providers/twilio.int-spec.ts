@@ -63,11 +63,16 @@ describe('TwilioSmsProvider against the Twilio fake', () => {
         ['Body', TEXT],
       ]);
       expect(request.body).toContain('To=%2B77001234567');
-      expect(fake.messages).toEqual([expect.objectContaining({ id: result.messageId, to: RECIPIENT, text: TEXT, status: 'queued' })]);
+      expect(fake.messages).toEqual([
+        expect.objectContaining({ id: result.messageId, to: RECIPIENT, text: TEXT, status: 'queued' }),
+      ]);
     });
 
     it('prefers MessagingServiceSid over From when both are configured; Twilio answers "accepted"', async () => {
-      const result = await adapter({ messagingServiceSid: fake.messagingServiceSid }).send({ to: RECIPIENT, text: TEXT });
+      const result = await adapter({ messagingServiceSid: fake.messagingServiceSid }).send({
+        to: RECIPIENT,
+        text: TEXT,
+      });
 
       expect(result.status).toBe(DeliveryStatus.Queued);
       expect([...fake.requests[0].form!]).toEqual([
@@ -104,9 +109,15 @@ describe('TwilioSmsProvider against the Twilio fake', () => {
     it.each<[string, RefusalCase]>([
       ['an invalid To number', { to: '+1234', code: '21211' }],
       ['a From number the account does not own', { options: { from: '+15550001111' }, code: '21606' }],
-      ['a trial account sending to an unverified number', { arrange: (twilio) => twilio.trialMode(['+15558675310']), code: '21608' }],
+      [
+        'a trial account sending to an unverified number',
+        { arrange: (twilio) => twilio.trialMode(['+15558675310']), code: '21608' },
+      ],
       ['a recipient who replied STOP', { arrange: (twilio) => twilio.optOut(RECIPIENT), code: '21610' }],
-      ['a region without SMS permission', { arrange: (twilio) => twilio.refuseRecipient(RECIPIENT, 21408), code: '21408' }],
+      [
+        'a region without SMS permission',
+        { arrange: (twilio) => twilio.refuseRecipient(RECIPIENT, 21408), code: '21408' },
+      ],
       ['an unroutable recipient', { arrange: (twilio) => twilio.refuseRecipient(RECIPIENT, 21612), code: '21612' }],
       ['a number that is not mobile', { arrange: (twilio) => twilio.refuseRecipient(RECIPIENT, 21614), code: '21614' }],
       ['a landline', { arrange: (twilio) => twilio.refuseRecipient(RECIPIENT, 21635), code: '21635' }],
@@ -202,7 +213,12 @@ describe('TwilioSmsProvider against the Twilio fake', () => {
         ['delivered', DeliveryStatus.Delivered],
         ['delivered', DeliveryStatus.Delivered],
       ]);
-      expect(reports[3]).toEqual({ messageId, status: DeliveryStatus.Delivered, providerStatus: 'delivered', errorCode: null });
+      expect(reports[3]).toEqual({
+        messageId,
+        status: DeliveryStatus.Delivered,
+        providerStatus: 'delivered',
+        errorCode: null,
+      });
     });
 
     it('ends in undelivered with the 30xxx error_code when the carrier refuses', async () => {
@@ -214,14 +230,24 @@ describe('TwilioSmsProvider against the Twilio fake', () => {
       for (let poll = 0; poll < 4; poll++) reports.push(await provider.fetchStatus(messageId));
 
       expect(reports.map(({ providerStatus }) => providerStatus)).toEqual(['queued', 'sending', 'sent', 'undelivered']);
-      expect(reports[3]).toEqual({ messageId, status: DeliveryStatus.Failed, providerStatus: 'undelivered', errorCode: '30003' });
+      expect(reports[3]).toEqual({
+        messageId,
+        status: DeliveryStatus.Failed,
+        providerStatus: 'undelivered',
+        errorCode: '30003',
+      });
     });
 
     it('reports delivered once the fake delivers the message', async () => {
       const messageId = await sentMessageId();
       fake.deliver(messageId);
 
-      expect(await adapter().fetchStatus(messageId)).toEqual({ messageId, status: DeliveryStatus.Delivered, providerStatus: 'delivered', errorCode: null });
+      expect(await adapter().fetchStatus(messageId)).toEqual({
+        messageId,
+        status: DeliveryStatus.Delivered,
+        providerStatus: 'delivered',
+        errorCode: null,
+      });
     });
 
     it.each([
@@ -243,7 +269,12 @@ describe('TwilioSmsProvider against the Twilio fake', () => {
       const messageId = await sentMessageId();
       fake.setStatus(messageId, twilioStatus);
 
-      expect(await adapter().fetchStatus(messageId)).toEqual({ messageId, status: expected, providerStatus: twilioStatus, errorCode: null });
+      expect(await adapter().fetchStatus(messageId)).toEqual({
+        messageId,
+        status: expected,
+        providerStatus: twilioStatus,
+        errorCode: null,
+      });
     });
 
     it.each([
@@ -257,7 +288,12 @@ describe('TwilioSmsProvider against the Twilio fake', () => {
       const messageId = await sentMessageId();
       fake.failDelivery(messageId, { status, errorCode });
 
-      expect(await adapter().fetchStatus(messageId)).toEqual({ messageId, status: DeliveryStatus.Failed, providerStatus: status, errorCode: String(errorCode) });
+      expect(await adapter().fetchStatus(messageId)).toEqual({
+        messageId,
+        status: DeliveryStatus.Failed,
+        providerStatus: status,
+        errorCode: String(errorCode),
+      });
     });
 
     it('an unknown sid → rejected 20404, with the AccountSid Twilio quotes masked', async () => {
@@ -271,14 +307,20 @@ describe('TwilioSmsProvider against the Twilio fake', () => {
       const messageId = await sentMessageId();
       fake.outage(true);
 
-      expect(await failureOf(adapter().fetchStatus(messageId))).toMatchObject({ kind: 'unavailable', providerCode: '20500' });
+      expect(await failureOf(adapter().fetchStatus(messageId))).toMatchObject({
+        kind: 'unavailable',
+        providerCode: '20500',
+      });
     });
 
     it('a reply that is not JSON → unavailable malformed_response', async () => {
       const messageId = await sentMessageId();
       fake.malformedReplies(true);
 
-      expect(await failureOf(adapter().fetchStatus(messageId))).toMatchObject({ kind: 'unavailable', providerCode: 'malformed_response' });
+      expect(await failureOf(adapter().fetchStatus(messageId))).toMatchObject({
+        kind: 'unavailable',
+        providerCode: 'malformed_response',
+      });
     });
   });
 
@@ -337,24 +379,43 @@ describe('TwilioSmsProvider against the Twilio fake', () => {
     });
 
     it.each([
-      ['signed with :443, received without', 'https://sms-auth.example.com:443/api/v1/sms-auth/webhooks/twilio', CALLBACK_URL],
-      ['signed without :443, received with', CALLBACK_URL, 'https://sms-auth.example.com:443/api/v1/sms-auth/webhooks/twilio'],
-      ['signed with :80 over http, received without', 'http://sms.example.com:80/hook?x=1', 'http://sms.example.com/hook?x=1'],
+      [
+        'signed with :443, received without',
+        'https://sms-auth.example.com:443/api/v1/sms-auth/webhooks/twilio',
+        CALLBACK_URL,
+      ],
+      [
+        'signed without :443, received with',
+        CALLBACK_URL,
+        'https://sms-auth.example.com:443/api/v1/sms-auth/webhooks/twilio',
+      ],
+      [
+        'signed with :80 over http, received without',
+        'http://sms.example.com:80/hook?x=1',
+        'http://sms.example.com/hook?x=1',
+      ],
     ])('accepts a callback %s', (_case, signedUrl, receivedUrl) => {
       const request = webhookRequest(receivedUrl, fake.signedCallback(signedUrl, 'SM1', 'sent'));
 
-      expect(adapter().parseDeliveryReport(request)).toEqual([{ messageId: 'SM1', status: DeliveryStatus.Sent, providerStatus: 'sent', errorCode: null }]);
+      expect(adapter().parseDeliveryReport(request)).toEqual([
+        { messageId: 'SM1', status: DeliveryStatus.Sent, providerStatus: 'sent', errorCode: null },
+      ]);
     });
 
     it('reads the signature header whatever its case', () => {
       const callback = fake.signedCallback(CALLBACK_URL, 'SM1', 'delivered');
       const headers = { 'X-Twilio-Signature': callback.headers['x-twilio-signature'] };
 
-      expect(adapter().parseDeliveryReport(webhookRequest(CALLBACK_URL, { body: callback.body, headers }))).toHaveLength(1);
+      expect(
+        adapter().parseDeliveryReport(webhookRequest(CALLBACK_URL, { body: callback.body, headers })),
+      ).toHaveLength(1);
     });
 
     it('completes a bare path with publicBaseUrl', () => {
-      const request = webhookRequest('/api/v1/sms-auth/webhooks/twilio', fake.signedCallback(CALLBACK_URL, 'SM1', 'delivered'));
+      const request = webhookRequest(
+        '/api/v1/sms-auth/webhooks/twilio',
+        fake.signedCallback(CALLBACK_URL, 'SM1', 'delivered'),
+      );
 
       expect(adapter({ publicBaseUrl: 'https://sms-auth.example.com/' }).parseDeliveryReport(request)).toHaveLength(1);
     });
@@ -368,7 +429,9 @@ describe('TwilioSmsProvider against the Twilio fake', () => {
     it('a missing signature → WebhookRejectedError', () => {
       const callback = fake.signedCallback(CALLBACK_URL, 'SM1', 'delivered');
 
-      expect(() => adapter().parseDeliveryReport(webhookRequest(CALLBACK_URL, { body: callback.body, headers: {} }))).toThrow(WebhookRejectedError);
+      expect(() =>
+        adapter().parseDeliveryReport(webhookRequest(CALLBACK_URL, { body: callback.body, headers: {} })),
+      ).toThrow(WebhookRejectedError);
     });
 
     it('a body changed after signing → WebhookRejectedError', () => {
@@ -380,7 +443,10 @@ describe('TwilioSmsProvider against the Twilio fake', () => {
     });
 
     it('a signature made for another URL → WebhookRejectedError', () => {
-      const request = webhookRequest(CALLBACK_URL, fake.signedCallback('https://elsewhere.example.com/hook', 'SM1', 'delivered'));
+      const request = webhookRequest(
+        CALLBACK_URL,
+        fake.signedCallback('https://elsewhere.example.com/hook', 'SM1', 'delivered'),
+      );
 
       expect(() => adapter().parseDeliveryReport(request)).toThrow(WebhookRejectedError);
     });
@@ -415,7 +481,13 @@ describe('TwilioSmsProvider against the Twilio fake', () => {
 
 /** What the webhook controller would hand over for a request it received at `origin`. */
 function asWebhookRequest(origin: string, received: RecordedRequest): WebhookRequest {
-  const headers = Object.fromEntries(Object.entries(received.headers).map(([name, value]) => [name, Array.isArray(value) ? value.join(', ') : value]));
+  const headers = Object.fromEntries(
+    Object.entries(received.headers).map(([name, value]) => [name, Array.isArray(value) ? value.join(', ') : value]),
+  );
   const query = received.query.toString();
-  return { url: `${origin}${received.path}${query ? `?${query}` : ''}`, headers, body: Object.fromEntries(received.form!) };
+  return {
+    url: `${origin}${received.path}${query ? `?${query}` : ''}`,
+    headers,
+    body: Object.fromEntries(received.form!),
+  };
 }

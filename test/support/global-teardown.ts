@@ -6,9 +6,12 @@ export default async function globalTeardown(): Promise<void> {
   const adminUrl = process.env[ADMIN_URL_VAR];
   const template = process.env[TEMPLATE_DB_VAR];
   if (adminUrl && template) {
-    await withAdminClient(adminUrl, (client) => client.query(`DROP DATABASE IF EXISTS ${template} WITH (FORCE)`)).catch(() => undefined);
+    await withAdminClient(adminUrl, (client) => client.query(`DROP DATABASE IF EXISTS ${template} WITH (FORCE)`)).catch(
+      () => undefined,
+    );
   }
-  const embedded = (globalThis as Record<string, unknown>).__SMS_AUTH_EMBEDDED__ as { stop(): Promise<void>; dir: string } | undefined;
+  const embedded = (globalThis as Record<string, unknown>).__SMS_AUTH_EMBEDDED__ as
+    { stop(): Promise<void>; dir: string } | undefined;
   if (embedded) {
     await embedded.stop();
     rmSync(embedded.dir, { recursive: true, force: true });

@@ -35,7 +35,8 @@ export async function login(t: TestApp, phone: string): Promise<Response['body']
   const sent = await sendCode(t, phone);
   if (sent.status !== 200) throw new Error(`send-code answered ${sent.status}: ${JSON.stringify(sent.body)}`);
   const verified = await verify(t, phone, sent.body.debug_code);
-  if (verified.status !== 200) throw new Error(`verify-code answered ${verified.status}: ${JSON.stringify(verified.body)}`);
+  if (verified.status !== 200)
+    throw new Error(`verify-code answered ${verified.status}: ${JSON.stringify(verified.body)}`);
   return verified.body;
 }
 
@@ -46,7 +47,10 @@ export function wrongCode(code: string): string {
 
 /** Moves every code of a phone back in time, as if it had been sent `interval` earlier (e.g. '2 minutes'). */
 export async function ageCodes(t: TestApp, phone: string, interval: string): Promise<void> {
-  await t.sql.query(`UPDATE sms_verifications SET created_at = created_at - $2::interval WHERE phone_number = $1`, [phone, interval]);
+  await t.sql.query(`UPDATE sms_verifications SET created_at = created_at - $2::interval WHERE phone_number = $1`, [
+    phone,
+    interval,
+  ]);
 }
 
 /** Asserts the error envelope `{success:false, error:{code, message, ...}}`, its status, and that it carries no stack trace. */

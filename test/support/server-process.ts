@@ -58,11 +58,16 @@ export async function waitUntilReady(server: ServerProcess): Promise<void> {
 
 /** Logs are written by a worker thread, so a line can arrive after the response it belongs to. */
 export async function waitForOutput(server: ServerProcess, text: string): Promise<void> {
-  for (let i = 0; i < 100 && !server.output().includes(text); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+  for (let i = 0; i < 100 && !server.output().includes(text); i++)
+    await new Promise((resolve) => setTimeout(resolve, 50));
   expect(server.output()).toContain(text);
 }
 
 export async function postJson(baseUrl: string, path: string, body: unknown): Promise<{ status: number; body: any }> {
-  const response = await fetch(`${baseUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const response = await fetch(`${baseUrl}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   return { status: response.status, body: await response.json() };
 }

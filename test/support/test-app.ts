@@ -31,7 +31,8 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const database = options.database ?? (await createTestDatabase());
   const env = { ...baseTestEnv(), ...options.env, DATABASE_URL: database.url };
   let builder = Test.createTestingModule({ imports: [AppModule.forRoot({ env })] });
-  for (const override of options.overrides ?? []) builder = builder.overrideProvider(override.provide).useValue(override.useValue);
+  for (const override of options.overrides ?? [])
+    builder = builder.overrideProvider(override.provide).useValue(override.useValue);
   const moduleRef = await builder.compile();
   const app = moduleRef.createNestApplication({ bufferLogs: false });
   configureApp(app);

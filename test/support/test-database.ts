@@ -12,7 +12,8 @@ export interface TestDatabase {
 export async function createTestDatabase(): Promise<TestDatabase> {
   const adminUrl = process.env[ADMIN_URL_VAR];
   const template = process.env[TEMPLATE_DB_VAR];
-  if (!adminUrl || !template) throw new Error('integration tests need the global setup (run them with jest, project "integration")');
+  if (!adminUrl || !template)
+    throw new Error('integration tests need the global setup (run them with jest, project "integration")');
   const name = `sms_auth_test_${process.pid}_${randomBytes(4).toString('hex')}`;
   await withAdminClient(adminUrl, async (client) => {
     for (let attempt = 1; ; attempt++) {
@@ -29,6 +30,9 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   return {
     url: urlForDatabase(adminUrl, name),
     name,
-    drop: () => withAdminClient(adminUrl, (client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined),
+    drop: () =>
+      withAdminClient(adminUrl, (client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(
+        () => undefined,
+      ),
   };
 }

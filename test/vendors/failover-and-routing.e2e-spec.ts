@@ -32,14 +32,18 @@ describe('SMS provider chains', () => {
   describe('failover: SMS_PROVIDER=greensms,twilio', () => {
     let t: TestApp;
     beforeAll(async () => {
-      t = await createTestApp({ env: { ...vendorsEnv(greensms, twilio), SMS_PROVIDER: 'greensms,twilio', SMS_PROVIDER_TIMEOUT_MS: '400' } });
+      t = await createTestApp({
+        env: { ...vendorsEnv(greensms, twilio), SMS_PROVIDER: 'greensms,twilio', SMS_PROVIDER_TIMEOUT_MS: '400' },
+      });
     });
     afterAll(() => t?.close());
 
     it('uses only the first vendor while it works', async () => {
       const sent = await sendCode(t, nextPhone());
       expect(sent.status).toBe(200);
-      expect(await attemptsOf(t, sent.body.verification_id)).toEqual([{ attempt_number: 1, provider: 'greensms', status: 'queued', error_code: null, has_message_id: true }]);
+      expect(await attemptsOf(t, sent.body.verification_id)).toEqual([
+        { attempt_number: 1, provider: 'greensms', status: 'queued', error_code: null, has_message_id: true },
+      ]);
     });
 
     it('sends through the second when the first is down, recording both attempts and both audit events', async () => {
@@ -91,7 +95,9 @@ describe('SMS provider chains', () => {
         const sent = await sendCode(t, nextPhone());
         const error = expectError(sent, 503, 'SMS_PROVIDER_UNAVAILABLE');
         expect(error.provider).toBe('twilio');
-        const { rows } = await t.sql.query(`SELECT status FROM sms_verifications WHERE status = 'failed' ORDER BY created_at DESC LIMIT 1`);
+        const { rows } = await t.sql.query(
+          `SELECT status FROM sms_verifications WHERE status = 'failed' ORDER BY created_at DESC LIMIT 1`,
+        );
         expect(rows).toEqual([{ status: 'failed' }]);
       } finally {
         greensms.failSends(false);
@@ -122,7 +128,11 @@ describe('SMS provider chains', () => {
     let t: TestApp;
     beforeAll(async () => {
       t = await createTestApp({
-        env: { ...vendorsEnv(greensms, twilio, eskiz), SMS_PROVIDER: 'greensms', SMS_ROUTES: 'UZ=eskiz,twilio;KZ=greensms;*=twilio' },
+        env: {
+          ...vendorsEnv(greensms, twilio, eskiz),
+          SMS_PROVIDER: 'greensms',
+          SMS_ROUTES: 'UZ=eskiz,twilio;KZ=greensms;*=twilio',
+        },
       });
     });
     afterAll(() => t?.close());
@@ -142,7 +152,9 @@ describe('SMS provider chains', () => {
       try {
         const sent = await sendCode(t, nextUzbekPhone());
         expect(sent.status).toBe(200);
-        expect((await attemptsOf(t, sent.body.verification_id)).map((attempt) => [attempt.provider, attempt.status])).toEqual([
+        expect(
+          (await attemptsOf(t, sent.body.verification_id)).map((attempt) => [attempt.provider, attempt.status]),
+        ).toEqual([
           ['eskiz', 'failed'],
           ['twilio', 'queued'],
         ]);

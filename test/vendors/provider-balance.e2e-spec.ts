@@ -28,7 +28,13 @@ describe('GET /admin/providers/balance (and /sms-auth/check-balance)', () => {
     mobizon.setBalance('4043.0656', 'KZT');
     const env = Object.assign({}, ...[greensms, twilio, eskiz, mobizon, messaggio].map((fake) => fake.env));
     t = await createTestApp({
-      env: { ...env, SMS_PROVIDER: 'greensms,twilio,console', SMS_ROUTES: 'UZ=eskiz;KZ=mobizon,messaggio', ADMIN_API_KEY, SMS_PROVIDER_TIMEOUT_MS: '400' },
+      env: {
+        ...env,
+        SMS_PROVIDER: 'greensms,twilio,console',
+        SMS_ROUTES: 'UZ=eskiz;KZ=mobizon,messaggio',
+        ADMIN_API_KEY,
+        SMS_PROVIDER_TIMEOUT_MS: '400',
+      },
     });
   });
   afterAll(async () => {
@@ -53,9 +59,16 @@ describe('GET /admin/providers/balance (and /sms-auth/check-balance)', () => {
     });
   });
 
-  it('is also served at the seeds\' path /sms-auth/check-balance', async () => {
+  it("is also served at the seeds' path /sms-auth/check-balance", async () => {
     const alias = await asAdmin('/api/v1/sms-auth/check-balance').expect(200);
-    expect(alias.body.providers.map((entry: { provider: string }) => entry.provider)).toEqual(['greensms', 'twilio', 'console', 'eskiz', 'mobizon', 'messaggio']);
+    expect(alias.body.providers.map((entry: { provider: string }) => entry.provider)).toEqual([
+      'greensms',
+      'twilio',
+      'console',
+      'eskiz',
+      'mobizon',
+      'messaggio',
+    ]);
   });
 
   it('reports a vendor that is down instead of failing the whole answer', async () => {
@@ -63,8 +76,13 @@ describe('GET /admin/providers/balance (and /sms-auth/check-balance)', () => {
     try {
       const response = await asAdmin('/api/v1/admin/providers/balance').expect(200);
       const entry = response.body.providers.find((item: { provider: string }) => item.provider === 'twilio');
-      expect(entry).toEqual({ provider: 'twilio', error: { code: 'SMS_PROVIDER_UNAVAILABLE', message: expect.any(String), provider_code: expect.any(String) } });
-      expect(response.body.providers.find((item: { provider: string }) => item.provider === 'greensms').balance).toBe('1234.5600');
+      expect(entry).toEqual({
+        provider: 'twilio',
+        error: { code: 'SMS_PROVIDER_UNAVAILABLE', message: expect.any(String), provider_code: expect.any(String) },
+      });
+      expect(response.body.providers.find((item: { provider: string }) => item.provider === 'greensms').balance).toBe(
+        '1234.5600',
+      );
     } finally {
       twilio.outage(false);
     }

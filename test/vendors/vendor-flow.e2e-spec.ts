@@ -15,7 +15,18 @@ const VENDORS: [string, () => Promise<FakeVendor>, string, () => string][] = [
   ['twilio', () => startTwilioFake(), '+', nextPhone],
   ['greensms', () => startGreenSmsFake(), '', nextPhone],
   // Eskiz sends only texts that match an approved template: configure ours as one.
-  ['eskiz', () => startEskizFake({ templates: [/^Your sms-auth verification code: \d{6}\. It is valid for 5 minutes\.$/, /^Ваш код подтверждения sms-auth: \d{6}\. Код действителен 5 минут\.$/] }), '', nextUzbekPhone],
+  [
+    'eskiz',
+    () =>
+      startEskizFake({
+        templates: [
+          /^Your sms-auth verification code: \d{6}\. It is valid for 5 minutes\.$/,
+          /^Ваш код подтверждения sms-auth: \d{6}\. Код действителен 5 минут\.$/,
+        ],
+      }),
+    '',
+    nextUzbekPhone,
+  ],
 ];
 
 describe.each(VENDORS)('send → verify through %s', (provider, startFake, recipientPrefix, phoneOfCountry) => {
@@ -47,7 +58,12 @@ describe.each(VENDORS)('send → verify through %s', (provider, startFake, recip
       [sent.body.verification_id],
     );
     expect(deliveries).toEqual([
-      expect.objectContaining({ provider, provider_message_id: message.id, verification_provider: provider, request_id: message.id }),
+      expect.objectContaining({
+        provider,
+        provider_message_id: message.id,
+        verification_provider: provider,
+        request_id: message.id,
+      }),
     ]);
 
     const verified = await verify(t, phone, sent.body.debug_code);
@@ -61,10 +77,17 @@ describe.each(VENDORS)('send → verify through %s', (provider, startFake, recip
 
     expect(await t.app.get(DeliveryPoller).pollOnce()).toBeGreaterThanOrEqual(1);
 
-    const { rows } = await t.sql.query('SELECT delivery_status FROM sms_verifications WHERE id = $1', [sent.body.verification_id]);
+    const { rows } = await t.sql.query('SELECT delivery_status FROM sms_verifications WHERE id = $1', [
+      sent.body.verification_id,
+    ]);
     expect(rows[0].delivery_status).toBe('delivered');
-    const { rows: events } = await t.sql.query(`SELECT details FROM audit_events WHERE verification_id = $1 AND type = 'delivery_updated'`, [sent.body.verification_id]);
-    expect(events).toEqual([{ details: expect.objectContaining({ to: 'delivered', source: 'poll', message_id: sent.body.sms_id }) }]);
+    const { rows: events } = await t.sql.query(
+      `SELECT details FROM audit_events WHERE verification_id = $1 AND type = 'delivery_updated'`,
+      [sent.body.verification_id],
+    );
+    expect(events).toEqual([
+      { details: expect.objectContaining({ to: 'delivered', source: 'poll', message_id: sent.body.sms_id }) },
+    ]);
   });
 
   it('answers 503 SMS_PROVIDER_UNAVAILABLE with the vendor named when the vendor is down', async () => {

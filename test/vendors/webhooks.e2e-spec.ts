@@ -23,7 +23,10 @@ async function deliveryOf(t: TestApp, verificationId: string) {
 }
 
 async function deliveryEvents(t: TestApp, verificationId: string): Promise<number> {
-  const { rows } = await t.sql.query(`SELECT count(*)::int AS n FROM audit_events WHERE verification_id = $1 AND type = 'delivery_updated'`, [verificationId]);
+  const { rows } = await t.sql.query(
+    `SELECT count(*)::int AS n FROM audit_events WHERE verification_id = $1 AND type = 'delivery_updated'`,
+    [verificationId],
+  );
   return rows[0].n;
 }
 
@@ -48,7 +51,12 @@ describe('Twilio status callbacks (X-Twilio-Signature)', () => {
     const callback = fake.signedCallback(url, sent.body.sms_id, 'delivered');
 
     expect((await postWebhook(url, callback.body, callback.headers)).status).toBe(200);
-    expect(await deliveryOf(t, sent.body.verification_id)).toEqual({ status: 'delivered', provider_status: 'delivered', error_code: null, delivery_status: 'delivered' });
+    expect(await deliveryOf(t, sent.body.verification_id)).toEqual({
+      status: 'delivered',
+      provider_status: 'delivered',
+      error_code: null,
+      delivery_status: 'delivered',
+    });
     expect(await deliveryEvents(t, sent.body.verification_id)).toBe(1);
 
     expect((await postWebhook(url, callback.body, callback.headers)).status).toBe(200);
@@ -62,7 +70,12 @@ describe('Twilio status callbacks (X-Twilio-Signature)', () => {
     expect((await postWebhook(url, failed.body, failed.headers)).status).toBe(200);
     const late = fake.signedCallback(url, sent.body.sms_id, 'sent');
     expect((await postWebhook(url, late.body, late.headers)).status).toBe(200);
-    expect(await deliveryOf(t, sent.body.verification_id)).toEqual({ status: 'failed', provider_status: 'undelivered', error_code: '30003', delivery_status: 'failed' });
+    expect(await deliveryOf(t, sent.body.verification_id)).toEqual({
+      status: 'failed',
+      provider_status: 'undelivered',
+      error_code: '30003',
+      delivery_status: 'failed',
+    });
   });
 
   it('refuses a forged or unsigned report with 401 and changes nothing', async () => {
@@ -82,8 +95,12 @@ describe('Twilio status callbacks (X-Twilio-Signature)', () => {
   });
 
   it('answers 404 for a provider that is not configured or takes no reports', async () => {
-    expect((await postWebhook(`${baseUrl}${WEBHOOKS}/mobizon`, '{}', { 'content-type': 'application/json' })).status).toBe(404);
-    expect((await postWebhook(`${baseUrl}${WEBHOOKS}/console`, '{}', { 'content-type': 'application/json' })).status).toBe(404);
+    expect(
+      (await postWebhook(`${baseUrl}${WEBHOOKS}/mobizon`, '{}', { 'content-type': 'application/json' })).status,
+    ).toBe(404);
+    expect(
+      (await postWebhook(`${baseUrl}${WEBHOOKS}/console`, '{}', { 'content-type': 'application/json' })).status,
+    ).toBe(404);
   });
 });
 
@@ -113,7 +130,9 @@ describe('Twilio behind a proxy: signatures over PUBLIC_BASE_URL + path', () => 
     expect((await deliveryOf(t, sent.body.verification_id)).status).toBe('delivered');
 
     const overLocalUrl = fake.signedCallback(`${baseUrl}${WEBHOOKS}/twilio`, sent.body.sms_id, 'delivered');
-    expect((await postWebhook(`${baseUrl}${WEBHOOKS}/twilio`, overLocalUrl.body, overLocalUrl.headers)).status).toBe(401);
+    expect((await postWebhook(`${baseUrl}${WEBHOOKS}/twilio`, overLocalUrl.body, overLocalUrl.headers)).status).toBe(
+      401,
+    );
   });
 });
 
@@ -139,7 +158,12 @@ describe('Mobizon delivery reports (sign)', () => {
     expect((await postWebhook(url, report.body, report.headers)).status).toBe(200);
     const retry = fake.signedReport(sent.body.sms_id, 'DELIVRD', { eventId: 7001, attempt: 2 });
     expect((await postWebhook(url, retry.body, retry.headers)).status).toBe(200);
-    expect(await deliveryOf(t, sent.body.verification_id)).toEqual({ status: 'delivered', provider_status: 'DELIVRD', error_code: null, delivery_status: 'delivered' });
+    expect(await deliveryOf(t, sent.body.verification_id)).toEqual({
+      status: 'delivered',
+      provider_status: 'DELIVRD',
+      error_code: null,
+      delivery_status: 'delivered',
+    });
     expect(await deliveryEvents(t, sent.body.verification_id)).toBe(1);
   });
 
@@ -183,17 +207,23 @@ describe('Messaggio delivery reports (secret path token)', () => {
   it('asks for reports at the secret path and records those that arrive there', async () => {
     const sent = await sendCode(t, nextPhone());
     const sendRequest = fake.requests.filter((request) => request.path.endsWith('/send')).at(-1)!;
-    expect(sendRequest.json.options.dlr_callback_url).toBe(`https://auth.example.com${WEBHOOKS}/messaggio/${fake.webhookToken}`);
+    expect(sendRequest.json.options.dlr_callback_url).toBe(
+      `https://auth.example.com${WEBHOOKS}/messaggio/${fake.webhookToken}`,
+    );
 
     const report = fake.deliveryReport(sent.body.sms_id, 70);
-    expect((await postWebhook(`${baseUrl}${WEBHOOKS}/messaggio/${report.pathToken}`, report.body, report.headers)).status).toBe(200);
+    expect(
+      (await postWebhook(`${baseUrl}${WEBHOOKS}/messaggio/${report.pathToken}`, report.body, report.headers)).status,
+    ).toBe(200);
     expect((await deliveryOf(t, sent.body.verification_id)).status).toBe('delivered');
   });
 
   it('refuses reports at a guessed path or without the token (401), changing nothing', async () => {
     const sent = await sendCode(t, nextPhone());
     const forged = fake.forgedReport(sent.body.sms_id, 70);
-    expect((await postWebhook(`${baseUrl}${WEBHOOKS}/messaggio/${forged.pathToken}`, forged.body, forged.headers)).status).toBe(401);
+    expect(
+      (await postWebhook(`${baseUrl}${WEBHOOKS}/messaggio/${forged.pathToken}`, forged.body, forged.headers)).status,
+    ).toBe(401);
     expect((await postWebhook(`${baseUrl}${WEBHOOKS}/messaggio`, forged.body, forged.headers)).status).toBe(401);
     expect(await deliveryEvents(t, sent.body.verification_id)).toBe(0);
   });

@@ -48,7 +48,11 @@ export class AccessTokenService {
   /** Verifies signature, expiry, issuer and audience; `UNAUTHORIZED` otherwise. */
   verify(token: string): AccessTokenClaims {
     try {
-      return this.jwt.verify<AccessTokenClaims>(token, { issuer: this.issuer, audience: this.audience, algorithms: ['HS256'] });
+      return this.jwt.verify<AccessTokenClaims>(token, {
+        issuer: this.issuer,
+        audience: this.audience,
+        algorithms: ['HS256'],
+      });
     } catch {
       throw new DomainError(ErrorCode.Unauthorized, 'The access token is missing, invalid or expired');
     }

@@ -49,7 +49,13 @@ export class AuthService {
    * Called inside the verification's transaction: the user is found or created now; the session and its
    * first refresh token go into `batch`, which commits with the code's approval, and so must `auditEvent`.
    */
-  async issueLogin(manager: EntityManager, batch: WriteBatch, phoneNumber: string, client: ClientInfo, verificationId: string): Promise<IssuedLogin> {
+  async issueLogin(
+    manager: EntityManager,
+    batch: WriteBatch,
+    phoneNumber: string,
+    client: ClientInfo,
+    verificationId: string,
+  ): Promise<IssuedLogin> {
     const { user, isNew } = await this.sessions.upsertUserForLogin(manager, phoneNumber);
     const sessionId = randomUUID();
     batch.add(
@@ -62,7 +68,16 @@ export class AuthService {
       }),
     );
     const tokens = this.issueTokenPair(batch, user.id, phoneNumber, sessionId);
-    const auditEvent: AuditRecord = { type: AuditEventType.TokenIssued, outcome: 'success', client, phoneNumber, userId: user.id, sessionId, verificationId, details: { is_new_user: isNew } };
+    const auditEvent: AuditRecord = {
+      type: AuditEventType.TokenIssued,
+      outcome: 'success',
+      client,
+      phoneNumber,
+      userId: user.id,
+      sessionId,
+      verificationId,
+      details: { is_new_user: isNew },
+    };
     return { user, isNew, tokens, auditEvent };
   }
 
@@ -81,22 +96,39 @@ export class AuthService {
         await this.sessions.revokeSession(manager, token.sessionId, 'refresh_reuse');
         await this.audit.recordMany(
           [
-            { ...subject, type: AuditEventType.RefreshReuseDetected, outcome: 'failure', details: { token_used_at: token.usedAt.toISOString() } },
-            { ...subject, type: AuditEventType.SessionRevoked, outcome: 'success', details: { reason: 'refresh_reuse' } },
+            {
+              ...subject,
+              type: AuditEventType.RefreshReuseDetected,
+              outcome: 'failure',
+              details: { token_used_at: token.usedAt.toISOString() },
+            },
+            {
+              ...subject,
+              type: AuditEventType.SessionRevoked,
+              outcome: 'success',
+              details: { reason: 'refresh_reuse' },
+            },
           ],
           manager,
         );
         return { kind: 'reused' as const, phoneNumber: token.phoneNumber };
       }
-      const batch = new WriteBatch().add(this.sessions.spendRefreshTokenStatement(token.tokenId)).add(this.sessions.touchSessionStatement(token.sessionId));
+      const batch = new WriteBatch()
+        .add(this.sessions.spendRefreshTokenStatement(token.tokenId))
+        .add(this.sessions.touchSessionStatement(token.sessionId));
       const tokens = this.issueTokenPair(batch, token.userId, token.phoneNumber, token.sessionId);
-      await batch.add(this.audit.insertStatement([{ ...subject, type: AuditEventType.TokenRefreshed, outcome: 'success' }])).execute(manager);
+      await batch
+        .add(this.audit.insertStatement([{ ...subject, type: AuditEventType.TokenRefreshed, outcome: 'success' }]))
+        .execute(manager);
       return { kind: 'rotated' as const, tokens };
     });
     if (outcome.kind === 'rotated') return outcome.tokens;
     if (outcome.kind === 'reused') {
       this.logger.warn(`refresh token reuse for ${maskPhone(outcome.phoneNumber)}: session revoked`);
-      throw new DomainError(ErrorCode.RefreshTokenReused, 'This refresh token was already used; the session has been revoked. Sign in again.');
+      throw new DomainError(
+        ErrorCode.RefreshTokenReused,
+        'This refresh token was already used; the session has been revoked. Sign in again.',
+      );
     }
     throw new DomainError(ErrorCode.Unauthorized, 'The refresh token is invalid, expired or revoked');
   }
@@ -108,7 +140,15 @@ export class AuthService {
       if (!token) return false;
       if (await this.sessions.revokeSession(manager, token.sessionId, 'logout')) {
         await this.audit.record(
-          { type: AuditEventType.SessionRevoked, outcome: 'success', client, phoneNumber: token.phoneNumber, userId: token.userId, sessionId: token.sessionId, details: { reason: 'logout' } },
+          {
+            type: AuditEventType.SessionRevoked,
+            outcome: 'success',
+            client,
+            phoneNumber: token.phoneNumber,
+            userId: token.userId,
+            sessionId: token.sessionId,
+            details: { reason: 'logout' },
+          },
           manager,
         );
       }
@@ -126,7 +166,13 @@ export class AuthService {
 
   private issueTokenPair(batch: WriteBatch, userId: string, phoneNumber: string, sessionId: string): TokenPair {
     const refreshToken = generateRefreshToken();
-    batch.add(this.sessions.refreshTokenStatement(sessionId, hashRefreshToken(refreshToken), new Date(Date.now() + this.refreshTtlMs)));
+    batch.add(
+      this.sessions.refreshTokenStatement(
+        sessionId,
+        hashRefreshToken(refreshToken),
+        new Date(Date.now() + this.refreshTtlMs),
+      ),
+    );
     return {
       accessToken: this.accessTokens.sign({ userId, phoneNumber, sessionId }),
       refreshToken,

@@ -36,11 +36,17 @@ export class SessionRepository {
   }
 
   createSessionStatement(session: Pick<Session, 'id' | 'userId' | 'expiresAt' | 'ip' | 'userAgent'>): SqlStatement {
-    return ['INSERT INTO sessions (id, user_id, expires_at, ip, user_agent) VALUES ($1, $2, $3, $4, $5)', [session.id, session.userId, session.expiresAt, session.ip, session.userAgent]];
+    return [
+      'INSERT INTO sessions (id, user_id, expires_at, ip, user_agent) VALUES ($1, $2, $3, $4, $5)',
+      [session.id, session.userId, session.expiresAt, session.ip, session.userAgent],
+    ];
   }
 
   refreshTokenStatement(sessionId: string, tokenHash: string, expiresAt: Date): SqlStatement {
-    return ['INSERT INTO refresh_tokens (session_id, token_hash, expires_at) VALUES ($1, $2, $3)', [sessionId, tokenHash, expiresAt]];
+    return [
+      'INSERT INTO refresh_tokens (session_id, token_hash, expires_at) VALUES ($1, $2, $3)',
+      [sessionId, tokenHash, expiresAt],
+    ];
   }
 
   /** Locks the token row, so concurrent refreshes of one token are serialised. */
@@ -79,7 +85,10 @@ export class SessionRepository {
   /** Revokes a session unless it already is; true when this call revoked it. */
   async revokeSession(manager: EntityManager, sessionId: string, reason: string): Promise<boolean> {
     // TypeORM answers UPDATE with [rows, rowCount].
-    const [, revoked] = await manager.query('UPDATE sessions SET revoked_at = now(), revoked_reason = $2 WHERE id = $1 AND revoked_at IS NULL', [sessionId, reason]);
+    const [, revoked] = await manager.query(
+      'UPDATE sessions SET revoked_at = now(), revoked_reason = $2 WHERE id = $1 AND revoked_at IS NULL',
+      [sessionId, reason],
+    );
     return revoked > 0;
   }
 
@@ -91,6 +100,11 @@ export class SessionRepository {
       [sessionId, userId],
     );
     if (!row) return null;
-    return manager.create(User, { id: row.id, phoneNumber: row.phone_number, createdAt: row.created_at, lastLoginAt: row.last_login_at });
+    return manager.create(User, {
+      id: row.id,
+      phoneNumber: row.phone_number,
+      createdAt: row.created_at,
+      lastLoginAt: row.last_login_at,
+    });
   }
 }

@@ -22,20 +22,40 @@ export const ERROR_HTTP_STATUS: Record<ErrorCode, number> = {
 };
 
 export const ERROR_EXAMPLES: Record<ErrorCode, { message: string; details?: Record<string, unknown> }> = {
-  [ErrorCode.ValidationFailed]: { message: 'The request is not valid', details: { fields: [{ field: 'phone_number', messages: ['phone_number must be a string'] }] } },
+  [ErrorCode.ValidationFailed]: {
+    message: 'The request is not valid',
+    details: { fields: [{ field: 'phone_number', messages: ['phone_number must be a string'] }] },
+  },
   [ErrorCode.InvalidPhone]: { message: 'This is not a valid phone number' },
-  [ErrorCode.CountryNotAllowed]: { message: 'Codes cannot be sent to numbers of this country', details: { country: 'US' } },
-  [ErrorCode.RateLimited]: { message: 'Too many codes were requested for this number; try again later', details: { retry_after: 1800, limit: 'phone_hour' } },
+  [ErrorCode.CountryNotAllowed]: {
+    message: 'Codes cannot be sent to numbers of this country',
+    details: { country: 'US' },
+  },
+  [ErrorCode.RateLimited]: {
+    message: 'Too many codes were requested for this number; try again later',
+    details: { retry_after: 1800, limit: 'phone_hour' },
+  },
   [ErrorCode.ResendTooSoon]: { message: 'A new code can be requested in 60 s', details: { retry_after: 60 } },
   [ErrorCode.CodeInvalid]: { message: 'The code is wrong', details: { attempts_left: 4 } },
   [ErrorCode.CodeExpired]: { message: 'The code has expired; request a new one' },
   [ErrorCode.MaxAttemptsReached]: { message: 'Too many wrong codes; request a new one' },
   [ErrorCode.NoActiveCode]: { message: 'There is no active code for this number; request one' },
-  [ErrorCode.PhoneLocked]: { message: 'This number is locked after too many wrong codes', details: { retry_after: 3600, locked_until: '2026-01-01T12:00:00.000Z' } },
-  [ErrorCode.SmsProviderUnavailable]: { message: 'The SMS provider is unavailable; try again later', details: { provider: 'mobizon', provider_code: 'timeout' } },
-  [ErrorCode.SmsProviderRejected]: { message: 'The SMS provider refused the message', details: { provider: 'mobizon', provider_code: '2' } },
+  [ErrorCode.PhoneLocked]: {
+    message: 'This number is locked after too many wrong codes',
+    details: { retry_after: 3600, locked_until: '2026-01-01T12:00:00.000Z' },
+  },
+  [ErrorCode.SmsProviderUnavailable]: {
+    message: 'The SMS provider is unavailable; try again later',
+    details: { provider: 'mobizon', provider_code: 'timeout' },
+  },
+  [ErrorCode.SmsProviderRejected]: {
+    message: 'The SMS provider refused the message',
+    details: { provider: 'mobizon', provider_code: '2' },
+  },
   [ErrorCode.Unauthorized]: { message: 'The access token is missing, invalid or expired' },
-  [ErrorCode.RefreshTokenReused]: { message: 'This refresh token was already used; the session has been revoked. Sign in again.' },
+  [ErrorCode.RefreshTokenReused]: {
+    message: 'This refresh token was already used; the session has been revoked. Sign in again.',
+  },
   [ErrorCode.NotFound]: { message: 'Cannot POST /api/v1/nowhere' },
   [ErrorCode.ServiceUnavailable]: { message: 'Not ready', details: { checks: { database: { status: 'down' } } } },
   [ErrorCode.Internal]: { message: 'Internal server error' },

@@ -6,7 +6,11 @@ import { validateEnv } from './validate-env';
 
 /** `.env.example` is the operator's list of settings: it must name every key the schema validates, and no other. */
 describe('.env.example', () => {
-  const schemaKeys = new Set(getMetadataStorage().getTargetValidationMetadatas(Env, '', true, false).map((meta) => meta.propertyName));
+  const schemaKeys = new Set(
+    getMetadataStorage()
+      .getTargetValidationMetadatas(Env, '', true, false)
+      .map((meta) => meta.propertyName),
+  );
   const exampleKeys = new Set(
     readFileSync(join(__dirname, '../../../.env.example'), 'utf8')
       .split('\n')
@@ -30,6 +34,12 @@ describe('.env.example', () => {
         .filter((match): match is RegExpExecArray => Boolean(match))
         .map((match) => [match[1], match[2]]),
     );
-    expect(() => validateEnv({ ...values, JWT_SECRET: 'a'.repeat(16) + 'b'.repeat(16), OTP_SECRET: 'c'.repeat(16) + 'd'.repeat(16) })).not.toThrow();
+    expect(() =>
+      validateEnv({
+        ...values,
+        JWT_SECRET: 'a'.repeat(16) + 'b'.repeat(16),
+        OTP_SECRET: 'c'.repeat(16) + 'd'.repeat(16),
+      }),
+    ).not.toThrow();
   });
 });

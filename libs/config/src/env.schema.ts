@@ -41,18 +41,25 @@ export class Env {
 
   // --- storage ---
   /** Unset: an embedded Postgres is started under `.data/` (development only). */
-  @EmptyAsUndefined() @IsOptional() @Matches(/^postgres(ql)?:\/\//, { message: 'DATABASE_URL must be a postgres:// URL' })
+  @EmptyAsUndefined()
+  @IsOptional()
+  @Matches(/^postgres(ql)?:\/\//, { message: 'DATABASE_URL must be a postgres:// URL' })
   DATABASE_URL?: string;
   @ToInt() @IsInt() @Min(1) @Max(200) DATABASE_POOL_SIZE = 10;
   @ToInt() @IsInt() @Min(1) @Max(65535) EMBEDDED_PG_PORT = 54329;
   @IsString() DATA_DIR = '.data';
-  @EmptyAsUndefined() @IsOptional() @Matches(/^rediss?:\/\//, { message: 'REDIS_URL must be a redis:// or rediss:// URL' })
+  @EmptyAsUndefined()
+  @IsOptional()
+  @Matches(/^rediss?:\/\//, { message: 'REDIS_URL must be a redis:// or rediss:// URL' })
   REDIS_URL?: string;
 
   // --- one-time codes (SPEC §3) ---
   @ToInt() @IsInt() @Min(4) @Max(10) OTP_LENGTH = 6;
   @ToInt() @IsInt() @Min(30) @Max(600) OTP_TTL_SECONDS = 300;
-  @EmptyAsUndefined() @IsOptional() @IsString() @MinLength(32, { message: 'OTP_SECRET must be at least 32 characters' })
+  @EmptyAsUndefined()
+  @IsOptional()
+  @IsString()
+  @MinLength(32, { message: 'OTP_SECRET must be at least 32 characters' })
   OTP_SECRET?: string;
   @ToInt() @IsInt() @Min(1) @Max(20) OTP_MAX_ATTEMPTS = 5;
   @ToInt() @IsInt() @Min(0) @Max(3600) RESEND_COOLDOWN_SECONDS = 60;
@@ -71,7 +78,10 @@ export class Env {
 
   // --- SMS (SPEC §5) ---
   /** A failover chain, first choice first. */
-  @ToLowerList() @IsArray() @ArrayNotEmpty() @IsIn(SMS_PROVIDER_NAMES, { each: true, message: `SMS_PROVIDER must list only: ${SMS_PROVIDER_NAMES.join(', ')}` })
+  @ToLowerList()
+  @IsArray()
+  @ArrayNotEmpty()
+  @IsIn(SMS_PROVIDER_NAMES, { each: true, message: `SMS_PROVIDER must list only: ${SMS_PROVIDER_NAMES.join(', ')}` })
   SMS_PROVIDER: SmsProviderName[] = [SmsProviderName.Console];
   /** `KZ=mobizon;UZ=eskiz,twilio;*=twilio`: a chain per country; countries not listed (with no `*`) use SMS_PROVIDER. */
   @IsString() SMS_ROUTES = '';
@@ -101,7 +111,10 @@ export class Env {
   @EmptyAsUndefined() @IsOptional() @IsString() MESSAGGIO_SENDER?: string;
   @IsUrl({ require_tld: false, require_protocol: true }) MESSAGGIO_API_URL = 'https://msg.messaggio.com/api/v1';
   /** Path token of Messaggio's delivery reports: /api/v1/sms-auth/webhooks/messaggio/<token>. */
-  @EmptyAsUndefined() @IsOptional() @IsString() @MinLength(24, { message: 'MESSAGGIO_WEBHOOK_TOKEN must be at least 24 characters' })
+  @EmptyAsUndefined()
+  @IsOptional()
+  @IsString()
+  @MinLength(24, { message: 'MESSAGGIO_WEBHOOK_TOKEN must be at least 24 characters' })
   MESSAGGIO_WEBHOOK_TOKEN?: string;
   @EmptyAsUndefined() @IsOptional() @IsString() GREEN_SMS_USER?: string;
   @EmptyAsUndefined() @IsOptional() @IsString() GREEN_SMS_PASSWORD?: string;
@@ -120,15 +133,25 @@ export class Env {
 
   // --- admin API ---
   /** Price of one SMS per vendor, for the estimated cost in admin stats: `mobizon=0.012;twilio=0.0079`. */
-  @Matches(/^$|^\s*[a-z]+\s*=\s*\d+(\.\d+)?\s*(;\s*[a-z]+\s*=\s*\d+(\.\d+)?\s*)*;?\s*$/, { message: 'SMS_PRICES must look like mobizon=0.012;twilio=0.0079' })
+  @Matches(/^$|^\s*[a-z]+\s*=\s*\d+(\.\d+)?\s*(;\s*[a-z]+\s*=\s*\d+(\.\d+)?\s*)*;?\s*$/, {
+    message: 'SMS_PRICES must look like mobizon=0.012;twilio=0.0079',
+  })
   SMS_PRICES = '';
-  @IsString() @Matches(/^[A-Z]{3}$/, { message: 'SMS_PRICE_CURRENCY must be an ISO 4217 code such as USD' }) SMS_PRICE_CURRENCY = 'USD';
+  @IsString()
+  @Matches(/^[A-Z]{3}$/, { message: 'SMS_PRICE_CURRENCY must be an ISO 4217 code such as USD' })
+  SMS_PRICE_CURRENCY = 'USD';
   /** Bearer key of the /admin endpoints; unset: they answer 401. */
-  @EmptyAsUndefined() @IsOptional() @IsString() @MinLength(24, { message: 'ADMIN_API_KEY must be at least 24 characters' })
+  @EmptyAsUndefined()
+  @IsOptional()
+  @IsString()
+  @MinLength(24, { message: 'ADMIN_API_KEY must be at least 24 characters' })
   ADMIN_API_KEY?: string;
 
   // --- tokens (SPEC §7) ---
-  @EmptyAsUndefined() @IsOptional() @IsString() @MinLength(32, { message: 'JWT_SECRET must be at least 32 characters' })
+  @EmptyAsUndefined()
+  @IsOptional()
+  @IsString()
+  @MinLength(32, { message: 'JWT_SECRET must be at least 32 characters' })
   JWT_SECRET?: string;
   @IsString() @MinLength(1) JWT_ISSUER = 'sms-auth';
   @IsString() @MinLength(1) JWT_AUDIENCE = 'sms-auth';
@@ -141,4 +164,3 @@ export class Env {
 
 /** The validated configuration with the secrets resolved (they are generated in development when missing). */
 export type AppConfig = Env & { OTP_SECRET: string; JWT_SECRET: string };
-

@@ -15,14 +15,21 @@ describe(parseSmsRoutes.name, () => {
     expect(parseSmsRoutes('').size).toBe(0);
   });
 
-  it.each(['KZ', 'KZ=', '=mobizon', 'KZ=mobizon=twilio', 'KZZ=mobizon', 'KZ=carrier-pigeon', 'KZ=mobizon;KZ=twilio'])('refuses %p', (raw) => {
-    expect(() => parseSmsRoutes(raw)).toThrow(/entry/);
-  });
+  it.each(['KZ', 'KZ=', '=mobizon', 'KZ=mobizon=twilio', 'KZZ=mobizon', 'KZ=carrier-pigeon', 'KZ=mobizon;KZ=twilio'])(
+    'refuses %p',
+    (raw) => {
+      expect(() => parseSmsRoutes(raw)).toThrow(/entry/);
+    },
+  );
 });
 
 describe(configuredProviderNames.name, () => {
   it('lists each provider of the default chain and the routes once, in order of mention', () => {
     const routes = parseSmsRoutes('UZ=eskiz,twilio;*=twilio');
-    expect(configuredProviderNames([SmsProviderName.Mobizon, SmsProviderName.Twilio], routes)).toEqual(['mobizon', 'twilio', 'eskiz']);
+    expect(configuredProviderNames([SmsProviderName.Mobizon, SmsProviderName.Twilio], routes)).toEqual([
+      'mobizon',
+      'twilio',
+      'eskiz',
+    ]);
   });
 });

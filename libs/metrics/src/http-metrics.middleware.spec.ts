@@ -25,7 +25,10 @@ async function samples(registry: Registry, name: string): Promise<Sample[]> {
 
 describe(routeLabel.name, () => {
   it('is the template of the route that matched, never the URL', () => {
-    const req = fakeRequest({ url: '/api/v1/sms-auth/webhooks/twilio?x=1', route: { path: '/api/v1/sms-auth/webhooks/:provider' } });
+    const req = fakeRequest({
+      url: '/api/v1/sms-auth/webhooks/twilio?x=1',
+      route: { path: '/api/v1/sms-auth/webhooks/:provider' },
+    });
     expect(routeLabel(req)).toBe('/api/v1/sms-auth/webhooks/:provider');
   });
 
@@ -81,9 +84,14 @@ describe(HttpMetricsMiddleware.name, () => {
     res.finish(400);
 
     expect(await samples(registry, 'sms_auth_http_requests_total')).toEqual([
-      expect.objectContaining({ labels: { method: 'POST', route: '/api/v1/sms-auth/verify-code', status: '400' }, value: 1 }),
+      expect.objectContaining({
+        labels: { method: 'POST', route: '/api/v1/sms-auth/verify-code', status: '400' },
+        value: 1,
+      }),
     ]);
-    const count = (await samples(registry, 'sms_auth_http_request_duration_seconds')).find((sample) => sample.metricName === 'sms_auth_http_request_duration_seconds_count');
+    const count = (await samples(registry, 'sms_auth_http_request_duration_seconds')).find(
+      (sample) => sample.metricName === 'sms_auth_http_request_duration_seconds_count',
+    );
     expect(count).toMatchObject({ labels: { method: 'POST', route: '/api/v1/sms-auth/verify-code' }, value: 1 });
   });
 

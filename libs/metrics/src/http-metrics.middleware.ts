@@ -41,7 +41,12 @@ export class HttpMetricsMiddleware implements NestMiddleware {
   private readonly unmatched = new WeakSet<Request>();
 
   constructor(registry: Registry) {
-    this.requests = new Counter({ name: 'sms_auth_http_requests_total', help: 'HTTP requests answered, by method, route template and status.', labelNames: ['method', 'route', 'status'], registers: [registry] });
+    this.requests = new Counter({
+      name: 'sms_auth_http_requests_total',
+      help: 'HTTP requests answered, by method, route template and status.',
+      labelNames: ['method', 'route', 'status'],
+      registers: [registry],
+    });
     this.duration = new Histogram({
       name: 'sms_auth_http_request_duration_seconds',
       help: 'Time to answer HTTP requests, by method and route template.',
@@ -55,7 +60,10 @@ export class HttpMetricsMiddleware implements NestMiddleware {
   use(req: Request, res: Response, next: NextFunction): void {
     const elapsed = stopwatch();
     res.once('finish', () => {
-      const labels = { method: methodLabel(req.method), route: this.unmatched.has(req) ? UNMATCHED_ROUTE : routeLabel(req) };
+      const labels = {
+        method: methodLabel(req.method),
+        route: this.unmatched.has(req) ? UNMATCHED_ROUTE : routeLabel(req),
+      };
       this.requests.inc({ ...labels, status: String(res.statusCode) });
       this.duration.observe(labels, elapsed());
     });

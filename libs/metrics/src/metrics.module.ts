@@ -38,7 +38,9 @@ export class MetricsModule implements NestModule, OnModuleInit {
     if (!adapter) return;
     const server: Server | undefined = adapter.getHttpServer?.();
     if (server instanceof EventEmitter) {
-      server.prependListener('request', (req: Request, res: Response) => this.httpMetrics.use(req, res, () => undefined));
+      server.prependListener('request', (req: Request, res: Response) =>
+        this.httpMetrics.use(req, res, () => undefined),
+      );
     } else {
       adapter.use((req: Request, res: Response, next: NextFunction) => this.httpMetrics.use(req, res, next));
     }
@@ -49,6 +51,8 @@ export class MetricsModule implements NestModule, OnModuleInit {
    * middleware matched no route handler: it is counted as route "unmatched".
    */
   onModuleInit(): void {
-    this.adapterHost?.httpAdapter?.use((req: Request, res: Response, next: NextFunction) => this.httpMetrics.fellThrough(req, res, next));
+    this.adapterHost?.httpAdapter?.use((req: Request, res: Response, next: NextFunction) =>
+      this.httpMetrics.fellThrough(req, res, next),
+    );
   }
 }

@@ -1,5 +1,11 @@
 import { Registry } from 'prom-client';
-import { boundedLabel, MAX_LABEL_LENGTH, SmsMetrics, VERIFY_FAILURE_REASONS, verifyFailureReason } from './sms-metrics.service';
+import {
+  boundedLabel,
+  MAX_LABEL_LENGTH,
+  SmsMetrics,
+  VERIFY_FAILURE_REASONS,
+  verifyFailureReason,
+} from './sms-metrics.service';
 
 type Sample = { labels: Record<string, string | number>; value: number; metricName?: string };
 
@@ -10,7 +16,9 @@ async function samples(registry: Registry, name: string): Promise<Sample[]> {
 }
 
 async function valueOf(registry: Registry, name: string, labels: Record<string, string>): Promise<number | undefined> {
-  const found = (await samples(registry, name)).find((sample) => Object.entries(labels).every(([key, value]) => sample.labels[key] === value));
+  const found = (await samples(registry, name)).find((sample) =>
+    Object.entries(labels).every(([key, value]) => sample.labels[key] === value),
+  );
   return found?.value;
 }
 
@@ -22,7 +30,12 @@ function createSut() {
 describe(SmsMetrics.name, () => {
   it('registers its metrics in the registry it is given, not in the default one', () => {
     const { registry } = createSut();
-    expect(registry.getMetricsAsArray().map((metric) => metric.name).sort()).toEqual([
+    expect(
+      registry
+        .getMetricsAsArray()
+        .map((metric) => metric.name)
+        .sort(),
+    ).toEqual([
       'sms_auth_code_send_failures_total',
       'sms_auth_codes_sent_total',
       'sms_auth_codes_verified_total',
@@ -59,15 +72,17 @@ describe(SmsMetrics.name, () => {
     sut.codeSendFailed('twilio', long);
     sut.codeSendFailed('twilio', '21211');
     sut.codeSendFailed('twilio', null);
-    const errorCodes = (await samples(registry, 'sms_auth_code_send_failures_total')).map((sample) => sample.labels.error_code);
+    const errorCodes = (await samples(registry, 'sms_auth_code_send_failures_total')).map(
+      (sample) => sample.labels.error_code,
+    );
     expect(errorCodes).toEqual(['E'.repeat(MAX_LABEL_LENGTH), '21211', 'unknown']);
   });
 
   it('counts verify failures under a fixed set of reasons, shown at 0 from the start', async () => {
     const { sut, registry } = createSut();
-    expect((await samples(registry, 'sms_auth_verify_failures_total')).map((sample) => [sample.labels.reason, sample.value])).toEqual(
-      VERIFY_FAILURE_REASONS.map((reason) => [reason, 0]),
-    );
+    expect(
+      (await samples(registry, 'sms_auth_verify_failures_total')).map((sample) => [sample.labels.reason, sample.value]),
+    ).toEqual(VERIFY_FAILURE_REASONS.map((reason) => [reason, 0]));
 
     sut.verifyFailed('code_invalid');
     sut.verifyFailed('CODE_INVALID');
@@ -78,7 +93,9 @@ describe(SmsMetrics.name, () => {
     expect(await valueOf(registry, 'sms_auth_verify_failures_total', { reason: 'code_invalid' })).toBe(2);
     expect(await valueOf(registry, 'sms_auth_verify_failures_total', { reason: 'phone_locked' })).toBe(1);
     expect(await valueOf(registry, 'sms_auth_verify_failures_total', { reason: 'other' })).toBe(2);
-    expect((await samples(registry, 'sms_auth_verify_failures_total')).map((sample) => sample.labels.reason).sort()).toEqual([...VERIFY_FAILURE_REASONS, 'other'].sort());
+    expect(
+      (await samples(registry, 'sms_auth_verify_failures_total')).map((sample) => sample.labels.reason).sort(),
+    ).toEqual([...VERIFY_FAILURE_REASONS, 'other'].sort());
   });
 
   it('times provider calls in a histogram and counts the failed ones as provider errors by kind', async () => {
@@ -90,23 +107,36 @@ describe(SmsMetrics.name, () => {
 
     const histogram = await samples(registry, 'sms_auth_provider_request_duration_seconds');
     const count = (labels: Record<string, string>) =>
-      histogram.find((sample) => sample.metricName === 'sms_auth_provider_request_duration_seconds_count' && Object.entries(labels).every(([k, v]) => sample.labels[k] === v))?.value;
+      histogram.find(
+        (sample) =>
+          sample.metricName === 'sms_auth_provider_request_duration_seconds_count' &&
+          Object.entries(labels).every(([k, v]) => sample.labels[k] === v),
+      )?.value;
     expect(count({ provider: 'eskiz', operation: 'send', outcome: 'ok' })).toBe(1);
     expect(count({ provider: 'eskiz', operation: 'send', outcome: 'unavailable' })).toBe(1);
     expect(count({ provider: 'eskiz', operation: 'balance', outcome: 'rejected' })).toBe(1);
     expect(count({ provider: 'eskiz', operation: 'status', outcome: 'ok' })).toBe(1);
-    const buckets = histogram.filter((sample) => sample.metricName?.endsWith('_bucket')).map((sample) => sample.labels.le);
+    const buckets = histogram
+      .filter((sample) => sample.metricName?.endsWith('_bucket'))
+      .map((sample) => sample.labels.le);
     expect(buckets).toEqual(expect.arrayContaining([0.05, 10, '+Inf']));
 
-    expect(await valueOf(registry, 'sms_auth_provider_errors_total', { provider: 'eskiz', kind: 'unavailable' })).toBe(1);
+    expect(await valueOf(registry, 'sms_auth_provider_errors_total', { provider: 'eskiz', kind: 'unavailable' })).toBe(
+      1,
+    );
     expect(await valueOf(registry, 'sms_auth_provider_errors_total', { provider: 'eskiz', kind: 'rejected' })).toBe(1);
-    expect((await samples(registry, 'sms_auth_provider_errors_total')).map((sample) => sample.labels.kind).sort()).toEqual(['rejected', 'unavailable']);
+    expect(
+      (await samples(registry, 'sms_auth_provider_errors_total')).map((sample) => sample.labels.kind).sort(),
+    ).toEqual(['rejected', 'unavailable']);
   });
 
   it('bounds the operation and outcome labels even when the types are bypassed', async () => {
     const { sut, registry } = createSut();
     sut.providerCall('eskiz', 'whatever' as never, 'weird' as never, 1);
-    const labels = (await samples(registry, 'sms_auth_provider_request_duration_seconds')).map((sample) => [sample.labels.operation, sample.labels.outcome]);
+    const labels = (await samples(registry, 'sms_auth_provider_request_duration_seconds')).map((sample) => [
+      sample.labels.operation,
+      sample.labels.outcome,
+    ]);
     expect(new Set(labels.map((pair) => pair.join('/')))).toEqual(new Set(['other/other']));
   });
 });

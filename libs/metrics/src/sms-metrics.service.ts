@@ -5,7 +5,13 @@ export type ProviderOperation = 'send' | 'status' | 'balance';
 export type ProviderOutcome = 'ok' | 'rejected' | 'unavailable';
 
 /** Why a verify-code was refused: the stable error code answered, in lower case. */
-export const VERIFY_FAILURE_REASONS = ['code_invalid', 'code_expired', 'max_attempts_reached', 'no_active_code', 'phone_locked'] as const;
+export const VERIFY_FAILURE_REASONS = [
+  'code_invalid',
+  'code_expired',
+  'max_attempts_reached',
+  'no_active_code',
+  'phone_locked',
+] as const;
 export type VerifyFailureReason = (typeof VERIFY_FAILURE_REASONS)[number];
 
 /** The longest label value taken from outside (a provider name, a vendor error code). */
@@ -30,7 +36,9 @@ export function boundedLabel(value: string | null | undefined): string {
 /** The reason label: one of VERIFY_FAILURE_REASONS (any case), else OTHER_LABEL. */
 export function verifyFailureReason(reason: string): VerifyFailureReason | typeof OTHER_LABEL {
   const normalized = reason.trim().toLowerCase();
-  return (VERIFY_FAILURE_REASONS as readonly string[]).includes(normalized) ? (normalized as VerifyFailureReason) : OTHER_LABEL;
+  return (VERIFY_FAILURE_REASONS as readonly string[]).includes(normalized)
+    ? (normalized as VerifyFailureReason)
+    : OTHER_LABEL;
 }
 
 /**
@@ -49,10 +57,30 @@ export class SmsMetrics {
 
   constructor(registry: Registry) {
     const registers = [registry];
-    this.codesSent = new Counter({ name: 'sms_auth_codes_sent_total', help: 'Codes handed over: accepted by an SMS provider, or issued to a test number (provider "test_number").', labelNames: ['provider'], registers });
-    this.codesVerified = new Counter({ name: 'sms_auth_codes_verified_total', help: 'Codes verified successfully (logins), by the provider that sent the code.', labelNames: ['provider'], registers });
-    this.sendFailures = new Counter({ name: 'sms_auth_code_send_failures_total', help: 'Send attempts a provider failed, by our error code or the vendor code.', labelNames: ['provider', 'error_code'], registers });
-    this.verifyFailures = new Counter({ name: 'sms_auth_verify_failures_total', help: 'Refused verify-code requests, by reason.', labelNames: ['reason'], registers });
+    this.codesSent = new Counter({
+      name: 'sms_auth_codes_sent_total',
+      help: 'Codes handed over: accepted by an SMS provider, or issued to a test number (provider "test_number").',
+      labelNames: ['provider'],
+      registers,
+    });
+    this.codesVerified = new Counter({
+      name: 'sms_auth_codes_verified_total',
+      help: 'Codes verified successfully (logins), by the provider that sent the code.',
+      labelNames: ['provider'],
+      registers,
+    });
+    this.sendFailures = new Counter({
+      name: 'sms_auth_code_send_failures_total',
+      help: 'Send attempts a provider failed, by our error code or the vendor code.',
+      labelNames: ['provider', 'error_code'],
+      registers,
+    });
+    this.verifyFailures = new Counter({
+      name: 'sms_auth_verify_failures_total',
+      help: 'Refused verify-code requests, by reason.',
+      labelNames: ['reason'],
+      registers,
+    });
     this.providerDuration = new Histogram({
       name: 'sms_auth_provider_request_duration_seconds',
       help: 'Duration of the calls to SMS vendors, by operation and outcome.',
@@ -60,7 +88,12 @@ export class SmsMetrics {
       buckets: PROVIDER_DURATION_BUCKETS,
       registers,
     });
-    this.providerErrors = new Counter({ name: 'sms_auth_provider_errors_total', help: 'Failed calls to SMS vendors, by kind (rejected or unavailable).', labelNames: ['provider', 'kind'], registers });
+    this.providerErrors = new Counter({
+      name: 'sms_auth_provider_errors_total',
+      help: 'Failed calls to SMS vendors, by kind (rejected or unavailable).',
+      labelNames: ['provider', 'kind'],
+      registers,
+    });
     // Every reason is shown from the start (at 0), so that rates over it are defined before the first failure.
     for (const reason of VERIFY_FAILURE_REASONS) this.verifyFailures.inc({ reason }, 0);
   }

@@ -22,7 +22,11 @@ describe(parsePhoneNumber.name, () => {
   });
 
   it('recognises a Kazakh landline as valid but unable to receive SMS', () => {
-    expect(parsePhoneNumber('+7 727 250 00 00', 'KZ')).toEqual({ e164: '+77272500000', country: 'KZ', canReceiveSms: false });
+    expect(parsePhoneNumber('+7 727 250 00 00', 'KZ')).toEqual({
+      e164: '+77272500000',
+      country: 'KZ',
+      canReceiveSms: false,
+    });
   });
 
   it('lets through numbers whose plan does not tell mobile from fixed (US)', () => {

@@ -53,7 +53,11 @@ describe(PhoneService.name, () => {
     });
 
     it('accepts a mobile number of an allowed country', () => {
-      expect(createSut(['KZ']).parseSmsRecipient(KZ_MOBILE)).toEqual({ e164: '+77001234567', country: 'KZ', canReceiveSms: true });
+      expect(createSut(['KZ']).parseSmsRecipient(KZ_MOBILE)).toEqual({
+        e164: '+77001234567',
+        country: 'KZ',
+        canReceiveSms: true,
+      });
     });
 
     it('accepts any country when SMS_ALLOWED_COUNTRIES is empty', () => {

@@ -30,7 +30,8 @@ export class PhoneService {
 
   /** `INVALID_PHONE` unless mobile, `COUNTRY_NOT_ALLOWED` unless in `SMS_ALLOWED_COUNTRIES` (when set). */
   assertSmsRecipient(phone: PhoneNumber): void {
-    if (!phone.canReceiveSms) throw new DomainError(ErrorCode.InvalidPhone, 'This number cannot receive SMS (not a mobile number)');
+    if (!phone.canReceiveSms)
+      throw new DomainError(ErrorCode.InvalidPhone, 'This number cannot receive SMS (not a mobile number)');
     if (this.allowedCountries.size === 0) return;
     if (!phone.country || !this.allowedCountries.has(phone.country)) {
       throw new DomainError(ErrorCode.CountryNotAllowed, 'Codes cannot be sent to numbers of this country', {

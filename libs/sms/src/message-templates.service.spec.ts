@@ -4,7 +4,10 @@ import { MessageTemplates } from './message-templates.service';
 
 function createSut(overrides: Partial<AppConfig> = {}): MessageTemplates {
   const values: Partial<AppConfig> = { APP_NAME: 'Qazaq Taxi', ...overrides };
-  return new MessageTemplates({ get: (key: keyof AppConfig) => values[key] } as unknown as ConfigService<AppConfig, true>);
+  return new MessageTemplates({ get: (key: keyof AppConfig) => values[key] } as unknown as ConfigService<
+    AppConfig,
+    true
+  >);
 }
 
 describe(MessageTemplates.name, () => {
@@ -29,7 +32,9 @@ describe(MessageTemplates.name, () => {
 
   it('gives each locale its own text', () => {
     const sut = createSut();
-    const texts = (['ru', 'kk', 'uz', 'en'] as const).map((locale) => sut.render(locale, { code: '1234', ttlSeconds: 300 }));
+    const texts = (['ru', 'kk', 'uz', 'en'] as const).map((locale) =>
+      sut.render(locale, { code: '1234', ttlSeconds: 300 }),
+    );
     expect(new Set(texts).size).toBe(4);
   });
 
@@ -48,11 +53,15 @@ describe(MessageTemplates.name, () => {
 
   it('uses SMS_TEMPLATE_EN instead of the default English text', () => {
     const sut = createSut({ SMS_TEMPLATE_EN: '{code} is your {app_name} code; {ttl_minutes} min. Code again: {code}' });
-    expect(sut.render('en', { code: '777111', ttlSeconds: 120 })).toBe('777111 is your Qazaq Taxi code; 2 min. Code again: 777111');
+    expect(sut.render('en', { code: '777111', ttlSeconds: 120 })).toBe(
+      '777111 is your Qazaq Taxi code; 2 min. Code again: 777111',
+    );
   });
 
   it('keeps the defaults of the locales that are not overridden', () => {
     const sut = createSut({ SMS_TEMPLATE_EN: 'custom {code}' });
-    expect(sut.render('ru', { code: '1234', ttlSeconds: 300 })).toBe('Ваш код подтверждения Qazaq Taxi: 1234. Код действителен 5 минут.');
+    expect(sut.render('ru', { code: '1234', ttlSeconds: 300 })).toBe(
+      'Ваш код подтверждения Qazaq Taxi: 1234. Код действителен 5 минут.',
+    );
   });
 });

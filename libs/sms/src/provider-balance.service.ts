@@ -22,7 +22,10 @@ export class ProviderBalanceService {
 
   private async balanceOf(provider: SmsProvider): Promise<ProviderBalance> {
     if (!provider.fetchBalance) {
-      return { provider: provider.name, error: { code: 'NOT_SUPPORTED', message: `${provider.name} has no balance API` } };
+      return {
+        provider: provider.name,
+        error: { code: 'NOT_SUPPORTED', message: `${provider.name} has no balance API` },
+      };
     }
     const elapsed = stopwatch();
     try {
@@ -30,11 +33,22 @@ export class ProviderBalanceService {
       this.metrics.providerCall(provider.name, 'balance', 'ok', elapsed());
       return { provider: provider.name, balance, currency };
     } catch (error) {
-      this.metrics.providerCall(provider.name, 'balance', error instanceof SmsProviderError ? error.kind : 'unavailable', elapsed());
+      this.metrics.providerCall(
+        provider.name,
+        'balance',
+        error instanceof SmsProviderError ? error.kind : 'unavailable',
+        elapsed(),
+      );
       if (error instanceof SmsProviderError) {
-        return { provider: provider.name, error: { code: error.code, message: error.message, provider_code: error.providerCode } };
+        return {
+          provider: provider.name,
+          error: { code: error.code, message: error.message, provider_code: error.providerCode },
+        };
       }
-      return { provider: provider.name, error: { code: 'INTERNAL', message: `${provider.name} balance could not be read` } };
+      return {
+        provider: provider.name,
+        error: { code: 'INTERNAL', message: `${provider.name} balance could not be read` },
+      };
     }
   }
 }

@@ -22,14 +22,27 @@ function createSutWithRoutes(routes: string, defaultChain: string[], ...provider
   return createSutWithMetrics(routes, defaultChain, fakeMetrics(), ...providers);
 }
 
-function createSutWithMetrics(routes: string, defaultChain: string[], metrics: ReturnType<typeof fakeMetrics>, ...providers: FakeProvider[]): SmsDispatcher {
+function createSutWithMetrics(
+  routes: string,
+  defaultChain: string[],
+  metrics: ReturnType<typeof fakeMetrics>,
+  ...providers: FakeProvider[]
+): SmsDispatcher {
   const settings: Record<string, unknown> = { SMS_PROVIDER: defaultChain, SMS_ROUTES: routes, SMS_TEST_MODE: false };
   const config = { get: (key: string) => settings[key] } as unknown as ConstructorParameters<typeof SmsDispatcher>[1];
-  return new SmsDispatcher(new Map(providers.map((provider) => [provider.name, provider])), config, metrics as unknown as SmsMetrics);
+  return new SmsDispatcher(
+    new Map(providers.map((provider) => [provider.name, provider])),
+    config,
+    metrics as unknown as SmsMetrics,
+  );
 }
 
 function createSut(...providers: FakeProvider[]): SmsDispatcher {
-  return createSutWithRoutes('', providers.map((provider) => provider.name), ...providers);
+  return createSutWithRoutes(
+    '',
+    providers.map((provider) => provider.name),
+    ...providers,
+  );
 }
 
 describe(SmsDispatcher.name, () => {
@@ -42,7 +55,13 @@ describe(SmsDispatcher.name, () => {
     expect(first.send).toHaveBeenCalledWith(MESSAGE);
     expect(second.send).not.toHaveBeenCalled();
     expect(result.attempts).toHaveLength(1);
-    expect(result.accepted).toMatchObject({ provider: 'alpha', messageId: 'alpha-42', status: DeliveryStatus.Sent, errorCode: null, errorMessage: null });
+    expect(result.accepted).toMatchObject({
+      provider: 'alpha',
+      messageId: 'alpha-42',
+      status: DeliveryStatus.Sent,
+      errorCode: null,
+      errorMessage: null,
+    });
     expect(result.error).toBeUndefined();
   });
 
@@ -89,16 +108,28 @@ describe(SmsDispatcher.name, () => {
   });
 
   it("falls back to the error's code when the provider gave none", async () => {
-    const result = await createSut(failing('alpha', new SmsProviderError('rejected', 'alpha', null, 'refused'))).dispatch(MESSAGE);
+    const result = await createSut(
+      failing('alpha', new SmsProviderError('rejected', 'alpha', null, 'refused')),
+    ).dispatch(MESSAGE);
     expect(result.attempts[0].errorCode).toBe(ErrorCode.SmsProviderRejected);
   });
 
   it("turns a provider's unexpected error into an 'unavailable' SmsProviderError", async () => {
-    const result = await createSut(failing('alpha', new TypeError('Cannot read properties of undefined'))).dispatch(MESSAGE);
+    const result = await createSut(failing('alpha', new TypeError('Cannot read properties of undefined'))).dispatch(
+      MESSAGE,
+    );
 
     expect(result.error).toBeInstanceOf(SmsProviderError);
-    expect(result.error).toMatchObject({ kind: 'unavailable', provider: 'alpha', code: ErrorCode.SmsProviderUnavailable });
-    expect(result.attempts[0]).toMatchObject({ provider: 'alpha', status: DeliveryStatus.Failed, errorCode: ErrorCode.SmsProviderUnavailable });
+    expect(result.error).toMatchObject({
+      kind: 'unavailable',
+      provider: 'alpha',
+      code: ErrorCode.SmsProviderUnavailable,
+    });
+    expect(result.attempts[0]).toMatchObject({
+      provider: 'alpha',
+      status: DeliveryStatus.Failed,
+      errorCode: ErrorCode.SmsProviderUnavailable,
+    });
   });
 
   it('keeps going after an unexpected error', async () => {
@@ -108,7 +139,9 @@ describe(SmsDispatcher.name, () => {
   });
 
   it('truncates a long error message to 512 characters', async () => {
-    const result = await createSut(failing('alpha', new SmsProviderError('unavailable', 'alpha', null, 'x'.repeat(2000)))).dispatch(MESSAGE);
+    const result = await createSut(
+      failing('alpha', new SmsProviderError('unavailable', 'alpha', null, 'x'.repeat(2000))),
+    ).dispatch(MESSAGE);
     expect(result.attempts[0].errorMessage).toHaveLength(512);
   });
 
@@ -117,7 +150,13 @@ describe(SmsDispatcher.name, () => {
   });
 
   it('does not fail over after a failure that is not definite (the message may be on its way)', async () => {
-    const unreadable = new SmsProviderError('unavailable', 'alpha', 'malformed_response', 'alpha answered HTTP 200 with a body that could not be read', false);
+    const unreadable = new SmsProviderError(
+      'unavailable',
+      'alpha',
+      'malformed_response',
+      'alpha answered HTTP 200 with a body that could not be read',
+      false,
+    );
     const first = failing('alpha', unreadable);
     const second = accepting('beta');
 
@@ -133,7 +172,14 @@ describe(SmsDispatcher.name, () => {
     const outage = new SmsProviderError('unavailable', 'alpha', 'timeout', 'alpha did not answer in 5000 ms');
     const rejected = new SmsProviderError('rejected', 'beta', null, 'refused');
 
-    await createSutWithMetrics('', ['alpha', 'beta', 'gamma'], metrics, failing('alpha', outage), failing('beta', rejected), accepting('gamma')).dispatch(MESSAGE);
+    await createSutWithMetrics(
+      '',
+      ['alpha', 'beta', 'gamma'],
+      metrics,
+      failing('alpha', outage),
+      failing('beta', rejected),
+      accepting('gamma'),
+    ).dispatch(MESSAGE);
 
     expect(metrics.providerCall.mock.calls).toEqual([
       ['alpha', 'send', 'unavailable', expect.any(Number)],
@@ -151,7 +197,7 @@ describe(SmsDispatcher.name, () => {
     const eskiz = () => accepting('eskiz');
     const twilio = () => accepting('twilio');
 
-    it('uses the chain of the number\'s country', async () => {
+    it("uses the chain of the number's country", async () => {
       const providers = [mobizon(), eskiz(), twilio()];
       const sut = createSutWithRoutes('KZ=mobizon;UZ=eskiz,twilio;*=twilio', ['twilio'], ...providers);
       expect((await sut.dispatch(MESSAGE, 'UZ')).accepted?.provider).toBe('eskiz');
@@ -169,7 +215,7 @@ describe(SmsDispatcher.name, () => {
       expect(sut.chainFor('KZ').map((provider) => provider.name)).toEqual(['mobizon', 'twilio']);
     });
 
-    it('fails over within a country\'s chain', async () => {
+    it("fails over within a country's chain", async () => {
       const down = failing('eskiz', new SmsProviderError('unavailable', 'eskiz', '503', 'eskiz is down'));
       const sut = createSutWithRoutes('UZ=eskiz,twilio', ['mobizon'], mobizon(), down, twilio());
       const result = await sut.dispatch(MESSAGE, 'UZ');

@@ -49,7 +49,9 @@ export class SmsDispatcher {
   /** The providers that would be tried for a number of this country, in order. */
   chainFor(country: string | null): SmsProvider[] {
     const names = (country && this.routes.get(country)) || this.routes.get('*') || this.defaultChain;
-    return names.map((name) => this.providers.get(name)).filter((provider): provider is SmsProvider => provider !== undefined);
+    return names
+      .map((name) => this.providers.get(name))
+      .filter((provider): provider is SmsProvider => provider !== undefined);
   }
 
   async dispatch(message: SmsMessage, country: string | null = null): Promise<SmsDispatchResult> {

@@ -17,11 +17,10 @@ export class SmsProviderError extends DomainError {
     message: string,
     readonly definite = true,
   ) {
-    super(
-      kind === 'rejected' ? ErrorCode.SmsProviderRejected : ErrorCode.SmsProviderUnavailable,
-      message,
-      { provider, provider_code: providerCode },
-    );
+    super(kind === 'rejected' ? ErrorCode.SmsProviderRejected : ErrorCode.SmsProviderUnavailable, message, {
+      provider,
+      provider_code: providerCode,
+    });
     this.name = 'SmsProviderError';
   }
 }

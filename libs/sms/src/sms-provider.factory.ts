@@ -25,7 +25,8 @@ function http(config: Config, baseUrl: string) {
 
 /** One line per vendor: adding a vendor is an adapter file plus its line here. Credentials were checked at boot. */
 const ADAPTERS: Record<SmsProviderName, (config: Config) => SmsProvider> = {
-  [SmsProviderName.Console]: (config) => new ConsoleSmsProvider({ revealText: config.get('NODE_ENV', { infer: true }) !== 'production' }),
+  [SmsProviderName.Console]: (config) =>
+    new ConsoleSmsProvider({ revealText: config.get('NODE_ENV', { infer: true }) !== 'production' }),
   [SmsProviderName.Mobizon]: (config) =>
     new MobizonSmsProvider({
       ...http(config, config.get('MOBIZON_API_URL', { infer: true })),
@@ -77,6 +78,9 @@ const ADAPTERS: Record<SmsProviderName, (config: Config) => SmsProvider> = {
 export function createSmsProviders(config: Config): ReadonlyMap<string, SmsProvider> {
   const names = config.get('SMS_TEST_MODE', { infer: true })
     ? [SmsProviderName.Console]
-    : configuredProviderNames(config.get('SMS_PROVIDER', { infer: true }), parseSmsRoutes(config.get('SMS_ROUTES', { infer: true })));
+    : configuredProviderNames(
+        config.get('SMS_PROVIDER', { infer: true }),
+        parseSmsRoutes(config.get('SMS_ROUTES', { infer: true })),
+      );
   return new Map(names.map((name) => [name, ADAPTERS[name](config)]));
 }

@@ -15,7 +15,10 @@ const randomInt = crypto.randomInt as unknown as jest.Mock;
 
 function createSut(values: { OTP_SECRET?: string; OTP_LENGTH?: number } = {}): CodeHasher {
   const config = { OTP_SECRET: SECRET, OTP_LENGTH: 6, ...values };
-  return new CodeHasher({ get: (key: keyof typeof config) => config[key] } as unknown as ConfigService<AppConfig, true>);
+  return new CodeHasher({ get: (key: keyof typeof config) => config[key] } as unknown as ConfigService<
+    AppConfig,
+    true
+  >);
 }
 
 function expectedHash(secret: string, id: string, code: string): string {

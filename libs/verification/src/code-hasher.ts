@@ -16,7 +16,9 @@ export class CodeHasher {
   }
 
   generate(): string {
-    return randomInt(0, 10 ** this.length).toString().padStart(this.length, '0');
+    return randomInt(0, 10 ** this.length)
+      .toString()
+      .padStart(this.length, '0');
   }
 
   hash(verificationId: string, code: string): string {

@@ -8,7 +8,14 @@ const secondsAgo = (seconds: number) => new Date(NOW.getTime() - seconds * 1000)
 const minutesAgo = (minutes: number) => secondsAgo(minutes * 60);
 
 function history(overrides: Partial<SendHistory> = {}): SendHistory {
-  return { sendsLastHour: 0, sendsLastDay: 0, lastSentAt: null, oldestInHourAt: null, oldestInDayAt: null, ...overrides };
+  return {
+    sendsLastHour: 0,
+    sendsLastDay: 0,
+    lastSentAt: null,
+    oldestInHourAt: null,
+    oldestInDayAt: null,
+    ...overrides,
+  };
 }
 
 /** `count` sends in the last hour, the oldest `oldestMinutesAgo`, the latest `lastSecondsAgo`. */
@@ -57,7 +64,12 @@ describe(decideSend.name, () => {
     });
 
     it('ignores the cooldown when the last send is older than the hour', () => {
-      const yesterdayish = history({ sendsLastHour: 0, sendsLastDay: 3, lastSentAt: minutesAgo(90), oldestInDayAt: minutesAgo(300) });
+      const yesterdayish = history({
+        sendsLastHour: 0,
+        sendsLastDay: 3,
+        lastSentAt: minutesAgo(90),
+        oldestInDayAt: minutesAgo(300),
+      });
       expect(decideSend(yesterdayish, LIMITS, NOW)).toEqual({ allowed: true });
     });
 
@@ -107,29 +119,46 @@ describe(decideSend.name, () => {
     });
 
     it('answers RATE_LIMITED rather than RESEND_TOO_SOON when the cap is reached during a cooldown', () => {
-      expect(decideSend(sendsInHour(5, 10, 40), LIMITS, NOW)).toMatchObject({ code: ErrorCode.RateLimited, limit: 'phone_hour' });
+      expect(decideSend(sendsInHour(5, 10, 40), LIMITS, NOW)).toMatchObject({
+        code: ErrorCode.RateLimited,
+        limit: 'phone_hour',
+      });
     });
 
     it('asks to wait for the cooldown when it ends after the oldest send leaves the hour', () => {
       // The oldest send leaves the hour in 60 s, but the cooldown after 5 sends (960 s) has 900 s to go.
-      expect(decideSend(sendsInHour(5, 60, 59), LIMITS, NOW)).toMatchObject({ code: ErrorCode.RateLimited, retryAfterSeconds: 900 });
+      expect(decideSend(sendsInHour(5, 60, 59), LIMITS, NOW)).toMatchObject({
+        code: ErrorCode.RateLimited,
+        retryAfterSeconds: 900,
+      });
     });
 
     it('follows the configured cap', () => {
       const limits = { ...LIMITS, perHour: 3 };
-      expect(decideSend(sendsInHour(3, 1800, 45), limits, NOW)).toMatchObject({ code: ErrorCode.RateLimited, retryAfterSeconds: 15 * 60 });
+      expect(decideSend(sendsInHour(3, 1800, 45), limits, NOW)).toMatchObject({
+        code: ErrorCode.RateLimited,
+        retryAfterSeconds: 15 * 60,
+      });
       expect(decideSend(sendsInHour(2, 1800, 45), limits, NOW)).toEqual({ allowed: true });
     });
 
     it('never asks to wait less than 1 s', () => {
-      expect(decideSend(sendsInHour(5, 1800, 60), LIMITS, NOW)).toMatchObject({ code: ErrorCode.RateLimited, retryAfterSeconds: 1 });
+      expect(decideSend(sendsInHour(5, 1800, 60), LIMITS, NOW)).toMatchObject({
+        code: ErrorCode.RateLimited,
+        retryAfterSeconds: 1,
+      });
     });
   });
 
   describe('daily cap', () => {
     it('refuses the 11th send in 24 h with RATE_LIMITED until the oldest send leaves the day', () => {
       // Oldest send 20 h ago: it leaves the window in 4 h. Nothing was sent in the last hour.
-      const day = history({ sendsLastHour: 0, sendsLastDay: 10, lastSentAt: minutesAgo(120), oldestInDayAt: minutesAgo(20 * 60) });
+      const day = history({
+        sendsLastHour: 0,
+        sendsLastDay: 10,
+        lastSentAt: minutesAgo(120),
+        oldestInDayAt: minutesAgo(20 * 60),
+      });
       expect(decideSend(day, LIMITS, NOW)).toEqual({
         allowed: false,
         code: ErrorCode.RateLimited,
@@ -140,7 +169,11 @@ describe(decideSend.name, () => {
 
     it('reports the daily window when both caps are reached', () => {
       const both = history({ ...sendsInHour(5, 1800, 40), sendsLastDay: 10, oldestInDayAt: minutesAgo(23 * 60) });
-      expect(decideSend(both, LIMITS, NOW)).toMatchObject({ code: ErrorCode.RateLimited, limit: 'phone_day', retryAfterSeconds: 3600 });
+      expect(decideSend(both, LIMITS, NOW)).toMatchObject({
+        code: ErrorCode.RateLimited,
+        limit: 'phone_day',
+        retryAfterSeconds: 3600,
+      });
     });
   });
 });

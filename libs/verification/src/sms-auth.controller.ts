@@ -30,22 +30,34 @@ export class SmsAuthController {
   @Post('send-code')
   @HttpCode(200)
   @SkipThrottle({ [VERIFY_THROTTLER]: true })
-  @ApiOperation({ summary: 'Text a one-time code to a phone number', description: 'Cancels the pending code of that number, if any.' })
+  @ApiOperation({
+    summary: 'Text a one-time code to a phone number',
+    description: 'Cancels the pending code of that number, if any.',
+  })
   @ApiOkResponse({ type: CodeSentResponseDto })
   @ApiErrorResponses(...SEND_ERRORS)
   async sendCode(@Body() body: CodeRequestDto, @Client() client: ClientInfo): Promise<CodeSentResponseDto> {
-    const result = await this.verification.requestCode({ phoneNumber: body.phone_number, locale: body.locale, resend: false }, client);
+    const result = await this.verification.requestCode(
+      { phoneNumber: body.phone_number, locale: body.locale, resend: false },
+      client,
+    );
     return CodeSentResponseDto.from(result, 'Code sent');
   }
 
   @Post('resend-code')
   @HttpCode(200)
   @SkipThrottle({ [VERIFY_THROTTLER]: true })
-  @ApiOperation({ summary: 'Text a new code; the previous one stops working', description: 'Each further send in the hour doubles the wait (resend_after).' })
+  @ApiOperation({
+    summary: 'Text a new code; the previous one stops working',
+    description: 'Each further send in the hour doubles the wait (resend_after).',
+  })
   @ApiOkResponse({ type: CodeSentResponseDto })
   @ApiErrorResponses(...SEND_ERRORS)
   async resendCode(@Body() body: CodeRequestDto, @Client() client: ClientInfo): Promise<CodeSentResponseDto> {
-    const result = await this.verification.requestCode({ phoneNumber: body.phone_number, locale: body.locale, resend: true }, client);
+    const result = await this.verification.requestCode(
+      { phoneNumber: body.phone_number, locale: body.locale, resend: true },
+      client,
+    );
     return CodeSentResponseDto.from(result, 'Code sent again');
   }
 

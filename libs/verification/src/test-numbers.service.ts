@@ -9,7 +9,10 @@ export class TestNumbers {
   private readonly validUntil: Date | null;
 
   constructor(config: ConfigService<AppConfig, true>) {
-    this.codes = parseTestNumbers(config.get('SMS_TEST_NUMBERS', { infer: true }), config.get('DEFAULT_COUNTRY', { infer: true }));
+    this.codes = parseTestNumbers(
+      config.get('SMS_TEST_NUMBERS', { infer: true }),
+      config.get('DEFAULT_COUNTRY', { infer: true }),
+    );
     const until = config.get('SMS_TEST_NUMBERS_VALID_UNTIL', { infer: true });
     this.validUntil = until ? new Date(until) : null;
   }

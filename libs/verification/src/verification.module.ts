@@ -19,9 +19,24 @@ import { VerificationRepository } from './verification.repository';
 import { VerificationService } from './verification.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([SmsVerification, SmsDelivery, PhoneLock]), AuditModule, AuthModule, PhoneModule, SmsModule, ThrottlingModule],
+  imports: [
+    TypeOrmModule.forFeature([SmsVerification, SmsDelivery, PhoneLock]),
+    AuditModule,
+    AuthModule,
+    PhoneModule,
+    SmsModule,
+    ThrottlingModule,
+  ],
   controllers: [SmsAuthController, SmsWebhooksController],
-  providers: [VerificationService, VerificationRepository, CodeHasher, TestNumbers, DeliveryTrackingService, DeliveryTrackingRepository, DeliveryPoller],
+  providers: [
+    VerificationService,
+    VerificationRepository,
+    CodeHasher,
+    TestNumbers,
+    DeliveryTrackingService,
+    DeliveryTrackingRepository,
+    DeliveryPoller,
+  ],
   exports: [VerificationService, DeliveryPoller, DeliveryTrackingService],
 })
 export class VerificationModule {}

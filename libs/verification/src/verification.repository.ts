@@ -42,7 +42,10 @@ export class VerificationRepository {
    * Sends that count toward cooldown and caps (every code of the last 24 h except those no provider
    * accepted), and the phone's lock if one is in force: what a send must know, in one query.
    */
-  async sendHistory(manager: EntityManager, phoneNumber: string): Promise<SendHistory & { now: Date; lockedUntil: Date | null }> {
+  async sendHistory(
+    manager: EntityManager,
+    phoneNumber: string,
+  ): Promise<SendHistory & { now: Date; lockedUntil: Date | null }> {
     const [row] = await manager.query(
       `SELECT now() AS now,
               count(*) FILTER (WHERE created_at > now() - interval '1 hour')::int AS sends_last_hour,
@@ -67,7 +70,10 @@ export class VerificationRepository {
   }
 
   /** Ends the phone's pending code, if any: `expired` when its time had run out, `canceled` otherwise. */
-  async closePending(manager: EntityManager, phoneNumber: string): Promise<{ id: string; status: VerificationStatus }[]> {
+  async closePending(
+    manager: EntityManager,
+    phoneNumber: string,
+  ): Promise<{ id: string; status: VerificationStatus }[]> {
     // TypeORM answers UPDATE … RETURNING with [rows, rowCount].
     const [rows] = await manager.query(
       `UPDATE sms_verifications
@@ -85,7 +91,18 @@ export class VerificationRepository {
       `INSERT INTO sms_verifications
          (id, phone_number, country, code_hash, status, attempts, max_attempts, locale, is_test_number, ip, user_agent, expires_at)
        VALUES ($1, $2, $3, $4, 'pending', 0, $5, $6, $7, $8, $9, now() + make_interval(secs => $10))`,
-      [fields.id, fields.phoneNumber, fields.country, fields.codeHash, fields.maxAttempts, fields.locale, fields.isTestNumber, fields.ip, fields.userAgent, fields.ttlSeconds],
+      [
+        fields.id,
+        fields.phoneNumber,
+        fields.country,
+        fields.codeHash,
+        fields.maxAttempts,
+        fields.locale,
+        fields.isTestNumber,
+        fields.ip,
+        fields.userAgent,
+        fields.ttlSeconds,
+      ],
     ];
   }
 
@@ -95,7 +112,16 @@ export class VerificationRepository {
     const values: unknown[] = [verificationId];
     const rows = attempts.map((attempt, index) => {
       // Vendors' codes and texts have no length limit of their own.
-      values.push(index + 1, attempt.provider, attempt.messageId, attempt.status, attempt.errorCode?.slice(0, 64) ?? null, attempt.errorMessage?.slice(0, 512) ?? null, attempt.startedAt, attempt.finishedAt);
+      values.push(
+        index + 1,
+        attempt.provider,
+        attempt.messageId,
+        attempt.status,
+        attempt.errorCode?.slice(0, 64) ?? null,
+        attempt.errorMessage?.slice(0, 512) ?? null,
+        attempt.startedAt,
+        attempt.finishedAt,
+      );
       const at = values.length - 8;
       return `($1::uuid, ${Array.from({ length: 8 }, (_, offset) => `$${at + offset + 1}`).join(', ')})`;
     });
@@ -106,8 +132,16 @@ export class VerificationRepository {
     ];
   }
 
-  markSentStatement(id: string, provider: string, requestId: string | null, deliveryStatus: DeliveryStatus): SqlStatement {
-    return ['UPDATE sms_verifications SET provider = $2, request_id = $3, delivery_status = $4, updated_at = now() WHERE id = $1', [id, provider, requestId, deliveryStatus]];
+  markSentStatement(
+    id: string,
+    provider: string,
+    requestId: string | null,
+    deliveryStatus: DeliveryStatus,
+  ): SqlStatement {
+    return [
+      'UPDATE sms_verifications SET provider = $2, request_id = $3, delivery_status = $4, updated_at = now() WHERE id = $1',
+      [id, provider, requestId, deliveryStatus],
+    ];
   }
 
   markSendFailedStatement(id: string): SqlStatement {
@@ -181,7 +215,10 @@ export class VerificationRepository {
   }
 
   approveStatement(id: string, userId: string): SqlStatement {
-    return ['UPDATE sms_verifications SET status = $2, verified_at = now(), user_id = $3, updated_at = now() WHERE id = $1', [id, VerificationStatus.Approved, userId]];
+    return [
+      'UPDATE sms_verifications SET status = $2, verified_at = now(), user_id = $3, updated_at = now() WHERE id = $1',
+      [id, VerificationStatus.Approved, userId],
+    ];
   }
 
   /**

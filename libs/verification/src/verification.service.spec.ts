@@ -7,7 +7,14 @@ import { type ClientInfo, DomainError, ErrorCode } from '@app/common';
 import type { AppConfig } from '@app/config';
 import type { SmsMetrics } from '@app/metrics';
 import type { PhoneNumber, PhoneService } from '@app/phone';
-import { DeliveryStatus, type MessageTemplates, type SmsAttempt, type SmsDispatcher, type SmsDispatchResult, SmsProviderError } from '@app/sms';
+import {
+  DeliveryStatus,
+  type MessageTemplates,
+  type SmsAttempt,
+  type SmsDispatcher,
+  type SmsDispatchResult,
+  SmsProviderError,
+} from '@app/sms';
 import type { CodeHasher } from './code-hasher';
 import type { SendHistory } from './send-policy';
 import type { TestNumbers } from './test-numbers.service';
@@ -45,7 +52,16 @@ const noHistory = (): SendHistory & { now: Date; lockedUntil: Date | null } => (
 });
 
 function attempt(overrides: Partial<SmsAttempt>): SmsAttempt {
-  return { provider: 'alpha', messageId: null, status: DeliveryStatus.Failed, errorCode: null, errorMessage: null, startedAt: NOW, finishedAt: NOW, ...overrides };
+  return {
+    provider: 'alpha',
+    messageId: null,
+    status: DeliveryStatus.Failed,
+    errorCode: null,
+    errorMessage: null,
+    startedAt: NOW,
+    finishedAt: NOW,
+    ...overrides,
+  };
 }
 
 function acceptedBy(provider: string, messageId: string): SmsDispatchResult {
@@ -55,7 +71,10 @@ function acceptedBy(provider: string, messageId: string): SmsDispatchResult {
 
 function createSut(config: Partial<AppConfig> = {}) {
   const manager = { name: 'transaction manager', query: jest.fn().mockResolvedValue([]) } as unknown as EntityManager;
-  const dataSource = { transaction: jest.fn((work: (m: EntityManager) => Promise<unknown>) => work(manager)), query: jest.fn().mockResolvedValue([]) };
+  const dataSource = {
+    transaction: jest.fn((work: (m: EntityManager) => Promise<unknown>) => work(manager)),
+    query: jest.fn().mockResolvedValue([]),
+  };
   const verifications = {
     lockPhoneForTransaction: jest.fn().mockResolvedValue(undefined),
     sendHistory: jest.fn().mockResolvedValue(noHistory()),
@@ -69,8 +88,13 @@ function createSut(config: Partial<AppConfig> = {}) {
     parse: jest.fn((input: string) => (input === TEST_NUMBER.e164 ? TEST_NUMBER : MOBILE)),
     assertSmsRecipient: jest.fn(),
   };
-  const hasher = { generate: jest.fn().mockReturnValue(GENERATED_CODE), hash: jest.fn((id: string, code: string) => `hmac(${id}:${code})`) };
-  const testNumbers = { fixedCodeFor: jest.fn((e164: string) => (e164 === TEST_NUMBER.e164 ? TEST_NUMBER_CODE : undefined)) };
+  const hasher = {
+    generate: jest.fn().mockReturnValue(GENERATED_CODE),
+    hash: jest.fn((id: string, code: string) => `hmac(${id}:${code})`),
+  };
+  const testNumbers = {
+    fixedCodeFor: jest.fn((e164: string) => (e164 === TEST_NUMBER.e164 ? TEST_NUMBER_CODE : undefined)),
+  };
   const templates = { render: jest.fn((_locale: string, values: { code: string }) => `Your code: ${values.code}`) };
   const sms = { dispatch: jest.fn().mockResolvedValue(acceptedBy('alpha', 'alpha-msg-1')) };
   const audit = {
@@ -79,7 +103,13 @@ function createSut(config: Partial<AppConfig> = {}) {
     insertStatement: jest.fn((events: unknown[]) => ['audit', events]),
   };
   const auth = { issueLogin: jest.fn() };
-  const metrics = { codeSent: jest.fn(), codeVerified: jest.fn(), codeSendFailed: jest.fn(), verifyFailed: jest.fn(), providerCall: jest.fn() };
+  const metrics = {
+    codeSent: jest.fn(),
+    codeVerified: jest.fn(),
+    codeSendFailed: jest.fn(),
+    verifyFailed: jest.fn(),
+    providerCall: jest.fn(),
+  };
   const values: Partial<AppConfig> = { ...DEFAULT_CONFIG, ...config };
 
   const sut = new VerificationService(
@@ -101,7 +131,11 @@ function createSut(config: Partial<AppConfig> = {}) {
 }
 
 /** Every audit event recorded, through `record`, `recordMany` or a batched `insertStatement`. */
-function auditedEvents(audit: { record: jest.Mock; recordMany: jest.Mock; insertStatement: jest.Mock }): Array<Record<string, unknown>> {
+function auditedEvents(audit: {
+  record: jest.Mock;
+  recordMany: jest.Mock;
+  insertStatement: jest.Mock;
+}): Array<Record<string, unknown>> {
   return [
     ...audit.record.mock.calls.map(([event]) => event),
     ...audit.recordMany.mock.calls.flatMap(([events]) => events),
@@ -134,7 +168,12 @@ describe(VerificationService.name, () => {
 
       expect(phones.assertSmsRecipient).toHaveBeenCalledWith(MOBILE);
       expect(verifications.insertPendingStatement).toHaveBeenCalledWith(
-        expect.objectContaining({ phoneNumber: MOBILE.e164, codeHash: `hmac(${insertedId()}:${GENERATED_CODE})`, isTestNumber: false, ttlSeconds: 300 }),
+        expect.objectContaining({
+          phoneNumber: MOBILE.e164,
+          codeHash: `hmac(${insertedId()}:${GENERATED_CODE})`,
+          isTestNumber: false,
+          ttlSeconds: 300,
+        }),
       );
       expect(hasher.hash).toHaveBeenCalledWith(insertedId(), GENERATED_CODE);
       expect(templates.render).toHaveBeenCalledWith('ru', { code: GENERATED_CODE, ttlSeconds: 300 });
@@ -152,13 +191,25 @@ describe(VerificationService.name, () => {
     it('records the accepted send on the new code', async () => {
       const { sut, verifications, manager, insertedId } = createSut();
       await sut.requestCode({ phoneNumber: MOBILE.e164, resend: false }, CLIENT);
-      expect(verifications.markSentStatement).toHaveBeenCalledWith(insertedId(), 'alpha', 'alpha-msg-1', DeliveryStatus.Sent);
+      expect(verifications.markSentStatement).toHaveBeenCalledWith(
+        insertedId(),
+        'alpha',
+        'alpha-msg-1',
+        DeliveryStatus.Sent,
+      );
       expect(verifications.markSendFailedStatement).not.toHaveBeenCalled();
     });
 
     it('announces the doubled cooldown after a resend', async () => {
       const { sut, verifications } = createSut();
-      verifications.sendHistory.mockResolvedValue({ ...noHistory(), sendsLastHour: 1, sendsLastDay: 1, lastSentAt: new Date(NOW.getTime() - 90_000), oldestInHourAt: new Date(NOW.getTime() - 90_000), oldestInDayAt: new Date(NOW.getTime() - 90_000) });
+      verifications.sendHistory.mockResolvedValue({
+        ...noHistory(),
+        sendsLastHour: 1,
+        sendsLastDay: 1,
+        lastSentAt: new Date(NOW.getTime() - 90_000),
+        oldestInHourAt: new Date(NOW.getTime() - 90_000),
+        oldestInDayAt: new Date(NOW.getTime() - 90_000),
+      });
       const result = await sut.requestCode({ phoneNumber: MOBILE.e164, resend: true }, CLIENT);
       expect(result.resendAfter).toBe(120);
     });
@@ -176,7 +227,12 @@ describe(VerificationService.name, () => {
         expect(verifications.insertPendingStatement).toHaveBeenCalledWith(
           expect.objectContaining({ isTestNumber: true, codeHash: `hmac(${insertedId()}:${TEST_NUMBER_CODE})` }),
         );
-        expect(verifications.markSentStatement).toHaveBeenCalledWith(insertedId(), 'test_number', null, DeliveryStatus.Delivered);
+        expect(verifications.markSentStatement).toHaveBeenCalledWith(
+          insertedId(),
+          'test_number',
+          null,
+          DeliveryStatus.Delivered,
+        );
       });
     });
 
@@ -218,7 +274,10 @@ describe(VerificationService.name, () => {
             provider: 'alpha',
             verificationId: insertedId(),
             phoneNumber: MOBILE.e164,
-            details: expect.objectContaining({ error_code: ErrorCode.SmsProviderUnavailable, provider_code: 'timeout' }),
+            details: expect.objectContaining({
+              error_code: ErrorCode.SmsProviderUnavailable,
+              provider_code: 'timeout',
+            }),
           }),
         );
         expect(auditedEvents(audit)).not.toContainEqual(expect.objectContaining({ type: AuditEventType.CodeSent }));
@@ -251,21 +310,32 @@ describe(VerificationService.name, () => {
 
         await sut.requestCode({ phoneNumber: MOBILE.e164, resend: false }, CLIENT).catch(() => undefined);
 
-        expect(auditedEvents(audit)).toEqual([expect.objectContaining({ outcome: 'failure', phoneNumber: MOBILE.e164 })]);
+        expect(auditedEvents(audit)).toEqual([
+          expect.objectContaining({ outcome: 'failure', phoneNumber: MOBILE.e164 }),
+        ]);
       });
     });
 
     it('refuses a resend during the cooldown with RESEND_TOO_SOON, inserting nothing', async () => {
       const { sut, verifications, sms, audit } = createSut();
       const tenSecondsAgo = new Date(NOW.getTime() - 10_000);
-      verifications.sendHistory.mockResolvedValue({ ...noHistory(), sendsLastHour: 1, sendsLastDay: 1, lastSentAt: tenSecondsAgo, oldestInHourAt: tenSecondsAgo, oldestInDayAt: tenSecondsAgo });
+      verifications.sendHistory.mockResolvedValue({
+        ...noHistory(),
+        sendsLastHour: 1,
+        sendsLastDay: 1,
+        lastSentAt: tenSecondsAgo,
+        oldestInHourAt: tenSecondsAgo,
+        oldestInDayAt: tenSecondsAgo,
+      });
 
       const error = await rejectionOf(sut.requestCode({ phoneNumber: MOBILE.e164, resend: true }, CLIENT));
 
       expect(error).toMatchObject({ code: ErrorCode.ResendTooSoon, retryAfterSeconds: 50 });
       expect(verifications.insertPendingStatement).not.toHaveBeenCalled();
       expect(sms.dispatch).not.toHaveBeenCalled();
-      expect(auditedEvents(audit)).toEqual([expect.objectContaining({ type: AuditEventType.RateLimited, outcome: 'failure' })]);
+      expect(auditedEvents(audit)).toEqual([
+        expect.objectContaining({ type: AuditEventType.RateLimited, outcome: 'failure' }),
+      ]);
     });
 
     describe('debug code', () => {

@@ -73,7 +73,8 @@ export class VerificationService {
       maxFailures: config.get('PHONE_MAX_FAILURES', { infer: true }),
       lockSeconds: config.get('PHONE_LOCK_SECONDS', { infer: true }),
       defaultLocale: config.get('SMS_DEFAULT_LOCALE', { infer: true }),
-      exposeCode: config.get('SMS_EXPOSE_CODE', { infer: true }) && config.get('NODE_ENV', { infer: true }) !== 'production',
+      exposeCode:
+        config.get('SMS_EXPOSE_CODE', { infer: true }) && config.get('NODE_ENV', { infer: true }) !== 'production',
       limits: {
         cooldownSeconds: config.get('RESEND_COOLDOWN_SECONDS', { infer: true }),
         perHour: config.get('PHONE_SEND_LIMIT_HOUR', { infer: true }),
@@ -101,7 +102,15 @@ export class VerificationService {
       const history = await this.verifications.sendHistory(manager, phone.e164);
       const refusal = this.sendRefusal(history);
       if (refusal) {
-        await this.audit.record({ ...base, type: refusal.auditType, outcome: 'failure', details: { action: request.resend ? 'resend' : 'send', ...refusal.error.details } }, manager);
+        await this.audit.record(
+          {
+            ...base,
+            type: refusal.auditType,
+            outcome: 'failure',
+            details: { action: request.resend ? 'resend' : 'send', ...refusal.error.details },
+          },
+          manager,
+        );
         return { refusal: refusal.error };
       }
       const closed = await this.verifications.closePending(manager, phone.e164);
@@ -122,7 +131,18 @@ export class VerificationService {
         )
         .add(
           this.audit.insertStatement([
-            { ...base, type: AuditEventType.CodeRequested, outcome: 'success', verificationId, details: { action: request.resend ? 'resend' : 'send', locale, test_number: fixedCode !== undefined, replaced: closed.map((row) => row.id) } },
+            {
+              ...base,
+              type: AuditEventType.CodeRequested,
+              outcome: 'success',
+              verificationId,
+              details: {
+                action: request.resend ? 'resend' : 'send',
+                locale,
+                test_number: fixedCode !== undefined,
+                replaced: closed.map((row) => row.id),
+              },
+            },
           ]),
         )
         .execute(manager);
@@ -132,7 +152,12 @@ export class VerificationService {
 
     const smsId = fixedCode
       ? await this.recordTestNumberSend(verificationId, base)
-      : await this.deliver(verificationId, phone, this.templates.render(locale, { code, ttlSeconds: this.settings.ttlSeconds }), base);
+      : await this.deliver(
+          verificationId,
+          phone,
+          this.templates.render(locale, { code, ttlSeconds: this.settings.ttlSeconds }),
+          base,
+        );
 
     const { history } = reservation;
     return {
@@ -153,35 +178,70 @@ export class VerificationService {
   async verifyCode(phoneNumber: string, code: string, client: ClientInfo): Promise<VerifiedLogin> {
     const phone = this.phones.parse(phoneNumber);
     const base: Pick<AuditRecord, 'client' | 'phoneNumber'> = { client, phoneNumber: phone.e164 };
-    const outcome = await this.dataSource.transaction(async (manager): Promise<{ error: DomainError } | { login: VerifiedLogin; provider: string | null }> => {
-      const { now, lockedUntil, pending } = await this.verifications.findPendingForUpdate(manager, phone.e164);
-      if (lockedUntil) {
-        const error = this.phoneLockedError(lockedUntil, now);
-        await this.audit.record({ ...base, type: AuditEventType.CodeVerifyFailed, outcome: 'failure', details: { reason: 'phone_locked' } }, manager);
-        return { error };
-      }
-      if (!pending) {
-        const error = this.noPendingCodeError(await this.verifications.latestStatus(manager, phone.e164));
-        await this.audit.record({ ...base, type: AuditEventType.CodeVerifyFailed, outcome: 'failure', details: { reason: error.code.toLowerCase() } }, manager);
-        return { error };
-      }
-      const audited = { ...base, verificationId: pending.id, provider: pending.provider };
-      if (pending.expired) {
-        await this.verifications.setStatus(manager, pending.id, VerificationStatus.Expired);
-        await this.audit.record({ ...audited, type: AuditEventType.CodeVerifyFailed, outcome: 'failure', details: { reason: 'code_expired' } }, manager);
-        return { error: new DomainError(ErrorCode.CodeExpired, 'The code has expired; request a new one') };
-      }
-      if (this.hasher.matches(pending.codeHash, pending.id, code)) {
-        const batch = new WriteBatch();
-        const login = await this.auth.issueLogin(manager, batch, phone.e164, client, pending.id);
-        await batch
-          .add(this.verifications.approveStatement(pending.id, login.user.id))
-          .add(this.audit.insertStatement([login.auditEvent, { ...audited, type: AuditEventType.CodeVerified, outcome: 'success', userId: login.user.id, sessionId: login.tokens.sessionId }]))
-          .execute(manager);
-        return { login: { ...login, verificationId: pending.id, phoneNumber: phone.e164 }, provider: pending.provider };
-      }
-      return { error: await this.recordWrongCode(manager, pending, audited) };
-    });
+    const outcome = await this.dataSource.transaction(
+      async (manager): Promise<{ error: DomainError } | { login: VerifiedLogin; provider: string | null }> => {
+        const { now, lockedUntil, pending } = await this.verifications.findPendingForUpdate(manager, phone.e164);
+        if (lockedUntil) {
+          const error = this.phoneLockedError(lockedUntil, now);
+          await this.audit.record(
+            { ...base, type: AuditEventType.CodeVerifyFailed, outcome: 'failure', details: { reason: 'phone_locked' } },
+            manager,
+          );
+          return { error };
+        }
+        if (!pending) {
+          const error = this.noPendingCodeError(await this.verifications.latestStatus(manager, phone.e164));
+          await this.audit.record(
+            {
+              ...base,
+              type: AuditEventType.CodeVerifyFailed,
+              outcome: 'failure',
+              details: { reason: error.code.toLowerCase() },
+            },
+            manager,
+          );
+          return { error };
+        }
+        const audited = { ...base, verificationId: pending.id, provider: pending.provider };
+        if (pending.expired) {
+          await this.verifications.setStatus(manager, pending.id, VerificationStatus.Expired);
+          await this.audit.record(
+            {
+              ...audited,
+              type: AuditEventType.CodeVerifyFailed,
+              outcome: 'failure',
+              details: { reason: 'code_expired' },
+            },
+            manager,
+          );
+          return { error: new DomainError(ErrorCode.CodeExpired, 'The code has expired; request a new one') };
+        }
+        if (this.hasher.matches(pending.codeHash, pending.id, code)) {
+          const batch = new WriteBatch();
+          const login = await this.auth.issueLogin(manager, batch, phone.e164, client, pending.id);
+          await batch
+            .add(this.verifications.approveStatement(pending.id, login.user.id))
+            .add(
+              this.audit.insertStatement([
+                login.auditEvent,
+                {
+                  ...audited,
+                  type: AuditEventType.CodeVerified,
+                  outcome: 'success',
+                  userId: login.user.id,
+                  sessionId: login.tokens.sessionId,
+                },
+              ]),
+            )
+            .execute(manager);
+          return {
+            login: { ...login, verificationId: pending.id, phoneNumber: phone.e164 },
+            provider: pending.provider,
+          };
+        }
+        return { error: await this.recordWrongCode(manager, pending, audited) };
+      },
+    );
     if ('error' in outcome) {
       this.metrics.verifyFailed(outcome.error.code.toLowerCase());
       throw outcome.error;
@@ -197,17 +257,37 @@ export class VerificationService {
   ): Promise<DomainError> {
     const attempts = await this.verifications.recordWrongAttempt(manager, pending.id, pending.maxAttempts);
     const attemptsLeft = Math.max(0, pending.maxAttempts - attempts);
-    const events: AuditRecord[] = [{ ...audited, type: AuditEventType.CodeVerifyFailed, outcome: 'failure', details: { reason: 'code_invalid', attempts, attempts_left: attemptsLeft } }];
+    const events: AuditRecord[] = [
+      {
+        ...audited,
+        type: AuditEventType.CodeVerifyFailed,
+        outcome: 'failure',
+        details: { reason: 'code_invalid', attempts, attempts_left: attemptsLeft },
+      },
+    ];
     let error =
       attemptsLeft > 0
         ? new DomainError(ErrorCode.CodeInvalid, 'The code is wrong', { attempts_left: attemptsLeft })
-        : new DomainError(ErrorCode.MaxAttemptsReached, 'Too many wrong codes; request a new one', { attempts_left: 0 });
-    if (attemptsLeft === 0) events.push({ ...audited, type: AuditEventType.MaxAttemptsReached, outcome: 'failure', details: { attempts } });
+        : new DomainError(ErrorCode.MaxAttemptsReached, 'Too many wrong codes; request a new one', {
+            attempts_left: 0,
+          });
+    if (attemptsLeft === 0)
+      events.push({ ...audited, type: AuditEventType.MaxAttemptsReached, outcome: 'failure', details: { attempts } });
 
     const failures = await this.verifications.failuresLastDay(manager, audited.phoneNumber!);
     if (failures >= this.settings.maxFailures) {
-      const lockedUntil = await this.verifications.lockPhone(manager, audited.phoneNumber!, this.settings.lockSeconds, 'too_many_failures');
-      events.push({ ...audited, type: AuditEventType.PhoneLocked, outcome: 'failure', details: { failures_24h: failures, locked_until: lockedUntil.toISOString() } });
+      const lockedUntil = await this.verifications.lockPhone(
+        manager,
+        audited.phoneNumber!,
+        this.settings.lockSeconds,
+        'too_many_failures',
+      );
+      events.push({
+        ...audited,
+        type: AuditEventType.PhoneLocked,
+        outcome: 'failure',
+        details: { failures_24h: failures, locked_until: lockedUntil.toISOString() },
+      });
       this.logger.warn(`phone ${maskPhone(audited.phoneNumber!)} locked after ${failures} wrong codes in 24 h`);
       error = this.phoneLockedError(lockedUntil, new Date());
     }
@@ -215,8 +295,14 @@ export class VerificationService {
     return error;
   }
 
-  private sendRefusal(history: SendHistory & { now: Date; lockedUntil: Date | null }): { error: DomainError; auditType: AuditEventType } | null {
-    if (history.lockedUntil) return { error: this.phoneLockedError(history.lockedUntil, history.now), auditType: AuditEventType.CodeSendFailed };
+  private sendRefusal(
+    history: SendHistory & { now: Date; lockedUntil: Date | null },
+  ): { error: DomainError; auditType: AuditEventType } | null {
+    if (history.lockedUntil)
+      return {
+        error: this.phoneLockedError(history.lockedUntil, history.now),
+        auditType: AuditEventType.CodeSendFailed,
+      };
     const decision = decideSend(history, this.settings.limits, history.now);
     if (decision.allowed) return null;
     const message =
@@ -224,7 +310,12 @@ export class VerificationService {
         ? `A new code can be requested in ${decision.retryAfterSeconds} s`
         : 'Too many codes were requested for this number; try again later';
     return {
-      error: new DomainError(decision.code, message, { retry_after: decision.retryAfterSeconds, limit: decision.limit }, decision.retryAfterSeconds),
+      error: new DomainError(
+        decision.code,
+        message,
+        { retry_after: decision.retryAfterSeconds, limit: decision.limit },
+        decision.retryAfterSeconds,
+      ),
       auditType: AuditEventType.RateLimited,
     };
   }
@@ -242,7 +333,12 @@ export class VerificationService {
     return decision.allowed ? 0 : decision.retryAfterSeconds;
   }
 
-  private async deliver(verificationId: string, phone: PhoneNumber, text: string, base: Pick<AuditRecord, 'client' | 'phoneNumber'>): Promise<string | null> {
+  private async deliver(
+    verificationId: string,
+    phone: PhoneNumber,
+    text: string,
+    base: Pick<AuditRecord, 'client' | 'phoneNumber'>,
+  ): Promise<string | null> {
     const result: SmsDispatchResult = await this.sms.dispatch({ to: phone.e164, text }, phone.country);
     const events: AuditRecord[] = result.attempts
       .filter((attempt) => attempt.error)
@@ -252,17 +348,33 @@ export class VerificationService {
         type: AuditEventType.CodeSendFailed,
         outcome: 'failure' as const,
         provider: attempt.provider,
-        details: { error_code: attempt.error!.code, provider_code: attempt.error!.providerCode, message: attempt.errorMessage },
+        details: {
+          error_code: attempt.error!.code,
+          provider_code: attempt.error!.providerCode,
+          message: attempt.errorMessage,
+        },
       }));
     if (result.accepted) {
-      events.push({ ...base, verificationId, type: AuditEventType.CodeSent, outcome: 'success', provider: result.accepted.provider, details: { message_id: result.accepted.messageId, attempts: result.attempts.length } });
+      events.push({
+        ...base,
+        verificationId,
+        type: AuditEventType.CodeSent,
+        outcome: 'success',
+        provider: result.accepted.provider,
+        details: { message_id: result.accepted.messageId, attempts: result.attempts.length },
+      });
     }
     // The attempts, the code's new state and their audit events: one statement, all or nothing.
     await new WriteBatch()
       .add(this.verifications.deliveryAttemptsStatement(verificationId, result.attempts))
       .add(
         result.accepted
-          ? this.verifications.markSentStatement(verificationId, result.accepted.provider, result.accepted.messageId, result.accepted.status)
+          ? this.verifications.markSentStatement(
+              verificationId,
+              result.accepted.provider,
+              result.accepted.messageId,
+              result.accepted.status,
+            )
           : this.verifications.markSendFailedStatement(verificationId),
       )
       .add(this.audit.insertStatement(events))
@@ -275,23 +387,46 @@ export class VerificationService {
     return result.accepted.messageId;
   }
 
-  private async recordTestNumberSend(verificationId: string, base: Pick<AuditRecord, 'client' | 'phoneNumber'>): Promise<null> {
+  private async recordTestNumberSend(
+    verificationId: string,
+    base: Pick<AuditRecord, 'client' | 'phoneNumber'>,
+  ): Promise<null> {
     await new WriteBatch()
       .add(this.verifications.markSentStatement(verificationId, TEST_NUMBER_PROVIDER, null, DeliveryStatus.Delivered))
-      .add(this.audit.insertStatement([{ ...base, verificationId, type: AuditEventType.CodeSent, outcome: 'success', provider: TEST_NUMBER_PROVIDER, details: { test_number: true } }]))
+      .add(
+        this.audit.insertStatement([
+          {
+            ...base,
+            verificationId,
+            type: AuditEventType.CodeSent,
+            outcome: 'success',
+            provider: TEST_NUMBER_PROVIDER,
+            details: { test_number: true },
+          },
+        ]),
+      )
       .execute(this.dataSource);
     this.metrics.codeSent(TEST_NUMBER_PROVIDER);
     return null;
   }
 
   private noPendingCodeError(latest: VerificationStatus | null): DomainError {
-    if (latest === VerificationStatus.MaxAttemptsReached) return new DomainError(ErrorCode.MaxAttemptsReached, 'Too many wrong codes; request a new one', { attempts_left: 0 });
-    if (latest === VerificationStatus.Expired) return new DomainError(ErrorCode.CodeExpired, 'The code has expired; request a new one');
+    if (latest === VerificationStatus.MaxAttemptsReached)
+      return new DomainError(ErrorCode.MaxAttemptsReached, 'Too many wrong codes; request a new one', {
+        attempts_left: 0,
+      });
+    if (latest === VerificationStatus.Expired)
+      return new DomainError(ErrorCode.CodeExpired, 'The code has expired; request a new one');
     return new DomainError(ErrorCode.NoActiveCode, 'There is no active code for this number; request one');
   }
 
   private phoneLockedError(lockedUntil: Date, now: Date): DomainError {
     const retryAfter = Math.max(1, Math.ceil((lockedUntil.getTime() - now.getTime()) / 1000));
-    return new DomainError(ErrorCode.PhoneLocked, 'This number is locked after too many wrong codes', { retry_after: retryAfter, locked_until: lockedUntil.toISOString() }, retryAfter);
+    return new DomainError(
+      ErrorCode.PhoneLocked,
+      'This number is locked after too many wrong codes',
+      { retry_after: retryAfter, locked_until: lockedUntil.toISOString() },
+      retryAfter,
+    );
   }
 }

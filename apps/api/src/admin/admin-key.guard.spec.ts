@@ -25,11 +25,17 @@ describe(AdminKeyGuard.name, () => {
     ['the key with another scheme', `Basic ${KEY}`],
     ['the bare key', KEY],
   ])('refuses %s with UNAUTHORIZED', (_, header) => {
-    expect(() => guard(KEY).canActivate(contextWith(header))).toThrow(expect.objectContaining({ code: ErrorCode.Unauthorized }));
+    expect(() => guard(KEY).canActivate(contextWith(header))).toThrow(
+      expect.objectContaining({ code: ErrorCode.Unauthorized }),
+    );
   });
 
   it('refuses everything when no ADMIN_API_KEY is configured', () => {
-    expect(() => guard(undefined).canActivate(contextWith('Bearer '))).toThrow(expect.objectContaining({ code: ErrorCode.Unauthorized }));
-    expect(() => guard(undefined).canActivate(contextWith('Bearer undefined'))).toThrow(expect.objectContaining({ code: ErrorCode.Unauthorized }));
+    expect(() => guard(undefined).canActivate(contextWith('Bearer '))).toThrow(
+      expect.objectContaining({ code: ErrorCode.Unauthorized }),
+    );
+    expect(() => guard(undefined).canActivate(contextWith('Bearer undefined'))).toThrow(
+      expect.objectContaining({ code: ErrorCode.Unauthorized }),
+    );
   });
 });

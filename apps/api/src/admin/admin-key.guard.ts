@@ -19,8 +19,16 @@ export class AdminKeyGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean {
     const header = context.switchToHttp().getRequest<Request>().get('authorization') ?? '';
     const [scheme, presented] = header.split(' ');
-    const valid = this.expected !== undefined && scheme?.toLowerCase() === 'bearer' && !!presented && constantTimeEqual(presented, this.expected);
-    if (!valid) throw new DomainError(ErrorCode.Unauthorized, 'An admin API key is required (Authorization: Bearer <ADMIN_API_KEY>)');
+    const valid =
+      this.expected !== undefined &&
+      scheme?.toLowerCase() === 'bearer' &&
+      !!presented &&
+      constantTimeEqual(presented, this.expected);
+    if (!valid)
+      throw new DomainError(
+        ErrorCode.Unauthorized,
+        'An admin API key is required (Authorization: Bearer <ADMIN_API_KEY>)',
+      );
     return true;
   }
 }

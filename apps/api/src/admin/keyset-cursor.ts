@@ -15,8 +15,15 @@ export function decodeCursor(cursor: string, length: number, isValid: (parts: st
   } catch {
     parts = undefined;
   }
-  if (!Array.isArray(parts) || parts.length !== length || !parts.every((part) => typeof part === 'string') || !isValid(parts)) {
-    throw new DomainError(ErrorCode.ValidationFailed, 'cursor is not a cursor this API returned', { fields: [{ field: 'cursor', messages: ['cursor is invalid'] }] });
+  if (
+    !Array.isArray(parts) ||
+    parts.length !== length ||
+    !parts.every((part) => typeof part === 'string') ||
+    !isValid(parts)
+  ) {
+    throw new DomainError(ErrorCode.ValidationFailed, 'cursor is not a cursor this API returned', {
+      fields: [{ field: 'cursor', messages: ['cursor is invalid'] }],
+    });
   }
   return parts;
 }
@@ -29,7 +36,11 @@ const MAX_BIGINT = 9223372036854775807n;
 export function isCursorTimestamp(value: string): boolean {
   if (!TIMESTAMP_PATTERN.test(value)) return false;
   const parsed = new Date(value);
-  return !Number.isNaN(parsed.getTime()) && parsed.getUTCFullYear() >= 1 && parsed.toISOString().slice(0, 19) === value.slice(0, 19);
+  return (
+    !Number.isNaN(parsed.getTime()) &&
+    parsed.getUTCFullYear() >= 1 &&
+    parsed.toISOString().slice(0, 19) === value.slice(0, 19)
+  );
 }
 
 /** A positive id that fits Postgres' bigint. */

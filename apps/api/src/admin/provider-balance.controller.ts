@@ -6,9 +6,21 @@ import { AdminKeyGuard } from './admin-key.guard';
 
 class ProviderBalanceDto {
   @ApiProperty({ example: 'mobizon' }) provider: string;
-  @ApiProperty({ required: false, example: '4043.0656', description: "As the vendor states it (a decimal string, not rounded)" }) balance?: string;
+  @ApiProperty({
+    required: false,
+    example: '4043.0656',
+    description: 'As the vendor states it (a decimal string, not rounded)',
+  })
+  balance?: string;
   @ApiProperty({ required: false, nullable: true, example: 'KZT' }) currency?: string | null;
-  @ApiProperty({ required: false, example: { code: 'SMS_PROVIDER_UNAVAILABLE', message: 'mobizon did not answer within 5000 ms', provider_code: 'timeout' } })
+  @ApiProperty({
+    required: false,
+    example: {
+      code: 'SMS_PROVIDER_UNAVAILABLE',
+      message: 'mobizon did not answer within 5000 ms',
+      provider_code: 'timeout',
+    },
+  })
   error?: { code: string; message: string; provider_code?: string | null };
 }
 

@@ -7,10 +7,16 @@ function invalid(message: string): DomainError {
 }
 
 /** `from`/`to` of an admin query: defaults to the last `defaultDays` days; from must precede to. */
-export function timeRange(from: string | undefined, to: string | undefined, defaultDays: number, maxDays?: number): { from: Date; to: Date } {
+export function timeRange(
+  from: string | undefined,
+  to: string | undefined,
+  defaultDays: number,
+  maxDays?: number,
+): { from: Date; to: Date } {
   const end = to ? new Date(to) : new Date();
   const start = from ? new Date(from) : new Date(end.getTime() - defaultDays * DAY_MS);
   if (start >= end) throw invalid('from must be earlier than to');
-  if (maxDays && end.getTime() - start.getTime() > maxDays * DAY_MS) throw invalid(`the range may span at most ${maxDays} days`);
+  if (maxDays && end.getTime() - start.getTime() > maxDays * DAY_MS)
+    throw invalid(`the range may span at most ${maxDays} days`);
   return { from: start, to: end };
 }

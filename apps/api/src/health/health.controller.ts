@@ -23,6 +23,9 @@ export class HealthController {
   @HealthCheck()
   @ApiOperation({ summary: 'Readiness: the database (and Redis, when configured) answer' })
   ready() {
-    return this.health.check([() => this.database.pingCheck('database', { timeout: 1500 }), () => this.redis.isHealthy()]);
+    return this.health.check([
+      () => this.database.pingCheck('database', { timeout: 1500 }),
+      () => this.redis.isHealthy(),
+    ]);
   }
 }

@@ -14,7 +14,10 @@ export class RedisHealthIndicator {
     const indicator = this.indicators.check(key);
     if (!this.redis) return indicator.up({ configured: false });
     try {
-      await Promise.race([this.redis.ping(), new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 1000))]);
+      await Promise.race([
+        this.redis.ping(),
+        new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 1000)),
+      ]);
       return indicator.up();
     } catch (error) {
       return indicator.down({ message: (error as Error).message });

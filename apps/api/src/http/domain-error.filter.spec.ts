@@ -1,4 +1,11 @@
-import { ArgumentsHost, BadRequestException, ForbiddenException, Logger, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
+import {
+  ArgumentsHost,
+  BadRequestException,
+  ForbiddenException,
+  Logger,
+  NotFoundException,
+  ServiceUnavailableException,
+} from '@nestjs/common';
 import { DomainError, ERROR_HTTP_STATUS, ErrorCode } from '@app/common';
 import { DomainErrorFilter } from './domain-error.filter';
 
@@ -6,7 +13,9 @@ function fakeHost() {
   const response = { status: jest.fn(), json: jest.fn(), setHeader: jest.fn() };
   response.status.mockReturnValue(response);
   response.json.mockReturnValue(response);
-  const host = { switchToHttp: () => ({ getResponse: () => response, getRequest: () => ({}) }) } as unknown as ArgumentsHost;
+  const host = {
+    switchToHttp: () => ({ getResponse: () => response, getRequest: () => ({}) }),
+  } as unknown as ArgumentsHost;
   return { host, response };
 }
 
@@ -49,13 +58,23 @@ describe(DomainErrorFilter.name, () => {
     });
 
     it('answers {success:false, error:{code, message, ...details}}', () => {
-      const { status, body } = respond(new DomainError(ErrorCode.CodeInvalid, 'The code is wrong', { attempts_left: 4 }));
+      const { status, body } = respond(
+        new DomainError(ErrorCode.CodeInvalid, 'The code is wrong', { attempts_left: 4 }),
+      );
       expect(status).toBe(400);
-      expect(body).toEqual({ success: false, error: { code: 'CODE_INVALID', message: 'The code is wrong', attempts_left: 4 } });
+      expect(body).toEqual({
+        success: false,
+        error: { code: 'CODE_INVALID', message: 'The code is wrong', attempts_left: 4 },
+      });
     });
 
     it('sets Retry-After when the error says when to retry', () => {
-      const error = new DomainError(ErrorCode.ResendTooSoon, 'A new code can be requested in 42 s', { retry_after: 42 }, 42);
+      const error = new DomainError(
+        ErrorCode.ResendTooSoon,
+        'A new code can be requested in 42 s',
+        { retry_after: 42 },
+        42,
+      );
       const { status, body, setHeader } = respond(error);
       expect(status).toBe(429);
       expect(setHeader).toHaveBeenCalledWith('Retry-After', '42');
@@ -63,7 +82,9 @@ describe(DomainErrorFilter.name, () => {
     });
 
     it('sets no Retry-After otherwise', () => {
-      expect(respond(new DomainError(ErrorCode.InvalidPhone, 'This is not a valid phone number')).setHeader).not.toHaveBeenCalled();
+      expect(
+        respond(new DomainError(ErrorCode.InvalidPhone, 'This is not a valid phone number')).setHeader,
+      ).not.toHaveBeenCalled();
     });
 
     it('does not log expected errors', () => {
@@ -80,9 +101,14 @@ describe(DomainErrorFilter.name, () => {
     });
 
     it('answers a 400 with VALIDATION_FAILED and the joined messages', () => {
-      const { status, body } = respond(new BadRequestException(['phone_number must be a string', 'locale must be one of ru, kk, uz, en']));
+      const { status, body } = respond(
+        new BadRequestException(['phone_number must be a string', 'locale must be one of ru, kk, uz, en']),
+      );
       expect(status).toBe(400);
-      expect(body.error).toEqual({ code: 'VALIDATION_FAILED', message: 'phone_number must be a string; locale must be one of ru, kk, uz, en' });
+      expect(body.error).toEqual({
+        code: 'VALIDATION_FAILED',
+        message: 'phone_number must be a string; locale must be one of ru, kk, uz, en',
+      });
     });
 
     it('answers a 403 with UNAUTHORIZED', () => {
@@ -91,7 +117,9 @@ describe(DomainErrorFilter.name, () => {
 
     it('answers a terminus readiness failure with 503 SERVICE_UNAVAILABLE and the failing checks', () => {
       const checks = { database: { status: 'down', message: 'connection refused' } };
-      const { status, body } = respond(new ServiceUnavailableException({ status: 'error', info: {}, error: checks, details: checks }));
+      const { status, body } = respond(
+        new ServiceUnavailableException({ status: 'error', info: {}, error: checks, details: checks }),
+      );
       expect(status).toBe(503);
       expect(body).toEqual({ success: false, error: { code: 'SERVICE_UNAVAILABLE', message: 'Not ready', checks } });
       expect(logError).not.toHaveBeenCalled();

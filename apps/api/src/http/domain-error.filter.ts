@@ -44,19 +44,34 @@ export class DomainErrorFilter implements ExceptionFilter {
     if (exception instanceof HttpException && exception.getStatus() === HttpStatus.SERVICE_UNAVAILABLE) {
       // Readiness checks (terminus) report which dependency is down; that is for operators, not a crash.
       const response = exception.getResponse() as { details?: unknown };
-      return { status: HttpStatus.SERVICE_UNAVAILABLE, body: { code: ErrorCode.ServiceUnavailable, message: 'Not ready', checks: response.details } };
+      return {
+        status: HttpStatus.SERVICE_UNAVAILABLE,
+        body: { code: ErrorCode.ServiceUnavailable, message: 'Not ready', checks: response.details },
+      };
     }
-    this.logger.error(exception instanceof Error ? exception.stack ?? exception.message : String(exception));
-    return { status: HttpStatus.INTERNAL_SERVER_ERROR, body: { code: ErrorCode.Internal, message: 'Internal server error' } };
+    this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
+    return {
+      status: HttpStatus.INTERNAL_SERVER_ERROR,
+      body: { code: ErrorCode.Internal, message: 'Internal server error' },
+    };
   }
 
   /** Express's body parser rejects bodies before Nest sees them, with http-errors (`status`, `expose`). */
   private bodyParserError(exception: unknown): { status: number; body: Record<string, unknown> } | null {
     const error = exception as { status?: unknown; expose?: unknown; message?: unknown; type?: unknown };
-    if (exception instanceof HttpException || typeof error?.status !== 'number' || error.status < 400 || error.status >= 500 || error.expose !== true) {
+    if (
+      exception instanceof HttpException ||
+      typeof error?.status !== 'number' ||
+      error.status < 400 ||
+      error.status >= 500 ||
+      error.expose !== true
+    ) {
       return null;
     }
-    return { status: error.status, body: { code: ErrorCode.ValidationFailed, message: String(error.message), reason: error.type } };
+    return {
+      status: error.status,
+      body: { code: ErrorCode.ValidationFailed, message: String(error.message), reason: error.type },
+    };
   }
 
   private httpMessage(exception: HttpException): string {

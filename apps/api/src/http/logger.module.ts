@@ -11,15 +11,26 @@ export const AppLoggerModule = LoggerModule.forRootAsync({
     const pretty = config.get('NODE_ENV', { infer: true }) === 'development';
     const options = {
       level: config.get('LOG_LEVEL', { infer: true }),
-      redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-admin-key"]'], censor: '[redacted]' },
+      redact: {
+        paths: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-admin-key"]'],
+        censor: '[redacted]',
+      },
       autoLogging: { ignore: (request: { url?: string }) => (request.url ?? '').startsWith('/health') },
-      serializers: { req: (req: { method: string; url: string; id: unknown }) => ({ id: req.id, method: req.method, url: req.url }) },
+      serializers: {
+        req: (req: { method: string; url: string; id: unknown }) => ({ id: req.id, method: req.method, url: req.url }),
+      },
     };
     return {
       // Express 5 path syntax (nestjs-pino's default '*' triggers a legacy-route warning).
       forRoutes: [{ path: '{*path}', method: RequestMethod.ALL }],
       pinoHttp: pretty
-        ? { ...options, transport: { target: 'pino-pretty', options: { singleLine: true, ignore: 'pid,hostname,req,res', translateTime: 'SYS:HH:MM:ss' } } }
+        ? {
+            ...options,
+            transport: {
+              target: 'pino-pretty',
+              options: { singleLine: true, ignore: 'pid,hostname,req,res', translateTime: 'SYS:HH:MM:ss' },
+            },
+          }
         : // Asynchronous writes keep a write syscall per log line off the request path; what is still
           // buffered is flushed when the process exits.
           [options, pino.destination({ dest: 1, sync: false })],

@@ -4,9 +4,15 @@ import type { TokenPair } from '../auth.service';
 export class TokenResponseDto {
   @ApiProperty({ example: true }) success: true;
   @ApiProperty({ example: 'Tokens refreshed' }) message: string;
-  @ApiProperty({ description: 'JWT (HS256) for the Authorization header', example: 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiI1YjBlMWY4ZSJ9.c2lnbmF0dXJl' })
+  @ApiProperty({
+    description: 'JWT (HS256) for the Authorization header',
+    example: 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiI1YjBlMWY4ZSJ9.c2lnbmF0dXJl',
+  })
   access_token: string;
-  @ApiProperty({ description: 'Opaque, single use: each refresh returns a new one', example: 'q7Yt3fK0pQ2m8Zr1bXc9VwN4sL6uHe5jA0dGiOkTy2E' })
+  @ApiProperty({
+    description: 'Opaque, single use: each refresh returns a new one',
+    example: 'q7Yt3fK0pQ2m8Zr1bXc9VwN4sL6uHe5jA0dGiOkTy2E',
+  })
   refresh_token: string;
   @ApiProperty({ example: 'bearer' }) token_type: 'bearer';
   @ApiProperty({ description: 'Lifetime of the access token in seconds', example: 900 }) expires_in: number;

@@ -18,14 +18,21 @@ export function ApiErrorResponses(...codes: ErrorCode[]): MethodDecorator & Clas
         description: statusCodes.join(', '),
         // No `type`: @nestjs/swagger would rebuild `content` from it and drop the examples.
         // ErrorResponseDto is registered through `extraModels`, so the $ref resolves.
-        ...(status === 429 ? { headers: { 'Retry-After': { description: 'Seconds to wait', schema: { type: 'integer' } } } } : {}),
+        ...(status === 429
+          ? { headers: { 'Retry-After': { description: 'Seconds to wait', schema: { type: 'integer' } } } }
+          : {}),
         content: {
           'application/json': {
             schema: { $ref: `#/components/schemas/${ErrorResponseDto.name}` },
             examples: Object.fromEntries(
               statusCodes.map((code) => [
                 code,
-                { value: { success: false, error: { code, message: ERROR_EXAMPLES[code].message, ...ERROR_EXAMPLES[code].details } } },
+                {
+                  value: {
+                    success: false,
+                    error: { code, message: ERROR_EXAMPLES[code].message, ...ERROR_EXAMPLES[code].details },
+                  },
+                },
               ]),
             ),
           },

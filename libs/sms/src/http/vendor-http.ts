@@ -25,18 +25,38 @@ export class VendorHttp {
   async request(url: string, init: RequestInit = {}): Promise<VendorResponse> {
     let response: Response;
     try {
-      response = await this.fetchImpl(url, { ...init, signal: AbortSignal.timeout(this.timeoutMs), redirect: 'manual' });
+      response = await this.fetchImpl(url, {
+        ...init,
+        signal: AbortSignal.timeout(this.timeoutMs),
+        redirect: 'manual',
+      });
     } catch (error) {
       const timedOut = (error as Error)?.name === 'TimeoutError' || (error as Error)?.name === 'AbortError';
       throw timedOut
-        ? new SmsProviderError('unavailable', this.provider, 'timeout', `${this.provider} did not answer within ${this.timeoutMs} ms`)
-        : new SmsProviderError('unavailable', this.provider, 'connection_failed', `${this.provider} could not be reached`);
+        ? new SmsProviderError(
+            'unavailable',
+            this.provider,
+            'timeout',
+            `${this.provider} did not answer within ${this.timeoutMs} ms`,
+          )
+        : new SmsProviderError(
+            'unavailable',
+            this.provider,
+            'connection_failed',
+            `${this.provider} could not be reached`,
+          );
     }
     let text: string;
     try {
       text = await response.text();
     } catch {
-      throw new SmsProviderError('unavailable', this.provider, 'timeout', `${this.provider} did not finish its reply within ${this.timeoutMs} ms`, response.status >= 400);
+      throw new SmsProviderError(
+        'unavailable',
+        this.provider,
+        'timeout',
+        `${this.provider} did not finish its reply within ${this.timeoutMs} ms`,
+        response.status >= 400,
+      );
     }
     let json: unknown;
     try {

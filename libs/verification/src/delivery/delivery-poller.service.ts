@@ -36,7 +36,11 @@ export class DeliveryPoller implements OnApplicationBootstrap, OnApplicationShut
 
   onApplicationBootstrap(): void {
     if (this.pollableProviders().length === 0) return;
-    this.timer = setInterval(() => void this.pollOnce().catch((error) => this.logger.warn(`status polling failed: ${(error as Error).message}`)), this.intervalMs);
+    this.timer = setInterval(
+      () =>
+        void this.pollOnce().catch((error) => this.logger.warn(`status polling failed: ${(error as Error).message}`)),
+      this.intervalMs,
+    );
     this.timer.unref();
   }
 
@@ -83,7 +87,12 @@ export class DeliveryPoller implements OnApplicationBootstrap, OnApplicationShut
       this.metrics.providerCall(provider.name, 'status', 'ok', elapsed());
       return report;
     } catch (error) {
-      this.metrics.providerCall(provider.name, 'status', error instanceof SmsProviderError ? error.kind : 'unavailable', elapsed());
+      this.metrics.providerCall(
+        provider.name,
+        'status',
+        error instanceof SmsProviderError ? error.kind : 'unavailable',
+        elapsed(),
+      );
       throw error;
     }
   }

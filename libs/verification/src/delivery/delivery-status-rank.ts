@@ -9,7 +9,11 @@ const RANK: Record<DeliveryStatus, number> = {
   [DeliveryStatus.Expired]: 3,
 };
 
-export const AWAITING_STATUSES: readonly DeliveryStatus[] = [DeliveryStatus.Queued, DeliveryStatus.Sent, DeliveryStatus.Unknown];
+export const AWAITING_STATUSES: readonly DeliveryStatus[] = [
+  DeliveryStatus.Queued,
+  DeliveryStatus.Sent,
+  DeliveryStatus.Unknown,
+];
 
 /**
  * Reports can arrive late, twice, or out of order (a `sent` after `delivered`): a delivery only moves

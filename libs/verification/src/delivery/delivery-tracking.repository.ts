@@ -32,7 +32,13 @@ export class DeliveryTrackingRepository {
       [provider, messageId],
     );
     if (!row) return null;
-    return { id: row.id, verificationId: row.verification_id, phoneNumber: row.phone_number, status: row.status, isAccepted: row.is_accepted };
+    return {
+      id: row.id,
+      verificationId: row.verification_id,
+      phoneNumber: row.phone_number,
+      status: row.status,
+      isAccepted: row.is_accepted,
+    };
   }
 
   async updateStatus(manager: EntityManager, delivery: TrackedDelivery, report: DeliveryReport): Promise<void> {
@@ -41,7 +47,10 @@ export class DeliveryTrackingRepository {
       [delivery.id, report.status, report.providerStatus.slice(0, 32), report.errorCode?.slice(0, 64) ?? null],
     );
     if (delivery.isAccepted) {
-      await manager.query('UPDATE sms_verifications SET delivery_status = $2, updated_at = now() WHERE id = $1', [delivery.verificationId, report.status]);
+      await manager.query('UPDATE sms_verifications SET delivery_status = $2, updated_at = now() WHERE id = $1', [
+        delivery.verificationId,
+        report.status,
+      ]);
     }
   }
 
@@ -49,7 +58,13 @@ export class DeliveryTrackingRepository {
    * Claims up to `limit` deliveries still awaiting a final status whose code has not expired, not asked
    * within `minIntervalSeconds`, asked fewer than `maxChecks` times. SKIP LOCKED lets several instances poll.
    */
-  async claimBatchToPoll(manager: EntityManager, providers: string[], minIntervalSeconds: number, maxChecks: number, limit: number): Promise<DeliveryToPoll[]> {
+  async claimBatchToPoll(
+    manager: EntityManager,
+    providers: string[],
+    minIntervalSeconds: number,
+    maxChecks: number,
+    limit: number,
+  ): Promise<DeliveryToPoll[]> {
     const [rows] = await manager.query(
       `UPDATE sms_deliveries d
           SET status_checked_at = now(), status_checks = d.status_checks + 1

@@ -31,7 +31,14 @@ export class DeliveryTrackingService {
           phoneNumber: delivery.phoneNumber,
           verificationId: delivery.verificationId,
           provider,
-          details: { message_id: report.messageId, from: delivery.status, to: report.status, provider_status: report.providerStatus, error_code: report.errorCode ?? null, source },
+          details: {
+            message_id: report.messageId,
+            from: delivery.status,
+            to: report.status,
+            provider_status: report.providerStatus,
+            error_code: report.errorCode ?? null,
+            source,
+          },
         },
         manager,
       );

@@ -33,13 +33,19 @@ export class SmsWebhooksController {
 
   @Post(':provider/:token')
   @HttpCode(200)
-  receiveWithToken(@Param('provider') name: string, @Param('token') token: string, @Body() body: unknown, @Req() request: Request) {
+  receiveWithToken(
+    @Param('provider') name: string,
+    @Param('token') token: string,
+    @Body() body: unknown,
+    @Req() request: Request,
+  ) {
     return this.handle(name, token, body, request);
   }
 
   private async handle(name: string, pathToken: string | undefined, body: unknown, request: Request) {
     const provider = this.providers.get(name);
-    if (!provider?.parseDeliveryReport) throw new DomainError(ErrorCode.NotFound, `No delivery reports are accepted for "${name}"`);
+    if (!provider?.parseDeliveryReport)
+      throw new DomainError(ErrorCode.NotFound, `No delivery reports are accepted for "${name}"`);
     let reports;
     try {
       reports = provider.parseDeliveryReport(this.webhookRequest(request, body, pathToken));
@@ -49,14 +55,21 @@ export class SmsWebhooksController {
     }
     const outcomes: DeliveryUpdateOutcome[] = [];
     for (const report of reports) outcomes.push(await this.tracking.apply(provider.name, report, 'webhook'));
-    return { success: true, updated: outcomes.filter((outcome) => outcome === 'updated').length, received: reports.length };
+    return {
+      success: true,
+      updated: outcomes.filter((outcome) => outcome === 'updated').length,
+      received: reports.length,
+    };
   }
 
   /** The URL the vendor signed: PUBLIC_BASE_URL + path behind a proxy, else the URL as received. */
   private webhookRequest(request: Request, body: unknown, pathToken?: string): WebhookRequest {
-    const url = this.publicBaseUrl ? `${this.publicBaseUrl}${request.originalUrl}` : `${request.protocol}://${request.get('host')}${request.originalUrl}`;
+    const url = this.publicBaseUrl
+      ? `${this.publicBaseUrl}${request.originalUrl}`
+      : `${request.protocol}://${request.get('host')}${request.originalUrl}`;
     const headers: Record<string, string | undefined> = {};
-    for (const [key, value] of Object.entries(request.headers)) headers[key.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+    for (const [key, value] of Object.entries(request.headers))
+      headers[key.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
     return { url, headers, body: body && typeof body === 'object' ? (body as Record<string, unknown>) : {}, pathToken };
   }
 }

@@ -11,7 +11,11 @@ export class CodeRequestDto {
   @MaxLength(32)
   phone_number: string;
 
-  @ApiPropertyOptional({ enum: SUPPORTED_LOCALES, description: 'Language of the SMS text (default SMS_DEFAULT_LOCALE)', example: 'ru' })
+  @ApiPropertyOptional({
+    enum: SUPPORTED_LOCALES,
+    description: 'Language of the SMS text (default SMS_DEFAULT_LOCALE)',
+    example: 'ru',
+  })
   @IsOptional()
   @IsIn(SUPPORTED_LOCALES)
   locale?: Locale;

@@ -10,7 +10,8 @@ export class LoginUserDto {
 export class LoginResponseDto {
   @ApiProperty({ example: true }) success: true;
   @ApiProperty({ example: 'Phone number verified' }) message: string;
-  @ApiProperty({ example: 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiI1YjBlMWY4ZSJ9.c2lnbmF0dXJl' }) access_token: string;
+  @ApiProperty({ example: 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiI1YjBlMWY4ZSJ9.c2lnbmF0dXJl' })
+  access_token: string;
   @ApiProperty({ example: 'q7Yt3fK0pQ2m8Zr1bXc9VwN4sL6uHe5jA0dGiOkTy2E' }) refresh_token: string;
   @ApiProperty({ example: 'bearer' }) token_type: 'bearer';
   @ApiProperty({ description: 'Lifetime of the access token in seconds', example: 900 }) expires_in: number;

@@ -1,10 +1,22 @@
-import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import {
+  Column,
+  CreateDateColumn,
+  Entity,
+  Index,
+  JoinColumn,
+  ManyToOne,
+  PrimaryGeneratedColumn,
+  UpdateDateColumn,
+} from 'typeorm';
 import { SmsVerification } from './sms-verification.entity';
 import { DeliveryStatus } from '@app/sms';
 
 /** One attempt to hand a code to one provider. Failover makes several per verification. */
 @Entity({ name: 'sms_deliveries' })
-@Index('uq_sms_deliveries_provider_message', ['provider', 'providerMessageId'], { unique: true, where: 'provider_message_id IS NOT NULL' })
+@Index('uq_sms_deliveries_provider_message', ['provider', 'providerMessageId'], {
+  unique: true,
+  where: 'provider_message_id IS NOT NULL',
+})
 @Index('idx_sms_deliveries_awaiting_status', ['statusCheckedAt'], { where: `status IN ('queued', 'sent', 'unknown')` })
 export class SmsDelivery {
   @PrimaryGeneratedColumn('uuid') id: string;
@@ -21,7 +33,8 @@ export class SmsDelivery {
 
   @Column({ type: 'varchar', length: 32 }) provider: string;
 
-  @Column({ name: 'provider_message_id', type: 'varchar', length: 128, nullable: true }) providerMessageId: string | null;
+  @Column({ name: 'provider_message_id', type: 'varchar', length: 128, nullable: true }) providerMessageId:
+    string | null;
 
   @Column({ type: 'varchar', length: 16 }) status: DeliveryStatus;
 

@@ -35,7 +35,8 @@ export class SmsVerification {
   /** The provider's message id (`sms_id` in responses). */
   @Column({ name: 'request_id', type: 'varchar', length: 128, nullable: true }) requestId: string | null;
 
-  @Column({ name: 'delivery_status', type: 'varchar', length: 16, nullable: true }) deliveryStatus: DeliveryStatus | null;
+  @Column({ name: 'delivery_status', type: 'varchar', length: 16, nullable: true })
+  deliveryStatus: DeliveryStatus | null;
 
   @Column({ name: 'is_test_number', type: 'boolean', default: false }) isTestNumber: boolean;
 

@@ -39,9 +39,19 @@ export class IpThrottlerGuard extends ThrottlerGuard {
         type: AuditEventType.RateLimited,
         outcome: 'failure',
         client: { ip: request.ip ?? null, userAgent: request.get('user-agent') ?? null },
-        details: { limit: 'ip', route: request.path, limit_per_window: detail.limit, window_seconds: Math.round(detail.ttl / 1000) },
+        details: {
+          limit: 'ip',
+          route: request.path,
+          limit_per_window: detail.limit,
+          window_seconds: Math.round(detail.ttl / 1000),
+        },
       })
       .catch(() => undefined);
-    throw new DomainError(ErrorCode.RateLimited, 'Too many requests from this address; try again later', { retry_after: retryAfter, limit: 'ip' }, retryAfter);
+    throw new DomainError(
+      ErrorCode.RateLimited,
+      'Too many requests from this address; try again later',
+      { retry_after: retryAfter, limit: 'ip' },
+      retryAfter,
+    );
   }
 }

@@ -39,7 +39,9 @@ export class AdminAuditRepository {
       sql.params,
     );
     return {
-      rows: rows.slice(0, filter.limit).map((row: Record<string, any>) => ({ ...row, occurred_at: new Date(row.occurred_at).toISOString() })),
+      rows: rows
+        .slice(0, filter.limit)
+        .map((row: Record<string, any>) => ({ ...row, occurred_at: new Date(row.occurred_at).toISOString() })),
       more: rows.length > filter.limit,
     };
   }

@@ -18,5 +18,10 @@ export class AuditRowDto {
 export class AuditPageDto {
   @ApiProperty({ example: true }) success: true;
   @ApiProperty({ type: [AuditRowDto] }) items: AuditRowDto[];
-  @ApiProperty({ nullable: true, type: String, description: 'Pass as `cursor` for the next page; null on the last page' }) next_cursor: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: 'Pass as `cursor` for the next page; null on the last page',
+  })
+  next_cursor: string | null;
 }

@@ -5,7 +5,9 @@ import { DASHBOARD_HTML, DASHBOARD_NONCE_PLACEHOLDER } from './dashboard-page';
 /** A response that only records the headers the controller sets. */
 function fakeResponse(): { response: Response; headers: Map<string, string> } {
   const headers = new Map<string, string>();
-  const response = { setHeader: (name: string, value: string) => headers.set(name.toLowerCase(), String(value)) } as unknown as Response;
+  const response = {
+    setHeader: (name: string, value: string) => headers.set(name.toLowerCase(), String(value)),
+  } as unknown as Response;
   return { response, headers };
 }
 

@@ -5,7 +5,10 @@ export const STATS_GROUPINGS = ['day', 'provider', 'country'] as const;
 export type StatsGrouping = (typeof STATS_GROUPINGS)[number];
 
 export class StatsQueryDto {
-  @ApiPropertyOptional({ description: 'Start (inclusive), ISO 8601; default: 7 days before `to`', example: '2026-11-01T00:00:00Z' })
+  @ApiPropertyOptional({
+    description: 'Start (inclusive), ISO 8601; default: 7 days before `to`',
+    example: '2026-11-01T00:00:00Z',
+  })
   @IsOptional()
   @IsISO8601({ strict: true })
   from?: string;
@@ -15,7 +18,11 @@ export class StatsQueryDto {
   @IsISO8601({ strict: true })
   to?: string;
 
-  @ApiPropertyOptional({ enum: STATS_GROUPINGS, default: 'day', description: 'day (UTC), provider (the vendor that sent the code) or country' })
+  @ApiPropertyOptional({
+    enum: STATS_GROUPINGS,
+    default: 'day',
+    description: 'day (UTC), provider (the vendor that sent the code) or country',
+  })
   @IsOptional()
   @IsIn(STATS_GROUPINGS)
   group_by?: StatsGrouping;

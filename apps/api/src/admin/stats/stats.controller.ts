@@ -27,13 +27,24 @@ export class StatsController {
   }
 
   @Get()
-  @ApiOperation({ summary: 'Codes requested, sent, delivered, failed, verified, expired; conversion, median time to verify, estimated cost' })
+  @ApiOperation({
+    summary:
+      'Codes requested, sent, delivered, failed, verified, expired; conversion, median time to verify, estimated cost',
+  })
   @ApiOkResponse({ type: StatsResponseDto })
   @ApiErrorResponses(ErrorCode.ValidationFailed, ErrorCode.Unauthorized)
   async get(@Query() query: StatsQueryDto): Promise<StatsResponseDto> {
     const { from, to } = timeRange(query.from, query.to, 7, 366);
     const groupBy = query.group_by ?? 'day';
     const { totals, groups } = await this.stats.figures(from, to, groupBy, this.prices);
-    return { success: true, from: from.toISOString(), to: to.toISOString(), group_by: groupBy, currency: this.prices.size > 0 ? this.currency : null, totals, groups };
+    return {
+      success: true,
+      from: from.toISOString(),
+      to: to.toISOString(),
+      group_by: groupBy,
+      currency: this.prices.size > 0 ? this.currency : null,
+      totals,
+      groups,
+    };
   }
 }

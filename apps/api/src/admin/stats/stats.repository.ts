@@ -32,7 +32,12 @@ interface StatsRow {
 export class StatsRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  async figures(from: Date, to: Date, groupBy: StatsGrouping, prices: Map<string, string>): Promise<{ totals: StatsFiguresDto; groups: StatsGroupDto[] }> {
+  async figures(
+    from: Date,
+    to: Date,
+    groupBy: StatsGrouping,
+    prices: Map<string, string>,
+  ): Promise<{ totals: StatsFiguresDto; groups: StatsGroupDto[] }> {
     const rows: StatsRow[] = await this.dataSource.query(
       `WITH prices AS (SELECT * FROM unnest($3::text[], $4::numeric[]) AS p(provider, price)),
             codes AS (
@@ -81,5 +86,16 @@ function toFigures(row: StatsRow): StatsFiguresDto {
 }
 
 function emptyFigures(): StatsFiguresDto {
-  return { requested: 0, sent: 0, delivered: 0, failed: 0, verified: 0, expired: 0, max_attempts: 0, conversion_rate: null, median_seconds_to_verify: null, estimated_cost: '0' };
+  return {
+    requested: 0,
+    sent: 0,
+    delivered: 0,
+    failed: 0,
+    verified: 0,
+    expired: 0,
+    max_attempts: 0,
+    conversion_rate: null,
+    median_seconds_to_verify: null,
+    estimated_cost: '0',
+  };
 }

@@ -22,13 +22,17 @@ export class AdminVerificationsController {
   ) {}
 
   @Get()
-  @ApiOperation({ summary: 'Codes, newest first, with their delivery attempts (never the code hash); keyset-paginated' })
+  @ApiOperation({
+    summary: 'Codes, newest first, with their delivery attempts (never the code hash); keyset-paginated',
+  })
   @ApiOkResponse({ type: VerificationPageDto })
   @ApiErrorResponses(ErrorCode.ValidationFailed, ErrorCode.InvalidPhone, ErrorCode.Unauthorized)
   async list(@Query() query: VerificationsQueryDto): Promise<VerificationPageDto> {
     const { from, to } = timeRange(query.from, query.to, ALL_TIME_DAYS);
     const after = query.cursor
-      ? (([createdAt, id]) => ({ createdAt, id }))(decodeCursor(query.cursor, 2, ([time, id]) => isCursorTimestamp(time) && UUID_PATTERN.test(id)))
+      ? (([createdAt, id]) => ({ createdAt, id }))(
+          decodeCursor(query.cursor, 2, ([time, id]) => isCursorTimestamp(time) && UUID_PATTERN.test(id)),
+        )
       : undefined;
     const limit = query.limit ?? 50;
     const page = await this.verifications.page({
@@ -40,6 +44,10 @@ export class AdminVerificationsController {
       after,
       limit,
     });
-    return { success: true, items: page.rows, next_cursor: page.more && page.last ? encodeCursor([page.last.createdAt, page.last.id]) : null };
+    return {
+      success: true,
+      items: page.rows,
+      next_cursor: page.more && page.last ? encodeCursor([page.last.createdAt, page.last.id]) : null,
+    };
   }
 }

@@ -25,15 +25,27 @@ const iso = (value: Date | null) => (value ? new Date(value).toISOString() : nul
 export class AdminVerificationsRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  async page(filter: VerificationFilter): Promise<{ rows: VerificationRowDto[]; last?: { createdAt: string; id: string }; more: boolean }> {
-    const sql = new SqlConditions().add((from, to) => `v.created_at >= ${from} AND v.created_at < ${to}`, filter.from, filter.to);
+  async page(
+    filter: VerificationFilter,
+  ): Promise<{ rows: VerificationRowDto[]; last?: { createdAt: string; id: string }; more: boolean }> {
+    const sql = new SqlConditions().add(
+      (from, to) => `v.created_at >= ${from} AND v.created_at < ${to}`,
+      filter.from,
+      filter.to,
+    );
     if (filter.phone) sql.add((p) => `v.phone_number = ${p}`, filter.phone);
     // A pending code past its expiry is expired, whether or not anyone has tried it since.
-    if (filter.status === 'expired') sql.add(() => `(v.status = 'expired' OR (v.status = 'pending' AND v.expires_at <= now()))`);
+    if (filter.status === 'expired')
+      sql.add(() => `(v.status = 'expired' OR (v.status = 'pending' AND v.expires_at <= now()))`);
     else if (filter.status === 'pending') sql.add(() => `v.status = 'pending' AND v.expires_at > now()`);
     else if (filter.status) sql.add((p) => `v.status = ${p}`, filter.status);
     if (filter.provider) sql.add((p) => `v.provider = ${p}`, filter.provider);
-    if (filter.after) sql.add((time, id) => `(v.created_at, v.id) < (${time}::timestamptz, ${id}::uuid)`, filter.after.createdAt, filter.after.id);
+    if (filter.after)
+      sql.add(
+        (time, id) => `(v.created_at, v.id) < (${time}::timestamptz, ${id}::uuid)`,
+        filter.after.createdAt,
+        filter.after.id,
+      );
     const limit = sql.param(filter.limit + 1);
     const rows = await this.dataSource.query(
       `SELECT v.id, v.phone_number, v.country,

@@ -4,7 +4,8 @@ export class DeliveryAttemptDto {
   @ApiProperty({ example: 1 }) attempt_number: number;
   @ApiProperty({ example: 'mobizon' }) provider: string;
   @ApiProperty({ example: '70000005678', nullable: true, type: String }) message_id: string | null;
-  @ApiProperty({ example: 'delivered', enum: ['queued', 'sent', 'delivered', 'failed', 'expired', 'unknown'] }) status: string;
+  @ApiProperty({ example: 'delivered', enum: ['queued', 'sent', 'delivered', 'failed', 'expired', 'unknown'] })
+  status: string;
   @ApiProperty({ example: 'DELIVRD', nullable: true, type: String }) provider_status: string | null;
   @ApiProperty({ example: null, nullable: true, type: String }) error_code: string | null;
   @ApiProperty({ example: null, nullable: true, type: String }) error_message: string | null;
@@ -37,5 +38,10 @@ export class VerificationRowDto {
 export class VerificationPageDto {
   @ApiProperty({ example: true }) success: true;
   @ApiProperty({ type: [VerificationRowDto] }) items: VerificationRowDto[];
-  @ApiProperty({ nullable: true, type: String, description: 'Pass as `cursor` for the next page; null on the last page' }) next_cursor: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: 'Pass as `cursor` for the next page; null on the last page',
+  })
+  next_cursor: string | null;
 }

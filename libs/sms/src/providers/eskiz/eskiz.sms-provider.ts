@@ -36,17 +36,26 @@ export class EskizSmsProvider implements SmsProvider {
   }
 
   async send({ to, text }: SmsMessage): Promise<SmsSendResult> {
-    const fields = new URLSearchParams({ mobile_phone: digitsOnly(to), message: text, from: this.options.sender ?? DEFAULT_SENDER });
+    const fields = new URLSearchParams({
+      mobile_phone: digitsOnly(to),
+      message: text,
+      from: this.options.sender ?? DEFAULT_SENDER,
+    });
     if (this.options.callbackUrl) fields.set('callback_url', this.options.callbackUrl);
     const response = await this.authorized('/message/sms/send', { method: 'POST', body: fields });
     const id = field(response.json, 'id');
     if ((typeof id !== 'string' && typeof id !== 'number') || id === '') throw this.http.malformed(response);
     const status = field(response.json, 'status');
-    return { messageId: String(id), status: typeof status === 'string' ? eskizDeliveryStatus(status) : DeliveryStatus.Queued };
+    return {
+      messageId: String(id),
+      status: typeof status === 'string' ? eskizDeliveryStatus(status) : DeliveryStatus.Queued,
+    };
   }
 
   async fetchStatus(messageId: string): Promise<DeliveryReport> {
-    const response = await this.authorized(`/message/sms/status_by_id/${encodeURIComponent(messageId)}`, { method: 'GET' });
+    const response = await this.authorized(`/message/sms/status_by_id/${encodeURIComponent(messageId)}`, {
+      method: 'GET',
+    });
     const status = field(field(response.json, 'data'), 'status');
     if (typeof status !== 'string') throw this.http.malformed(response);
     return { messageId, status: eskizDeliveryStatus(status), providerStatus: status, errorCode: null };
@@ -114,7 +123,8 @@ export class EskizSmsProvider implements SmsProvider {
     if (response.status === 429 || response.status >= 500) {
       throw new SmsProviderError('unavailable', this.name, code, `Eskiz is unavailable (HTTP ${code})${detail}`);
     }
-    if (response.status >= 400) throw new SmsProviderError('rejected', this.name, code, `Eskiz refused ${action} (HTTP ${code})${detail}`);
+    if (response.status >= 400)
+      throw new SmsProviderError('rejected', this.name, code, `Eskiz refused ${action} (HTTP ${code})${detail}`);
     throw this.http.malformed(response);
   }
 
@@ -122,7 +132,9 @@ export class EskizSmsProvider implements SmsProvider {
   private vendorMessage(json: unknown): string {
     const message = field(json, 'message');
     if (typeof message !== 'string' || message === '') return '';
-    const secrets = [this.options.password, this.options.email, this.token].filter((secret): secret is string => !!secret);
+    const secrets = [this.options.password, this.options.email, this.token].filter(
+      (secret): secret is string => !!secret,
+    );
     return `: ${secrets.reduce((text, secret) => text.split(secret).join('***'), message)}`;
   }
 }

@@ -94,7 +94,12 @@ export class GreenSmsProvider implements SmsProvider {
     if (response.status === 429 || response.status >= 500) {
       const detail = error ? `: ${this.redact(error.error)}` : '';
       const code = error?.code ?? String(response.status);
-      throw new SmsProviderError('unavailable', this.name, code, `GreenSMS is unavailable (HTTP ${response.status})${detail}`);
+      throw new SmsProviderError(
+        'unavailable',
+        this.name,
+        code,
+        `GreenSMS is unavailable (HTTP ${response.status})${detail}`,
+      );
     }
     if (error) throw this.refusalOrFault(error);
     if (response.status >= 300) throw this.http.malformed(response);
@@ -110,7 +115,9 @@ export class GreenSmsProvider implements SmsProvider {
 
   /** Vendor texts are passed on to operators; make sure none of them can echo a credential back. */
   private redact(text: string): string {
-    const secrets = [this.options.password, this.options.token, this.options.user].filter((secret): secret is string => !!secret);
+    const secrets = [this.options.password, this.options.token, this.options.user].filter(
+      (secret): secret is string => !!secret,
+    );
     return secrets.reduce((result, secret) => result.split(secret).join('***'), text);
   }
 }

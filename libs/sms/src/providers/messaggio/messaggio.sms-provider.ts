@@ -2,7 +2,13 @@ import { DeliveryStatus } from '../../delivery-status';
 import { constantTimeEqual } from '@app/common';
 import { digitsOnly, FetchLike, isRecord, VendorHttp, VendorResponse } from '../../http/vendor-http';
 import { SmsProviderError, WebhookRejectedError } from '../../sms-provider.error';
-import type { DeliveryReport, SmsMessage, SmsProvider, SmsSendResult, WebhookRequest } from '../../sms-provider.interface';
+import type {
+  DeliveryReport,
+  SmsMessage,
+  SmsProvider,
+  SmsSendResult,
+  WebhookRequest,
+} from '../../sms-provider.interface';
 import type { HttpAdapterOptions } from '../provider-options';
 import { messaggioDeliveryStatus } from './messaggio-status';
 
@@ -66,7 +72,13 @@ export class MessaggioSmsProvider implements SmsProvider {
     // Several events may be listed for one message; the last is taken as the newest.
     const entry = statuses.filter((item) => isRecord(item) && item.message_id === messageId).pop();
     const code = isRecord(entry) ? statusCode(isRecord(entry.status) ? entry.status.status : entry.status) : null;
-    if (code === null) throw new SmsProviderError('rejected', this.name, 'not_found', `Messaggio does not report a status for message ${messageId}`);
+    if (code === null)
+      throw new SmsProviderError(
+        'rejected',
+        this.name,
+        'not_found',
+        `Messaggio does not report a status for message ${messageId}`,
+      );
     return report(messageId, code);
   }
 
@@ -82,13 +94,18 @@ export class MessaggioSmsProvider implements SmsProvider {
   private verifyPathToken(pathToken: string | undefined): void {
     const token = this.options.webhookToken;
     if (!token) throw new WebhookRejectedError(this.name, 'no Messaggio webhook token is configured');
-    if (!pathToken || !constantTimeEqual(pathToken, token)) throw new WebhookRejectedError(this.name, 'wrong or missing path token');
+    if (!pathToken || !constantTimeEqual(pathToken, token))
+      throw new WebhookRejectedError(this.name, 'wrong or missing path token');
   }
 
   private async post(path: string, body: unknown): Promise<VendorResponse> {
     const response = await this.http.request(`${this.options.baseUrl}${path}`, {
       method: 'POST',
-      headers: { 'Messaggio-Login': this.options.login, 'Content-Type': 'application/json', Accept: 'application/json' },
+      headers: {
+        'Messaggio-Login': this.options.login,
+        'Content-Type': 'application/json',
+        Accept: 'application/json',
+      },
       body: JSON.stringify(body),
     });
     if (response.status < 200 || response.status >= 300) throw this.requestFailed(response);
@@ -103,13 +120,28 @@ export class MessaggioSmsProvider implements SmsProvider {
     const reason = this.describe(problem);
     const temporary = status === 408 || status === 429 || status >= 500 || status < 400;
     return temporary
-      ? new SmsProviderError('unavailable', this.name, providerCode, `Messaggio could not serve the request (HTTP ${status}): ${reason}`)
-      : new SmsProviderError('rejected', this.name, providerCode, `Messaggio refused the request (HTTP ${status}): ${reason}`);
+      ? new SmsProviderError(
+          'unavailable',
+          this.name,
+          providerCode,
+          `Messaggio could not serve the request (HTTP ${status}): ${reason}`,
+        )
+      : new SmsProviderError(
+          'rejected',
+          this.name,
+          providerCode,
+          `Messaggio refused the request (HTTP ${status}): ${reason}`,
+        );
   }
 
   private recipientRefused(problem: MessaggioProblem): SmsProviderError {
     const providerCode = problem.title ? this.providerCodeOf(problem.title) : 'recipient_error';
-    return new SmsProviderError('rejected', this.name, providerCode, `Messaggio refused the recipient: ${this.describe(problem)}`);
+    return new SmsProviderError(
+      'rejected',
+      this.name,
+      providerCode,
+      `Messaggio refused the recipient: ${this.describe(problem)}`,
+    );
   }
 
   private describe({ title, detail }: MessaggioProblem): string {
@@ -144,5 +176,3 @@ function readProblem(body: Record<string, unknown>): MessaggioProblem {
     detail: typeof body.detail === 'string' && body.detail ? body.detail : undefined,
   };
 }
-
-

@@ -3,7 +3,14 @@ import { DeliveryStatus } from '../../delivery-status';
 import { constantTimeEqual } from '@app/common';
 import { digitsOnly, FetchLike, isRecord, VendorHttp, VendorResponse } from '../../http/vendor-http';
 import { SmsProviderError, WebhookRejectedError } from '../../sms-provider.error';
-import type { DeliveryReport, SmsBalance, SmsMessage, SmsProvider, SmsSendResult, WebhookRequest } from '../../sms-provider.interface';
+import type {
+  DeliveryReport,
+  SmsBalance,
+  SmsMessage,
+  SmsProvider,
+  SmsSendResult,
+  WebhookRequest,
+} from '../../sms-provider.interface';
 import type { HttpAdapterOptions } from '../provider-options';
 import { mobizonDeliveryStatus } from './mobizon-status';
 
@@ -61,14 +68,20 @@ export class MobizonSmsProvider implements SmsProvider {
     // Mobizon silently leaves out ids it does not know.
     const entry = data.find((item) => isRecord(item) && idString(item.id) === messageId);
     if (!isRecord(entry) || entry.status == null) {
-      throw new SmsProviderError('rejected', this.name, 'not_found', `Mobizon does not report a status for message ${messageId}`);
+      throw new SmsProviderError(
+        'rejected',
+        this.name,
+        'not_found',
+        `Mobizon does not report a status for message ${messageId}`,
+      );
     }
     return this.report(messageId, String(entry.status));
   }
 
   async fetchBalance(): Promise<SmsBalance> {
     const { data, response } = await this.call('user/getownbalance', new URLSearchParams());
-    if (!isRecord(data) || (typeof data.balance !== 'string' && typeof data.balance !== 'number')) throw this.http.malformed(response);
+    if (!isRecord(data) || (typeof data.balance !== 'string' && typeof data.balance !== 'number'))
+      throw this.http.malformed(response);
     return { balance: String(data.balance), currency: typeof data.currency === 'string' ? data.currency : null };
   }
 
@@ -86,7 +99,8 @@ export class MobizonSmsProvider implements SmsProvider {
     if (!secret) throw new WebhookRejectedError(this.name, 'no Mobizon webhook secret is configured');
     const { eventId, attempt, eventCreateTs, sign } = body;
     if (typeof sign !== 'string' || !sign) throw new WebhookRejectedError(this.name, 'the report carries no sign');
-    if (eventId == null || attempt == null || eventCreateTs == null) throw new WebhookRejectedError(this.name, 'the report lacks the signed fields');
+    if (eventId == null || attempt == null || eventCreateTs == null)
+      throw new WebhookRejectedError(this.name, 'the report lacks the signed fields');
     const expected = createHash('sha1').update(`${eventId}|${attempt}|${eventCreateTs}|${secret}`).digest('hex');
     if (!constantTimeEqual(sign.toLowerCase(), expected)) throw new WebhookRejectedError(this.name, 'wrong sign');
   }
@@ -121,12 +135,27 @@ export class MobizonSmsProvider implements SmsProvider {
     const providerCode = String(code);
     if (code === WRONG_DOMAIN_CODE) {
       const domain = this.redact(typeof data === 'string' ? data : JSON.stringify(data));
-      return new SmsProviderError('rejected', this.name, providerCode, `Mobizon: the account belongs to the API domain ${domain}; point MOBIZON_API_URL at it`);
+      return new SmsProviderError(
+        'rejected',
+        this.name,
+        providerCode,
+        `Mobizon: the account belongs to the API domain ${domain}; point MOBIZON_API_URL at it`,
+      );
     }
     const reason = this.redact(describeFailure(message, data));
     return REJECTED_CODES.has(code)
-      ? new SmsProviderError('rejected', this.name, providerCode, `Mobizon refused the request (code ${code}): ${reason}`)
-      : new SmsProviderError('unavailable', this.name, providerCode, `Mobizon could not serve the request (code ${code}): ${reason}`);
+      ? new SmsProviderError(
+          'rejected',
+          this.name,
+          providerCode,
+          `Mobizon refused the request (code ${code}): ${reason}`,
+        )
+      : new SmsProviderError(
+          'unavailable',
+          this.name,
+          providerCode,
+          `Mobizon could not serve the request (code ${code}): ${reason}`,
+        );
   }
 
   /** Vendor texts are quoted in our errors; make sure none of them echoes the API key. */
@@ -158,5 +187,3 @@ function idString(value: unknown): string | null {
   if (typeof value === 'number' && Number.isFinite(value)) return String(value);
   return null;
 }
-
-

@@ -20,10 +20,27 @@ export function twilioFailure(http: VendorHttp, response: VendorResponse, secret
   const error = readTwilioError(response.json);
   const code = error?.code ?? `http_${response.status}`;
   const vendorText = error ? describe(error, secrets) : '';
-  if (response.status === 429) return new SmsProviderError('unavailable', 'twilio', code, `Twilio rate limit reached (HTTP 429, code ${code})${vendorText}`);
-  if (response.status >= 500) return new SmsProviderError('unavailable', 'twilio', code, `Twilio is unavailable (HTTP ${response.status}, code ${code})${vendorText}`);
+  if (response.status === 429)
+    return new SmsProviderError(
+      'unavailable',
+      'twilio',
+      code,
+      `Twilio rate limit reached (HTTP 429, code ${code})${vendorText}`,
+    );
+  if (response.status >= 500)
+    return new SmsProviderError(
+      'unavailable',
+      'twilio',
+      code,
+      `Twilio is unavailable (HTTP ${response.status}, code ${code})${vendorText}`,
+    );
   if (!error || response.status < 400) return http.malformed(response);
-  return new SmsProviderError('rejected', 'twilio', code, `Twilio refused the request (HTTP ${response.status}, code ${code})${vendorText}`);
+  return new SmsProviderError(
+    'rejected',
+    'twilio',
+    code,
+    `Twilio refused the request (HTTP ${response.status}, code ${code})${vendorText}`,
+  );
 }
 
 function readTwilioError(json: unknown): TwilioErrorBody | null {

@@ -4,7 +4,13 @@ import { isValidTwilioSignature, twilioSignature, urlPortVariants } from './twil
 // Twilio's published validation example (api-snippets, security/signature_validation).
 const EXAMPLE_TOKEN = '12345';
 const EXAMPLE_URL = 'https://mycompany.com/myapp.php?foo=1&bar=2';
-const EXAMPLE_PARAMS = { CallSid: 'CA1234567890ABCDE', Caller: '+14158675310', Digits: '1234', From: '+14158675310', To: '+18005551212' };
+const EXAMPLE_PARAMS = {
+  CallSid: 'CA1234567890ABCDE',
+  Caller: '+14158675310',
+  Digits: '1234',
+  From: '+14158675310',
+  To: '+18005551212',
+};
 const EXAMPLE_SIGNATURE = 'GvWf1cFY/Q7PnoempGyD5oXAezc=';
 
 describe('twilioSignature', () => {
@@ -22,14 +28,23 @@ describe('isValidTwilioSignature', () => {
   it('accepts the right signature and refuses a wrong or truncated one', () => {
     expect(isValidTwilioSignature(EXAMPLE_TOKEN, EXAMPLE_SIGNATURE, EXAMPLE_URL, EXAMPLE_PARAMS)).toBe(true);
     expect(isValidTwilioSignature('54321', EXAMPLE_SIGNATURE, EXAMPLE_URL, EXAMPLE_PARAMS)).toBe(false);
-    expect(isValidTwilioSignature(EXAMPLE_TOKEN, EXAMPLE_SIGNATURE.slice(0, -1), EXAMPLE_URL, EXAMPLE_PARAMS)).toBe(false);
+    expect(isValidTwilioSignature(EXAMPLE_TOKEN, EXAMPLE_SIGNATURE.slice(0, -1), EXAMPLE_URL, EXAMPLE_PARAMS)).toBe(
+      false,
+    );
     expect(isValidTwilioSignature(EXAMPLE_TOKEN, '', EXAMPLE_URL, EXAMPLE_PARAMS)).toBe(false);
   });
 
   it('accepts a signature made over the URL with the explicit default port', () => {
     const withPort = twilioSignature(EXAMPLE_TOKEN, 'https://mycompany.com:443/myapp.php?foo=1&bar=2', EXAMPLE_PARAMS);
     expect(isValidTwilioSignature(EXAMPLE_TOKEN, withPort, EXAMPLE_URL, EXAMPLE_PARAMS)).toBe(true);
-    expect(isValidTwilioSignature(EXAMPLE_TOKEN, EXAMPLE_SIGNATURE, 'https://mycompany.com:443/myapp.php?foo=1&bar=2', EXAMPLE_PARAMS)).toBe(true);
+    expect(
+      isValidTwilioSignature(
+        EXAMPLE_TOKEN,
+        EXAMPLE_SIGNATURE,
+        'https://mycompany.com:443/myapp.php?foo=1&bar=2',
+        EXAMPLE_PARAMS,
+      ),
+    ).toBe(true);
   });
 });
 

@@ -23,7 +23,12 @@ function nameValuePairs(name: string, value: unknown): string {
 }
 
 /** Accepts a signature made over the URL with or without its scheme's explicit port, compared in constant time. */
-export function isValidTwilioSignature(authToken: string, signature: string, url: string, params: TwilioFormParams): boolean {
+export function isValidTwilioSignature(
+  authToken: string,
+  signature: string,
+  url: string,
+  params: TwilioFormParams,
+): boolean {
   const given = Buffer.from(signature);
   let valid = false;
   for (const candidate of urlPortVariants(url)) {

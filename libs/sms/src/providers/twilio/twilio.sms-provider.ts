@@ -1,6 +1,13 @@
 import { type FetchLike, isRecord, VendorHttp, type VendorResponse } from '../../http/vendor-http';
 import { WebhookRejectedError } from '../../sms-provider.error';
-import type { DeliveryReport, SmsBalance, SmsMessage, SmsProvider, SmsSendResult, WebhookRequest } from '../../sms-provider.interface';
+import type {
+  DeliveryReport,
+  SmsBalance,
+  SmsMessage,
+  SmsProvider,
+  SmsSendResult,
+  WebhookRequest,
+} from '../../sms-provider.interface';
 import type { HttpAdapterOptions } from '../provider-options';
 import { twilioFailure } from './twilio-errors';
 import { isValidTwilioSignature } from './twilio-signature';
@@ -55,7 +62,12 @@ export class TwilioSmsProvider implements SmsProvider {
       headers: this.authHeaders(),
     });
     const message = this.readMessage(response);
-    return { messageId, status: mapTwilioStatus(message.status), providerStatus: message.status, errorCode: message.errorCode };
+    return {
+      messageId,
+      status: mapTwilioStatus(message.status),
+      providerStatus: message.status,
+      errorCode: message.errorCode,
+    };
   }
 
   async fetchBalance(): Promise<SmsBalance> {
@@ -95,7 +107,8 @@ export class TwilioSmsProvider implements SmsProvider {
 
   private authenticate(request: WebhookRequest): void {
     const { authToken } = this.options;
-    if (!authToken) throw new WebhookRejectedError(this.name, 'no Twilio auth token is configured to check the signature');
+    if (!authToken)
+      throw new WebhookRejectedError(this.name, 'no Twilio auth token is configured to check the signature');
     const signature = headerValue(request.headers, 'x-twilio-signature');
     if (!signature) throw new WebhookRejectedError(this.name, 'X-Twilio-Signature is missing');
     if (!isValidTwilioSignature(authToken, signature, this.absoluteUrl(request.url), request.body)) {

@@ -1,4 +1,4 @@
-import { MigrationInterface, QueryRunner } from 'typeorm';
+import { type MigrationInterface, type QueryRunner } from 'typeorm';
 
 /** The audit trail is append-only by the database's own rule: UPDATE, DELETE and TRUNCATE raise an error. */
 export class AuditEventsAppendOnly1795240100000 implements MigrationInterface {

@@ -1,4 +1,4 @@
-import { MigrationInterface, QueryRunner } from 'typeorm';
+import { type MigrationInterface, type QueryRunner } from 'typeorm';
 
 export class TrackSmsDeliveryStatus1795241726949 implements MigrationInterface {
   name = 'TrackSmsDeliveryStatus1795241726949';

@@ -1,4 +1,4 @@
-import { MigrationInterface, QueryRunner } from 'typeorm';
+import { type MigrationInterface, type QueryRunner } from 'typeorm';
 
 export class IndexAdminQueries1795242379114 implements MigrationInterface {
   name = 'IndexAdminQueries1795242379114';

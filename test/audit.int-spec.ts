@@ -1,8 +1,8 @@
 import { createHash, createHmac } from 'node:crypto';
-import { Pool } from 'pg';
+import { type Pool } from 'pg';
 import request from 'supertest';
-import { SMS_PROVIDERS, SmsProvider, SmsProviderError } from '@app/sms';
-import { createTestApp, nextIp, nextPhone, TestApp } from './support/test-app';
+import { SMS_PROVIDERS, type SmsProvider, SmsProviderError } from '@app/sms';
+import { createTestApp, nextIp, nextPhone, type TestApp } from './support/test-app';
 
 /** SPEC §6: the audit trail (order, fields, append-only), no secret at rest, refusals change nothing else. */
 

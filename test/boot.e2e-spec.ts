@@ -2,11 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, chmodSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createTestDatabase, TestDatabase } from './support/test-database';
+import { createTestDatabase, type TestDatabase } from './support/test-database';
 import {
   freePort,
   postJson,
-  ServerProcess,
+  type ServerProcess,
   startServer as spawnServer,
   waitForOutput,
   waitUntilReady,

@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { createTestApp, nextIp, nextPhone, TestApp } from './support/test-app';
+import { createTestApp, nextIp, nextPhone, type TestApp } from './support/test-app';
 
 /**
  * SPEC §3: verification is atomic; one active code per phone (partial unique index); refresh-token

@@ -1,4 +1,4 @@
-import { createTestApp, TestApp } from './support/test-app';
+import { createTestApp, type TestApp } from './support/test-app';
 
 /** SPEC §2 Operations: liveness, readiness, Swagger UI and an OpenAPI document with every error documented. */
 

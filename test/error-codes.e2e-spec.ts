@@ -1,4 +1,4 @@
-import { createTestApp, nextPhone, TestApp } from './support/test-app';
+import { createTestApp, nextPhone, type TestApp } from './support/test-app';
 import {
   ageCodes,
   expectError,

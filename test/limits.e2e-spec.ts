@@ -1,4 +1,4 @@
-import { createTestApp, nextIp, nextPhone, TestApp } from './support/test-app';
+import { createTestApp, nextIp, nextPhone, type TestApp } from './support/test-app';
 import { ageCodes, expectError, sendCode, verify, wrongCode } from './support/http-helpers';
 
 function retryAfterOf(res: { headers: Record<string, string> }): number {

@@ -1,4 +1,4 @@
-import { createTestApp, nextPhone, TestApp } from './support/test-app';
+import { createTestApp, nextPhone, type TestApp } from './support/test-app';
 import { ME, sendCode, verify, VERIFY_CODE, wrongCode } from './support/http-helpers';
 
 /** Prometheus metrics at GET /metrics: domain counters, HTTP counts by route template, process metrics. */

@@ -1,7 +1,7 @@
-import { DataSource } from 'typeorm';
+import { type DataSource } from 'typeorm';
 import { ENTITIES, MIGRATIONS } from '../apps/api/src/database/schema';
 import { schemaDataSource } from './support/migrate';
-import { createTestDatabase, TestDatabase } from './support/test-database';
+import { createTestDatabase, type TestDatabase } from './support/test-database';
 
 /** SPEC §6: the schema comes from migrations only; they must match the entities and be reversible. */
 

@@ -1,5 +1,5 @@
 import { ConsoleSmsProvider } from '@app/sms';
-import { createTestApp, nextPhone, TestApp } from './support/test-app';
+import { createTestApp, nextPhone, type TestApp } from './support/test-app';
 import { ageCodes, expectError, LOGOUT, ME, REFRESH, sendCode, verify, wrongCode } from './support/http-helpers';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import { createTestApp, nextPhone, TestApp } from './support/test-app';
+import { createTestApp, nextPhone, type TestApp } from './support/test-app';
 
 /**
  * SPEC §3: per-IP limits with @nestjs/throttler — in Redis when REDIS_URL is set, so several instances

@@ -1,6 +1,6 @@
 import { expectError, login } from '../support/http-helpers';
-import { createTestApp, nextPhone, TestApp } from '../support/test-app';
-import { ADMIN_API_KEY, adminGet, AUDIT, Query, STATS, VERIFICATIONS } from './admin-helpers';
+import { createTestApp, nextPhone, type TestApp } from '../support/test-app';
+import { ADMIN_API_KEY, adminGet, AUDIT, type Query, STATS, VERIFICATIONS } from './admin-helpers';
 
 const ENDPOINTS = [STATS, VERIFICATIONS, AUDIT];
 

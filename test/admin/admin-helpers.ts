@@ -1,6 +1,6 @@
 import type { Response } from 'supertest';
-import { sendCode, SendOptions } from '../support/http-helpers';
-import { nextIp, TestApp } from '../support/test-app';
+import { sendCode, type SendOptions } from '../support/http-helpers';
+import { nextIp, type TestApp } from '../support/test-app';
 
 /** The operators' key every admin test app is booted with. */
 export const ADMIN_API_KEY = 'admin-key-0123456789-abcdefghij';

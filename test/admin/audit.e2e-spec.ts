@@ -1,5 +1,5 @@
 import { LOGOUT, REFRESH, verify, wrongCode } from '../support/http-helpers';
-import { createTestApp, nextIp, nextPhone, TestApp } from '../support/test-app';
+import { createTestApp, nextIp, nextPhone, type TestApp } from '../support/test-app';
 import { ADMIN_API_KEY, adminGet, allPages, AUDIT, duplicates, sendOk, sleep } from './admin-helpers';
 
 interface Event {

@@ -3,9 +3,9 @@ import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BrowserContext, chromium, Page } from 'playwright-core';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { ageCodes, RESEND_CODE, SEND_CODE, VERIFY_CODE, wrongCode } from '../support/http-helpers';
-import { createTestApp, nextIp, nextPhone, TestApp } from '../support/test-app';
+import { createTestApp, nextIp, nextPhone, type TestApp } from '../support/test-app';
 
 /**
  * The operators' dashboard at GET /admin, driven in a real (headless) Chromium against the real app:

@@ -1,6 +1,6 @@
-import { GreenSmsFake, startGreenSmsFake } from '../fakes/greensms.fake';
+import { type GreenSmsFake, startGreenSmsFake } from '../fakes/greensms.fake';
 import { ageCodes, expectError, verify, wrongCode } from '../support/http-helpers';
-import { createTestApp, nextIp, nextPhone, nextUzbekPhone, TestApp } from '../support/test-app';
+import { createTestApp, nextIp, nextPhone, nextUzbekPhone, type TestApp } from '../support/test-app';
 import { ADMIN_API_KEY, adminGet, sendOk, STATS } from './admin-helpers';
 
 /**

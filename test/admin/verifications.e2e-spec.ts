@@ -1,5 +1,5 @@
 import { ageCodes, verify, wrongCode } from '../support/http-helpers';
-import { createTestApp, nextIp, nextPhone, TestApp } from '../support/test-app';
+import { createTestApp, nextIp, nextPhone, type TestApp } from '../support/test-app';
 import { adminGet, allPages, duplicates, sendOk, VERIFICATIONS } from './admin-helpers';
 
 const TEST_NUMBER = '+77000000001';

@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { FakeReply, RecordedRequest, startFakeHttpServer } from './fake-http-server';
+import { type FakeReply, type RecordedRequest, startFakeHttpServer } from './fake-http-server';
 import type { FakeMessage, FakeVendor } from './fake-vendor';
 
 export interface GreenSmsFakeOptions {

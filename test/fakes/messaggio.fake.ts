@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { FakeReply, RecordedRequest, startFakeHttpServer } from './fake-http-server';
+import { type FakeReply, type RecordedRequest, startFakeHttpServer } from './fake-http-server';
 import type { FakeMessage, FakeVendor } from './fake-vendor';
 
 /** Failures the fake can force on every call (send and statuses). Exact bodies are unconfirmed: `{title, detail}`. */

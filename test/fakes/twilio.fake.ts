@@ -1,5 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { FakeReply, postWebhook, RecordedRequest, startFakeHttpServer } from './fake-http-server';
+import { type FakeReply, postWebhook, type RecordedRequest, startFakeHttpServer } from './fake-http-server';
 import type { FakeMessage, FakeVendor } from './fake-vendor';
 
 /** An asynchronous delivery failure (providers.md §4): the final status and its 30xxx code. */

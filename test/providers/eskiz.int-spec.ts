@@ -1,7 +1,7 @@
 import { DeliveryStatus, SmsProviderError } from '@app/sms';
-import { EskizOptions, EskizSmsProvider } from '../../libs/sms/src/providers/eskiz/eskiz.sms-provider';
-import { EskizFake, EskizFakeOptions, startEskizFake } from '../fakes/eskiz.fake';
-import { RecordedRequest, startFakeHttpServer } from '../fakes/fake-http-server';
+import { type EskizOptions, EskizSmsProvider } from '../../libs/sms/src/providers/eskiz/eskiz.sms-provider';
+import { type EskizFake, type EskizFakeOptions, startEskizFake } from '../fakes/eskiz.fake';
+import { type RecordedRequest, startFakeHttpServer } from '../fakes/fake-http-server';
 import { expectNoCredentials, failureOf } from './provider-assertions';
 
 const EMAIL = 'ops@acme.uz';

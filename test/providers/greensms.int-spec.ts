@@ -1,7 +1,7 @@
 import { DeliveryStatus, SmsProviderError } from '@app/sms';
-import { GreenSmsOptions, GreenSmsProvider } from '../../libs/sms/src/providers/greensms/greensms.sms-provider';
+import { type GreenSmsOptions, GreenSmsProvider } from '../../libs/sms/src/providers/greensms/greensms.sms-provider';
 import { startFakeHttpServer } from '../fakes/fake-http-server';
-import { GreenSmsFake, GreenSmsFakeOptions, startGreenSmsFake } from '../fakes/greensms.fake';
+import { type GreenSmsFake, type GreenSmsFakeOptions, startGreenSmsFake } from '../fakes/greensms.fake';
 import { expectNoCredentials, failureOf } from './provider-assertions';
 
 const USER = 'acme-user';

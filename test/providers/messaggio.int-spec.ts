@@ -1,9 +1,17 @@
 import { DeliveryStatus } from '../../libs/sms/src/delivery-status';
-import { MessaggioOptions, MessaggioSmsProvider } from '../../libs/sms/src/providers/messaggio/messaggio.sms-provider';
+import {
+  type MessaggioOptions,
+  MessaggioSmsProvider,
+} from '../../libs/sms/src/providers/messaggio/messaggio.sms-provider';
 import { SmsProviderError, WebhookRejectedError } from '../../libs/sms/src/sms-provider.error';
 import type { WebhookRequest } from '../../libs/sms/src/sms-provider.interface';
-import { FakeHttpServer, startFakeHttpServer } from '../fakes/fake-http-server';
-import { MessaggioFailure, MessaggioFake, MessaggioReport, startMessaggioFake } from '../fakes/messaggio.fake';
+import { type FakeHttpServer, startFakeHttpServer } from '../fakes/fake-http-server';
+import {
+  type MessaggioFailure,
+  type MessaggioFake,
+  type MessaggioReport,
+  startMessaggioFake,
+} from '../fakes/messaggio.fake';
 import { freePort } from '../support/server-process';
 import { expectNoCredentials, failureOf } from './provider-assertions';
 

@@ -1,9 +1,15 @@
 import { DeliveryStatus } from '../../libs/sms/src/delivery-status';
-import { MobizonOptions, MobizonSmsProvider } from '../../libs/sms/src/providers/mobizon/mobizon.sms-provider';
+import { type MobizonOptions, MobizonSmsProvider } from '../../libs/sms/src/providers/mobizon/mobizon.sms-provider';
 import { SmsProviderError, WebhookRejectedError } from '../../libs/sms/src/sms-provider.error';
 import type { WebhookRequest } from '../../libs/sms/src/sms-provider.interface';
-import { FakeHttpServer, startFakeHttpServer } from '../fakes/fake-http-server';
-import { MobizonFailure, MobizonFake, MobizonReport, MobizonStatus, startMobizonFake } from '../fakes/mobizon.fake';
+import { type FakeHttpServer, startFakeHttpServer } from '../fakes/fake-http-server';
+import {
+  type MobizonFailure,
+  type MobizonFake,
+  type MobizonReport,
+  type MobizonStatus,
+  startMobizonFake,
+} from '../fakes/mobizon.fake';
 import { freePort } from '../support/server-process';
 import { expectNoCredentials, failureOf } from './provider-assertions';
 

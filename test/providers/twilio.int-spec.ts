@@ -1,9 +1,9 @@
 import { DeliveryStatus } from '../../libs/sms/src/delivery-status';
-import { TwilioOptions, TwilioSmsProvider } from '../../libs/sms/src/providers/twilio/twilio.sms-provider';
-import { SmsProviderError, WebhookRejectedError } from '../../libs/sms/src/sms-provider.error';
+import { type TwilioOptions, TwilioSmsProvider } from '../../libs/sms/src/providers/twilio/twilio.sms-provider';
+import { type SmsProviderError, WebhookRejectedError } from '../../libs/sms/src/sms-provider.error';
 import type { WebhookRequest } from '../../libs/sms/src/sms-provider.interface';
-import { RecordedRequest, startFakeHttpServer } from '../fakes/fake-http-server';
-import { startTwilioFake, TwilioFake } from '../fakes/twilio.fake';
+import { type RecordedRequest, startFakeHttpServer } from '../fakes/fake-http-server';
+import { startTwilioFake, type TwilioFake } from '../fakes/twilio.fake';
 import { expectNoCredentials, failureOf } from './provider-assertions';
 
 const RECIPIENT = '+77001234567';

@@ -5,7 +5,7 @@ import request from 'supertest';
 import type TestAgent from 'supertest/lib/agent';
 import { AppModule } from '../../apps/api/src/app.module';
 import { configureApp } from '../../apps/api/src/configure-app';
-import { createTestDatabase, TestDatabase } from './test-database';
+import { createTestDatabase, type TestDatabase } from './test-database';
 import { baseTestEnv } from './test-env';
 
 export interface TestApp {

@@ -1,8 +1,8 @@
-import { startEskizFake, EskizFake } from '../fakes/eskiz.fake';
-import { startGreenSmsFake, GreenSmsFake } from '../fakes/greensms.fake';
-import { startTwilioFake, TwilioFake } from '../fakes/twilio.fake';
+import { startEskizFake, type EskizFake } from '../fakes/eskiz.fake';
+import { startGreenSmsFake, type GreenSmsFake } from '../fakes/greensms.fake';
+import { startTwilioFake, type TwilioFake } from '../fakes/twilio.fake';
 import { expectError, sendCode, verify } from '../support/http-helpers';
-import { createTestApp, nextPhone, nextUzbekPhone, TestApp } from '../support/test-app';
+import { createTestApp, nextPhone, nextUzbekPhone, type TestApp } from '../support/test-app';
 
 /** Env for sms-auth to use all three fakes (each fake's env minus its SMS_PROVIDER). */
 function vendorsEnv(...fakes: { env: Record<string, string> }[]): Record<string, string> {

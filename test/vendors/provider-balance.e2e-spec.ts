@@ -1,10 +1,10 @@
-import { startEskizFake, EskizFake } from '../fakes/eskiz.fake';
-import { startGreenSmsFake, GreenSmsFake } from '../fakes/greensms.fake';
-import { MessaggioFake, startMessaggioFake } from '../fakes/messaggio.fake';
-import { MobizonFake, startMobizonFake } from '../fakes/mobizon.fake';
-import { startTwilioFake, TwilioFake } from '../fakes/twilio.fake';
+import { startEskizFake, type EskizFake } from '../fakes/eskiz.fake';
+import { startGreenSmsFake, type GreenSmsFake } from '../fakes/greensms.fake';
+import { type MessaggioFake, startMessaggioFake } from '../fakes/messaggio.fake';
+import { type MobizonFake, startMobizonFake } from '../fakes/mobizon.fake';
+import { startTwilioFake, type TwilioFake } from '../fakes/twilio.fake';
 import { expectError } from '../support/http-helpers';
-import { createTestApp, TestApp } from '../support/test-app';
+import { createTestApp, type TestApp } from '../support/test-app';
 
 const ADMIN_API_KEY = 'admin-key-for-the-balance-test-0123456789';
 

@@ -6,7 +6,7 @@ import { startMessaggioFake } from '../fakes/messaggio.fake';
 import { startMobizonFake } from '../fakes/mobizon.fake';
 import { startTwilioFake } from '../fakes/twilio.fake';
 import { expectError, sendCode, verify } from '../support/http-helpers';
-import { createTestApp, nextPhone, nextUzbekPhone, TestApp } from '../support/test-app';
+import { createTestApp, nextPhone, nextUzbekPhone, type TestApp } from '../support/test-app';
 
 /** Every vendor, end to end: its fake API on loopback, the real app configured for it through env. */
 const VENDORS: [string, () => Promise<FakeVendor>, string, () => string][] = [

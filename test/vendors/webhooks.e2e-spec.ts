@@ -1,10 +1,10 @@
 import type { INestApplication } from '@nestjs/common';
 import { postWebhook } from '../fakes/fake-http-server';
-import { MessaggioFake, startMessaggioFake } from '../fakes/messaggio.fake';
-import { MobizonFake, startMobizonFake } from '../fakes/mobizon.fake';
-import { startTwilioFake, TwilioFake } from '../fakes/twilio.fake';
+import { type MessaggioFake, startMessaggioFake } from '../fakes/messaggio.fake';
+import { type MobizonFake, startMobizonFake } from '../fakes/mobizon.fake';
+import { startTwilioFake, type TwilioFake } from '../fakes/twilio.fake';
 import { sendCode } from '../support/http-helpers';
-import { createTestApp, nextPhone, TestApp } from '../support/test-app';
+import { createTestApp, nextPhone, type TestApp } from '../support/test-app';
 
 const WEBHOOKS = '/api/v1/sms-auth/webhooks';
 

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { configWarnings, ensureDevelopmentSecrets, InvalidConfigError, validateEnv } from '@app/config';
-import { EmbeddedPostgres, startEmbeddedPostgres } from '@app/database';
+import { type EmbeddedPostgres, startEmbeddedPostgres } from '@app/database';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { AppModule } from './app.module';

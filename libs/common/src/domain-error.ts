@@ -1,4 +1,4 @@
-import { ErrorCode } from './error-code';
+import { type ErrorCode } from './error-code';
 
 export type ErrorDetails = Record<string, unknown>;
 

@@ -1,4 +1,4 @@
-import { SMS_PROVIDER_NAMES, SmsProviderName } from './sms-provider-name';
+import { SMS_PROVIDER_NAMES, type SmsProviderName } from './sms-provider-name';
 
 /** Country (ISO alpha-2, or `*` for the rest) → provider chain. */
 export type SmsRoutes = ReadonlyMap<string, readonly SmsProviderName[]>;

@@ -1,8 +1,8 @@
 import { plainToInstance } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
-import { AppConfig, Env } from './env.schema';
+import { type AppConfig, Env } from './env.schema';
 import { REQUIRED_PROVIDER_SETTINGS, SmsProviderName } from './sms-provider-name';
-import { configuredProviderNames, parseSmsRoutes, SmsRoutes } from './sms-routes';
+import { configuredProviderNames, parseSmsRoutes, type SmsRoutes } from './sms-routes';
 import { isWeakSecret } from './secret-strength';
 import { parseTestNumbers } from './test-numbers';
 

@@ -1,5 +1,5 @@
 import type { ConfigService } from '@nestjs/config';
-import { AppConfig, configuredProviderNames, parseSmsRoutes, SmsProviderName } from '@app/config';
+import { type AppConfig, configuredProviderNames, parseSmsRoutes, SmsProviderName } from '@app/config';
 import { ConsoleSmsProvider } from './providers/console.sms-provider';
 import { EskizSmsProvider } from './providers/eskiz/eskiz.sms-provider';
 import { GreenSmsProvider } from './providers/greensms/greensms.sms-provider';
@@ -30,7 +30,7 @@ const ADAPTERS: Record<SmsProviderName, (config: Config) => SmsProvider> = {
   [SmsProviderName.Mobizon]: (config) =>
     new MobizonSmsProvider({
       ...http(config, config.get('MOBIZON_API_URL', { infer: true })),
-      apiKey: config.get('MOBIZON_API_KEY', { infer: true })!,
+      apiKey: config.get('MOBIZON_API_KEY', { infer: true }),
       sender: config.get('MOBIZON_SENDER', { infer: true }),
       webhookSecret: config.get('MOBIZON_WEBHOOK_SECRET', { infer: true }),
     }),
@@ -38,8 +38,8 @@ const ADAPTERS: Record<SmsProviderName, (config: Config) => SmsProvider> = {
     const webhookToken = config.get('MESSAGGIO_WEBHOOK_TOKEN', { infer: true });
     return new MessaggioSmsProvider({
       ...http(config, config.get('MESSAGGIO_API_URL', { infer: true })),
-      login: config.get('MESSAGGIO_API_KEY', { infer: true })!,
-      sender: config.get('MESSAGGIO_SENDER', { infer: true })!,
+      login: config.get('MESSAGGIO_API_KEY', { infer: true }),
+      sender: config.get('MESSAGGIO_SENDER', { infer: true }),
       webhookToken,
       callbackUrl: webhookToken ? webhookUrl(config, SmsProviderName.Messaggio, webhookToken) : undefined,
     });
@@ -55,8 +55,8 @@ const ADAPTERS: Record<SmsProviderName, (config: Config) => SmsProvider> = {
   [SmsProviderName.Twilio]: (config) =>
     new TwilioSmsProvider({
       ...http(config, config.get('TWILIO_API_URL', { infer: true })),
-      accountSid: config.get('TWILIO_ACCOUNT_SID', { infer: true })!,
-      authToken: config.get('TWILIO_AUTH_TOKEN', { infer: true })!,
+      accountSid: config.get('TWILIO_ACCOUNT_SID', { infer: true }),
+      authToken: config.get('TWILIO_AUTH_TOKEN', { infer: true }),
       from: config.get('TWILIO_PHONE_NUMBER', { infer: true }),
       messagingServiceSid: config.get('TWILIO_MESSAGING_SERVICE_SID', { infer: true }),
       statusCallbackUrl: webhookUrl(config, SmsProviderName.Twilio),
@@ -65,8 +65,8 @@ const ADAPTERS: Record<SmsProviderName, (config: Config) => SmsProvider> = {
   [SmsProviderName.Eskiz]: (config) =>
     new EskizSmsProvider({
       ...http(config, config.get('ESKIZ_API_URL', { infer: true })),
-      email: config.get('ESKIZ_EMAIL', { infer: true })!,
-      password: config.get('ESKIZ_PASSWORD', { infer: true })!,
+      email: config.get('ESKIZ_EMAIL', { infer: true }),
+      password: config.get('ESKIZ_PASSWORD', { infer: true }),
       sender: config.get('ESKIZ_SENDER', { infer: true }),
     }),
 };

@@ -1,5 +1,5 @@
 import { ErrorCode } from '@app/common';
-import { cooldownAfter, decideSend, SendHistory, SendLimits } from './send-policy';
+import { cooldownAfter, decideSend, type SendHistory, type SendLimits } from './send-policy';
 
 const NOW = new Date('2026-03-01T12:00:00.000Z');
 const LIMITS: SendLimits = { cooldownSeconds: 60, perHour: 5, perDay: 10 };

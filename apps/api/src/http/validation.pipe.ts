@@ -1,4 +1,4 @@
-import { ValidationError, ValidationPipe } from '@nestjs/common';
+import { type ValidationError, ValidationPipe } from '@nestjs/common';
 import { DomainError, ErrorCode } from '@app/common';
 
 function flatten(errors: ValidationError[], parent = ''): { field: string; messages: string[] }[] {

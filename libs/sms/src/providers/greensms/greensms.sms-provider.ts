@@ -1,5 +1,5 @@
 import { DeliveryStatus } from '../../delivery-status';
-import { digitsOnly, FetchLike, field, VendorHttp, VendorResponse } from '../../http/vendor-http';
+import { digitsOnly, type FetchLike, field, VendorHttp, type VendorResponse } from '../../http/vendor-http';
 import { SmsProviderError } from '../../sms-provider.error';
 import type { DeliveryReport, SmsBalance, SmsMessage, SmsProvider, SmsSendResult } from '../../sms-provider.interface';
 import type { HttpAdapterOptions } from '../provider-options';

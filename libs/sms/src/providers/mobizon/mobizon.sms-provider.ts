@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { DeliveryStatus } from '../../delivery-status';
 import { constantTimeEqual } from '@app/common';
-import { digitsOnly, FetchLike, isRecord, VendorHttp, VendorResponse } from '../../http/vendor-http';
+import { digitsOnly, type FetchLike, isRecord, VendorHttp, type VendorResponse } from '../../http/vendor-http';
 import { SmsProviderError, WebhookRejectedError } from '../../sms-provider.error';
 import type {
   DeliveryReport,

@@ -73,7 +73,7 @@ export class TwilioSmsProvider implements SmsProvider {
   async fetchBalance(): Promise<SmsBalance> {
     const response = await this.http.request(this.accountUrl('/Balance.json'), { headers: this.authHeaders() });
     if (!isSuccess(response)) throw this.failure(response);
-    const { balance, currency } = (asObject(response.json) ?? {}) as Record<string, unknown>;
+    const { balance, currency } = asObject(response.json) ?? {};
     if (typeof balance !== 'string' && typeof balance !== 'number') throw this.http.malformed(response);
     return { balance: String(balance), currency: typeof currency === 'string' && currency ? currency : null };
   }

@@ -52,7 +52,8 @@ async function prepareDatabase() {
 async function seed(client) {
   await client.query(
     `
-    INSERT INTO sms_verifications (id, phone_number, country, code_hash, status, attempts, max_attempts, locale, provider, request_id,
+    INSERT INTO sms_verifications (id, phone_number, country, code_hash, status, attempts, max_attempts, locale,
+      provider, request_id,
                                    delivery_status, is_test_number, expires_at, created_at, updated_at, verified_at)
     SELECT gen_random_uuid(),
            '+7701' || lpad((i % 3000000)::text, 7, '0'),
@@ -70,15 +71,19 @@ async function seed(client) {
       FROM generate_series(1, $1::int) AS i
       CROSS JOIN LATERAL (SELECT now() - ((i::bigint * 7919) % ($2::int * 86400)) * interval '1 second' AS created_at) t
       CROSS JOIN LATERAL (SELECT CASE WHEN i % 20 = 0 THEN 'expired' WHEN i % 50 = 0 THEN 'max_attempts_reached'
-                                      WHEN i % 100 = 0 THEN 'failed' WHEN i % 25 = 0 THEN 'canceled' ELSE 'approved' END AS status) s`,
+                                      WHEN i % 100 = 0 THEN 'failed' WHEN i % 25 = 0 THEN 'canceled'
+                                        ELSE 'approved' END AS status) s`,
     [ROWS, DAYS],
   );
   await client.query(`
-    INSERT INTO sms_deliveries (verification_id, attempt_number, provider, provider_message_id, status, created_at, updated_at)
-    SELECT id, 1, coalesce(provider, 'mobizon'), request_id, coalesce(delivery_status, 'failed'), created_at, created_at FROM sms_verifications`);
+    INSERT INTO sms_deliveries (verification_id, attempt_number, provider, provider_message_id, status, created_at,
+      updated_at)
+    SELECT id, 1, coalesce(provider, 'mobizon'), request_id, coalesce(delivery_status, 'failed'), created_at,
+      created_at FROM sms_verifications`);
   await client.query(`
     INSERT INTO audit_events (occurred_at, type, outcome, phone_number, verification_id, provider, details)
-    SELECT created_at, (ARRAY['code_requested','code_sent','code_verified','token_issued'])[1 + (row_number() OVER ()) % 4],
+    SELECT created_at,
+      (ARRAY['code_requested','code_sent','code_verified','token_issued'])[1 + (row_number() OVER ()) % 4],
            'success', phone_number, id, provider, '{}'::jsonb
       FROM sms_verifications`);
   await client.query('ANALYZE');
@@ -115,7 +120,8 @@ async function main() {
   const {
     rows: [cursorRow],
   } = await client.query(
-    `SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS created_at, id FROM sms_verifications ORDER BY created_at DESC, id DESC OFFSET 500 LIMIT 1`,
+    `SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS created_at, id
+      FROM sms_verifications ORDER BY created_at DESC, id DESC OFFSET 500 LIMIT 1`,
   );
   const {
     rows: [auditCursor],

@@ -270,13 +270,20 @@ async function checkRows(results) {
     rows: [row],
   } = await client.query(`
     SELECT (SELECT count(*) FROM sms_verifications)::int AS codes,
-           (SELECT count(*) FROM sms_verifications v WHERE NOT EXISTS (SELECT 1 FROM audit_events e WHERE e.verification_id = v.id AND e.type = 'code_requested'))::int AS codes_without_requested_event,
-           (SELECT count(*) FROM sms_verifications v WHERE NOT EXISTS (SELECT 1 FROM sms_deliveries d WHERE d.verification_id = v.id)
-                                                       OR NOT EXISTS (SELECT 1 FROM audit_events e WHERE e.verification_id = v.id AND e.type = 'code_sent'))::int AS codes_without_delivery_or_sent_event,
+           (SELECT count(*) FROM sms_verifications v
+             WHERE NOT EXISTS (SELECT 1 FROM audit_events e
+                                WHERE e.verification_id = v.id AND e.type = 'code_requested')
+           )::int AS codes_without_requested_event,
+           (SELECT count(*) FROM sms_verifications v
+             WHERE NOT EXISTS (SELECT 1 FROM sms_deliveries d WHERE d.verification_id = v.id)
+                OR NOT EXISTS (SELECT 1 FROM audit_events e WHERE e.verification_id = v.id AND e.type = 'code_sent')
+           )::int AS codes_without_delivery_or_sent_event,
            (SELECT count(*) FROM sms_verifications WHERE status = 'approved')::int AS verified_codes,
            (SELECT count(*) FROM sms_verifications v WHERE status = 'approved'
-               AND (NOT EXISTS (SELECT 1 FROM audit_events e WHERE e.verification_id = v.id AND e.type = 'code_verified')
-                    OR NOT EXISTS (SELECT 1 FROM sessions s WHERE s.user_id = v.user_id)))::int AS verified_without_event_or_session,
+               AND (NOT EXISTS (SELECT 1 FROM audit_events e
+                                 WHERE e.verification_id = v.id AND e.type = 'code_verified')
+                    OR NOT EXISTS (SELECT 1 FROM sessions s WHERE s.user_id = v.user_id))
+           )::int AS verified_without_event_or_session,
            (SELECT count(*) FROM refresh_tokens WHERE used_at IS NOT NULL)::int AS refreshed_tokens,
            (SELECT count(*) FROM audit_events WHERE type = 'token_refreshed')::int AS token_refreshed_events`);
   const found = row;
@@ -338,19 +345,25 @@ function sendCodeStatements(phone, id) {
     ['BEGIN', []],
     ['SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [phone]],
     [
-      `SELECT now() AS now, count(*) FILTER (WHERE created_at > now() - interval '1 hour')::int, count(*)::int, max(created_at),
+      `SELECT now() AS now, count(*) FILTER (WHERE created_at > now() - interval '1 hour')::int, count(*)::int,
+              max(created_at),
               min(created_at) FILTER (WHERE created_at > now() - interval '1 hour'), min(created_at),
               (SELECT locked_until FROM phone_locks WHERE phone_number = $1 AND locked_until > now())
-         FROM sms_verifications WHERE phone_number = $1 AND created_at > now() - interval '24 hours' AND status <> 'failed'`,
+         FROM sms_verifications
+        WHERE phone_number = $1 AND created_at > now() - interval '24 hours' AND status <> 'failed'`,
       [phone],
     ],
     [
-      `UPDATE sms_verifications SET status = CASE WHEN expires_at <= now() THEN 'expired' ELSE 'canceled' END, updated_at = now() WHERE phone_number = $1 AND status = 'pending' RETURNING id, status`,
+      `UPDATE sms_verifications
+          SET status = CASE WHEN expires_at <= now() THEN 'expired' ELSE 'canceled' END, updated_at = now()
+        WHERE phone_number = $1 AND status = 'pending' RETURNING id, status`,
       [phone],
     ],
     [
-      `WITH write_0 AS (INSERT INTO sms_verifications (id, phone_number, country, code_hash, status, attempts, max_attempts, locale, is_test_number, ip, user_agent, expires_at)
-                         VALUES ($1, $2, 'KZ', $3, 'pending', 0, 5, 'ru', false, '127.0.0.1', 'bench', now() + interval '300 seconds')),
+      `WITH write_0 AS (INSERT INTO sms_verifications (id, phone_number, country, code_hash, status, attempts,
+                                                       max_attempts, locale, is_test_number, ip, user_agent, expires_at)
+                         VALUES ($1, $2, 'KZ', $3, 'pending', 0, 5, 'ru', false, '127.0.0.1', 'bench',
+                                 now() + interval '300 seconds')),
             write_1 AS (INSERT INTO audit_events (type, outcome, phone_number, verification_id, ip, user_agent, details)
                          VALUES ('code_requested', 'success', $2, $1, '127.0.0.1', 'bench', '{}'))
        SELECT 1`,
@@ -358,10 +371,14 @@ function sendCodeStatements(phone, id) {
     ],
     ['COMMIT', []],
     [
-      `WITH write_0 AS (INSERT INTO sms_deliveries (verification_id, attempt_number, provider, provider_message_id, status, created_at, updated_at)
+      `WITH write_0 AS (INSERT INTO sms_deliveries (verification_id, attempt_number, provider, provider_message_id,
+                                                     status, created_at, updated_at)
                          VALUES ($1, 1, 'console', $2, 'delivered', now(), now())),
-            write_1 AS (UPDATE sms_verifications SET provider = 'console', request_id = $2, delivery_status = 'delivered', updated_at = now() WHERE id = $1),
-            write_2 AS (INSERT INTO audit_events (type, outcome, phone_number, verification_id, provider, details) VALUES ('code_sent', 'success', $3, $1, 'console', '{}'))
+            write_1 AS (UPDATE sms_verifications
+                           SET provider = 'console', request_id = $2, delivery_status = 'delivered', updated_at = now()
+                         WHERE id = $1),
+            write_2 AS (INSERT INTO audit_events (type, outcome, phone_number, verification_id, provider, details)
+                         VALUES ('code_sent', 'success', $3, $1, 'console', '{}'))
        SELECT 1`,
       [id, messageId, phone],
     ],
@@ -370,12 +387,14 @@ function sendCodeStatements(phone, id) {
 
 function print(report) {
   console.log(
-    `\nsms-auth bench (${report.label}): ${report.machine.cpus} cores, ${report.connections} connections, ${report.duration_s} s per phase`,
+    `\nsms-auth bench (${report.label}): ${report.machine.cpus} cores, ${report.connections} connections, ` +
+      `${report.duration_s} s per phase`,
   );
   console.table(report.results.map(({ note: _note, ...row }) => row));
   console.log(`server peak RSS: ${report.server.peak_rss_mb} MB`);
   console.log(
-    `SQL floor of send-code (${report.sql_floor_send_code.statements_per_send} statements, pg Pool ×${report.connections}): ${report.sql_floor_send_code.sends_per_s} sends/s`,
+    `SQL floor of send-code (${report.sql_floor_send_code.statements_per_send} statements, ` +
+      `pg Pool ×${report.connections}): ${report.sql_floor_send_code.sends_per_s} sends/s`,
   );
   console.log(
     `rows and audit events of every successful request: ${report.integrity.ok ? 'all present' : 'MISSING'}`,

@@ -324,9 +324,7 @@ describe('a refused send changes nothing but its audit row', () => {
 function createAppWithFailingProvider(failure: () => SmsProviderError): Promise<TestApp> {
   const provider: SmsProvider = {
     name: 'console',
-    send: async () => {
-      throw failure();
-    },
+    send: () => Promise.reject(failure()),
   };
   return createTestApp({ overrides: [{ provide: SMS_PROVIDERS, useValue: new Map([['console', provider]]) }] });
 }

@@ -26,27 +26,24 @@ async function bootstrap(): Promise<void> {
   for (const warning of configWarnings(config)) Logger.warn(warning, 'Config');
 
   let closing = false;
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, async () => {
-      if (closing) return;
-      closing = true;
-      Logger.log(`${signal}: shutting down`, 'Bootstrap');
-      await app.close().catch((error) => Logger.error(error, 'Bootstrap'));
-      await embedded?.stop().catch(() => undefined);
-      process.exit(0);
-    });
-  }
+  const shutdown = async (signal: NodeJS.Signals): Promise<void> => {
+    if (closing) return;
+    closing = true;
+    Logger.log(`${signal}: shutting down`, 'Bootstrap');
+    await app.close().catch((error) => Logger.error(error, 'Bootstrap'));
+    await embedded?.stop().catch(() => undefined);
+    process.exit(0);
+  };
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void shutdown(signal));
 
   await app.listen(config.PORT, config.HOST);
   const base = `http://localhost:${config.PORT}`;
   Logger.log(`sms-auth listening on ${base} — Swagger UI at ${base}/docs`, 'Bootstrap');
 }
 
-bootstrap().catch((error) => {
-  if (error instanceof InvalidConfigError) {
-    console.error(error.message);
-  } else {
-    console.error(error);
-  }
+// Before the app exists there is no logger to write with: the reason goes to stderr as it is.
+bootstrap().catch((error: unknown) => {
+  const text = error instanceof InvalidConfigError ? error.message : error instanceof Error ? error.stack : error;
+  process.stderr.write(`${String(text)}\n`);
   process.exit(1);
 });

@@ -37,7 +37,8 @@ export class AuditService {
 
   /**
    * The INSERT of these events as a statement of its own (null for none), for callers that send it
-   * together with the change it records (WriteBatch). Plain SQL: TypeORM's insert builder costs more CPU than the round trip.
+   * together with the change it records (WriteBatch).
+   * Plain SQL: TypeORM's insert builder costs more CPU than the round trip.
    */
   insertStatement(events: AuditRecord[]): SqlStatement | null {
     if (events.length === 0) return null;
@@ -56,7 +57,8 @@ export class AuditService {
         JSON.stringify(event.details ?? {}),
       );
       const first = values.length - AUDIT_COLUMNS.length;
-      return `(${AUDIT_COLUMNS.map((column, index) => `$${first + index + 1}::${AUDIT_COLUMN_TYPES[column]}`).join(', ')})`;
+      const placeholders = AUDIT_COLUMNS.map((column, index) => `$${first + index + 1}::${AUDIT_COLUMN_TYPES[column]}`);
+      return `(${placeholders.join(', ')})`;
     });
     return [`INSERT INTO audit_events (${AUDIT_COLUMNS.join(', ')}) VALUES ${rows.join(', ')}`, values];
   }

@@ -15,12 +15,30 @@ export interface RefreshTokenWithSession {
   sessionExpiresAt: Date;
 }
 
+interface UserRow {
+  id: string;
+  phone_number: string;
+  created_at: Date;
+  last_login_at: Date;
+}
+
+interface RefreshTokenRow {
+  token_id: string;
+  session_id: string;
+  used_at: Date | null;
+  expires_at: Date;
+  user_id: string;
+  revoked_at: Date | null;
+  session_expires_at: Date;
+  phone_number: string;
+}
+
 /** All SQL of users, sessions and refresh tokens. Every method runs on the caller's manager (its transaction). */
 @Injectable()
 export class SessionRepository {
   /** Creates the user on first login; either way stamps `last_login_at`. */
   async upsertUserForLogin(manager: EntityManager, phoneNumber: string): Promise<{ user: User; isNew: boolean }> {
-    const [row] = await manager.query(
+    const [row] = await manager.query<(UserRow & { inserted: boolean })[]>(
       `INSERT INTO users (phone_number, last_login_at) VALUES ($1, now())
        ON CONFLICT (phone_number) DO UPDATE SET last_login_at = now()
        RETURNING id, phone_number, created_at, last_login_at, (xmax = 0) AS inserted`,
@@ -51,7 +69,7 @@ export class SessionRepository {
 
   /** Locks the token row, so concurrent refreshes of one token are serialised. */
   async findRefreshTokenForUpdate(manager: EntityManager, tokenHash: string): Promise<RefreshTokenWithSession | null> {
-    const [row] = await manager.query(
+    const [row] = await manager.query<RefreshTokenRow[]>(
       `SELECT rt.id AS token_id, rt.session_id, rt.used_at, rt.expires_at,
               s.user_id, s.revoked_at, s.expires_at AS session_expires_at, u.phone_number
          FROM refresh_tokens rt
@@ -85,7 +103,7 @@ export class SessionRepository {
   /** Revokes a session unless it already is; true when this call revoked it. */
   async revokeSession(manager: EntityManager, sessionId: string, reason: string): Promise<boolean> {
     // TypeORM answers UPDATE with [rows, rowCount].
-    const [, revoked] = await manager.query(
+    const [, revoked] = await manager.query<[unknown, number]>(
       'UPDATE sessions SET revoked_at = now(), revoked_reason = $2 WHERE id = $1 AND revoked_at IS NULL',
       [sessionId, reason],
     );
@@ -93,7 +111,7 @@ export class SessionRepository {
   }
 
   async findActiveSessionUser(manager: EntityManager, sessionId: string, userId: string): Promise<User | null> {
-    const [row] = await manager.query(
+    const [row] = await manager.query<UserRow[]>(
       `SELECT u.id, u.phone_number, u.created_at, u.last_login_at
          FROM sessions s JOIN users u ON u.id = s.user_id
         WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND s.expires_at > now()`,

@@ -14,7 +14,9 @@ export function ensureDevelopmentSecrets(env: NodeJS.ProcessEnv = process.env): 
   if (missing.length === 0) return;
   const dir = env.DATA_DIR || '.data';
   const file = join(dir, 'secrets.json');
-  const stored: Record<string, string> = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
+  const stored: Record<string, string> = existsSync(file)
+    ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>)
+    : {};
   let changed = false;
   for (const key of missing) {
     if (!stored[key]) {

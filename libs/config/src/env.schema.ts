@@ -33,7 +33,10 @@ export class Env {
   @ToInt() @IsInt() @Min(0) @Max(65535) PORT = 3000;
   @IsString() HOST = '0.0.0.0';
   @IsIn(LOG_LEVELS) LOG_LEVEL: (typeof LOG_LEVELS)[number] = 'info';
-  /** Express `trust proxy`: `false`, `true`, a hop count, or a list of addresses/subnets. Only then is X-Forwarded-For honoured. */
+  /**
+   * Express `trust proxy`: `false`, `true`, a hop count, or a list of addresses/subnets.
+   * Only then is X-Forwarded-For honoured.
+   */
   @IsString() TRUST_PROXY = 'false';
   @IsString() @MinLength(1) APP_NAME = 'sms-auth';
   /** Browser origins allowed to call the API (comma-separated); empty: CORS off. `*` allows any. */
@@ -83,7 +86,10 @@ export class Env {
   @ArrayNotEmpty()
   @IsIn(SMS_PROVIDER_NAMES, { each: true, message: `SMS_PROVIDER must list only: ${SMS_PROVIDER_NAMES.join(', ')}` })
   SMS_PROVIDER: SmsProviderName[] = [SmsProviderName.Console];
-  /** `KZ=mobizon;UZ=eskiz,twilio;*=twilio`: a chain per country; countries not listed (with no `*`) use SMS_PROVIDER. */
+  /**
+   * `KZ=mobizon;UZ=eskiz,twilio;*=twilio`: a chain per country;
+   * countries not listed (with no `*`) use SMS_PROVIDER.
+   */
   @IsString() SMS_ROUTES = '';
   @ToInt() @IsInt() @Min(100) @Max(60000) SMS_PROVIDER_TIMEOUT_MS = 5000;
   /** How often undelivered messages are asked for their status (vendors without delivery reports). */

@@ -100,7 +100,8 @@ export function configWarnings(config: AppConfig): string[] {
     configuredProviderNames(config.SMS_PROVIDER, parseSmsRoutes(config.SMS_ROUTES)).includes(SmsProviderName.Console)
   ) {
     warnings.push(
-      'the console SMS provider is active in production: no SMS leaves this service (codes are not logged in production)',
+      'the console SMS provider is active in production: ' +
+        'no SMS leaves this service (codes are not logged in production)',
     );
   }
   if (config.SMS_TEST_NUMBERS.trim()) warnings.push('SMS_TEST_NUMBERS are enabled in production');

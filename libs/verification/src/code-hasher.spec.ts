@@ -5,7 +5,7 @@ import { CodeHasher } from './code-hasher';
 
 // Pass-through, so a test can pin the CSPRNG's answer (e.g. to see leading zeros kept).
 jest.mock('node:crypto', () => {
-  const actual = jest.requireActual<typeof import('node:crypto')>('node:crypto');
+  const actual = jest.requireActual<typeof crypto>('node:crypto');
   return { ...actual, randomInt: jest.fn(actual.randomInt) };
 });
 

@@ -20,6 +20,28 @@ export interface PendingVerificationFields {
   ttlSeconds: number;
 }
 
+interface SendHistoryRow {
+  now: Date;
+  sends_last_hour: number;
+  sends_last_day: number;
+  last_sent_at: Date | null;
+  oldest_in_hour_at: Date | null;
+  oldest_in_day_at: Date | null;
+  locked_until: Date | null;
+}
+
+interface PendingForUpdateRow {
+  now: Date;
+  locked_until: Date | null;
+  id: string | null;
+  code_hash: string;
+  attempts: number;
+  max_attempts: number;
+  expires_at: Date;
+  provider: string | null;
+  expired: boolean;
+}
+
 /** All SQL of codes, their deliveries and phone locks. Every method runs on the caller's manager (its transaction). */
 @Injectable()
 export class VerificationRepository {
@@ -29,9 +51,10 @@ export class VerificationRepository {
   }
 
   async lockPhone(manager: EntityManager, phoneNumber: string, seconds: number, reason: string): Promise<Date> {
-    const [row] = await manager.query(
+    const [row] = await manager.query<{ locked_until: Date }[]>(
       `INSERT INTO phone_locks (phone_number, locked_until, reason) VALUES ($1, now() + make_interval(secs => $2), $3)
-       ON CONFLICT (phone_number) DO UPDATE SET locked_until = EXCLUDED.locked_until, reason = EXCLUDED.reason, updated_at = now()
+       ON CONFLICT (phone_number) DO UPDATE SET locked_until = EXCLUDED.locked_until, reason = EXCLUDED.reason,
+         updated_at = now()
        RETURNING locked_until`,
       [phoneNumber, seconds, reason],
     );
@@ -46,7 +69,7 @@ export class VerificationRepository {
     manager: EntityManager,
     phoneNumber: string,
   ): Promise<SendHistory & { now: Date; lockedUntil: Date | null }> {
-    const [row] = await manager.query(
+    const [row] = await manager.query<SendHistoryRow[]>(
       `SELECT now() AS now,
               count(*) FILTER (WHERE created_at > now() - interval '1 hour')::int AS sends_last_hour,
               count(*)::int AS sends_last_day,
@@ -75,7 +98,7 @@ export class VerificationRepository {
     phoneNumber: string,
   ): Promise<{ id: string; status: VerificationStatus }[]> {
     // TypeORM answers UPDATE … RETURNING with [rows, rowCount].
-    const [rows] = await manager.query(
+    const [rows] = await manager.query<[{ id: string; status: VerificationStatus }[], number]>(
       `UPDATE sms_verifications
           SET status = CASE WHEN expires_at <= now() THEN 'expired' ELSE 'canceled' END, updated_at = now()
         WHERE phone_number = $1 AND status = 'pending'
@@ -89,7 +112,8 @@ export class VerificationRepository {
   insertPendingStatement(fields: PendingVerificationFields): SqlStatement {
     return [
       `INSERT INTO sms_verifications
-         (id, phone_number, country, code_hash, status, attempts, max_attempts, locale, is_test_number, ip, user_agent, expires_at)
+         (id, phone_number, country, code_hash, status, attempts, max_attempts, locale, is_test_number, ip, user_agent,
+           expires_at)
        VALUES ($1, $2, $3, $4, 'pending', 0, $5, $6, $7, $8, $9, now() + make_interval(secs => $10))`,
       [
         fields.id,
@@ -126,7 +150,8 @@ export class VerificationRepository {
       return `($1::uuid, ${Array.from({ length: 8 }, (_, offset) => `$${at + offset + 1}`).join(', ')})`;
     });
     return [
-      `INSERT INTO sms_deliveries (verification_id, attempt_number, provider, provider_message_id, status, error_code, error_message, created_at, updated_at)
+      `INSERT INTO sms_deliveries (verification_id, attempt_number, provider, provider_message_id, status, error_code,
+        error_message, created_at, updated_at)
        VALUES ${rows.join(', ')}`,
       values,
     ];
@@ -139,14 +164,16 @@ export class VerificationRepository {
     deliveryStatus: DeliveryStatus,
   ): SqlStatement {
     return [
-      'UPDATE sms_verifications SET provider = $2, request_id = $3, delivery_status = $4, updated_at = now() WHERE id = $1',
+      `UPDATE sms_verifications SET provider = $2, request_id = $3, delivery_status = $4, updated_at = now()
+        WHERE id = $1`,
       [id, provider, requestId, deliveryStatus],
     ];
   }
 
   markSendFailedStatement(id: string): SqlStatement {
     return [
-      `UPDATE sms_verifications SET status = $2, delivery_status = $3, updated_at = now() WHERE id = $1 AND status = 'pending'`,
+      `UPDATE sms_verifications SET status = $2, delivery_status = $3, updated_at = now() WHERE id = $1
+        AND status = 'pending'`,
       [id, VerificationStatus.Failed, DeliveryStatus.Failed],
     ];
   }
@@ -160,9 +187,10 @@ export class VerificationRepository {
     manager: EntityManager,
     phoneNumber: string,
   ): Promise<{ now: Date; lockedUntil: Date | null; pending: (SmsVerification & { expired: boolean }) | null }> {
-    const [row] = await manager.query(
+    const [row] = await manager.query<PendingForUpdateRow[]>(
       `SELECT now() AS now, l.locked_until,
-              p.id, p.code_hash, p.attempts, p.max_attempts, p.expires_at, p.provider, (p.expires_at <= now()) AS expired
+              p.id, p.code_hash, p.attempts, p.max_attempts, p.expires_at, p.provider,
+                (p.expires_at <= now()) AS expired
          FROM (SELECT 1) AS one
          LEFT JOIN phone_locks l ON l.phone_number = $1 AND l.locked_until > now()
          LEFT JOIN LATERAL (
@@ -189,7 +217,7 @@ export class VerificationRepository {
 
   /** The status of the phone's most recent code, to explain why nothing is pending. */
   async latestStatus(manager: EntityManager, phoneNumber: string): Promise<VerificationStatus | null> {
-    const [row] = await manager.query(
+    const [row] = await manager.query<{ status: VerificationStatus }[]>(
       'SELECT status FROM sms_verifications WHERE phone_number = $1 ORDER BY created_at DESC LIMIT 1',
       [phoneNumber],
     );
@@ -202,7 +230,7 @@ export class VerificationRepository {
 
   /** Counts one wrong code; returns the new attempt count. */
   async recordWrongAttempt(manager: EntityManager, id: string, maxAttempts: number): Promise<number> {
-    const [rows] = await manager.query(
+    const [rows] = await manager.query<[{ attempts: number }[], number]>(
       `UPDATE sms_verifications
           SET attempts = attempts + 1,
               status = CASE WHEN attempts + 1 >= $2 THEN 'max_attempts_reached' ELSE status END,
@@ -226,7 +254,7 @@ export class VerificationRepository {
    * reset it), counting only codes sent after the phone's last lock ended: a served lock wipes the slate.
    */
   async failuresLastDay(manager: EntityManager, phoneNumber: string): Promise<number> {
-    const [row] = await manager.query(
+    const [row] = await manager.query<{ failures: number }[]>(
       `SELECT coalesce(sum(attempts), 0)::int AS failures
          FROM sms_verifications
         WHERE phone_number = $1

@@ -189,7 +189,7 @@ describe(VerificationService.name, () => {
     });
 
     it('records the accepted send on the new code', async () => {
-      const { sut, verifications, manager, insertedId } = createSut();
+      const { sut, verifications, insertedId } = createSut();
       await sut.requestCode({ phoneNumber: MOBILE.e164, resend: false }, CLIENT);
       expect(verifications.markSentStatement).toHaveBeenCalledWith(
         insertedId(),
@@ -216,7 +216,7 @@ describe(VerificationService.name, () => {
 
     describe('a test number', () => {
       it('is never handed to the SMS dispatcher and answers sms_id null with its fixed code', async () => {
-        const { sut, sms, hasher, verifications, manager, phones, insertedId } = createSut();
+        const { sut, sms, hasher, verifications, phones, insertedId } = createSut();
 
         const result = await sut.requestCode({ phoneNumber: TEST_NUMBER.e164, resend: false }, CLIENT);
 
@@ -250,7 +250,7 @@ describe(VerificationService.name, () => {
       });
 
       it('marks the code as failed (so it does not count toward the limits) and keeps the attempts', async () => {
-        const { sut, sms, verifications, manager, insertedId } = createSut();
+        const { sut, sms, verifications, insertedId } = createSut();
         const dispatched = failedDispatch();
         sms.dispatch.mockResolvedValue(dispatched);
 

@@ -38,6 +38,9 @@ export interface VerifiedLogin extends IssuedLogin {
   phoneNumber: string;
 }
 
+/** A send either refused (audited, nothing else changed) or reserved with the history it was checked against. */
+type SendReservation = { refusal: DomainError } | { history: SendHistory & { now: Date; lockedUntil: Date | null } };
+
 const TEST_NUMBER_PROVIDER = 'test_number';
 
 /** SPEC §3: issuing, sending and checking one-time codes. */
@@ -97,7 +100,7 @@ export class VerificationService {
     const code = fixedCode ?? this.hasher.generate();
     const base: Pick<AuditRecord, 'client' | 'phoneNumber'> = { client, phoneNumber: phone.e164 };
 
-    const reservation = await this.dataSource.transaction(async (manager) => {
+    const reservation = await this.dataSource.transaction(async (manager): Promise<SendReservation> => {
       await this.verifications.lockPhoneForTransaction(manager, phone.e164);
       const history = await this.verifications.sendHistory(manager, phone.e164);
       const refusal = this.sendRefusal(history);

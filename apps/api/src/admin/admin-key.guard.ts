@@ -5,7 +5,8 @@ import { constantTimeEqual, DomainError, ErrorCode } from '@app/common';
 import type { AppConfig } from '@app/config';
 
 /**
- * `Authorization: Bearer <ADMIN_API_KEY>`, compared in constant time. Without ADMIN_API_KEY every admin call is refused.
+ * `Authorization: Bearer <ADMIN_API_KEY>`, compared in constant time.
+ * Without ADMIN_API_KEY every admin call is refused.
  */
 @Injectable()
 export class AdminKeyGuard implements CanActivate {

@@ -41,7 +41,7 @@ export class DomainErrorFilter implements ExceptionFilter {
     }
     const clientError = this.bodyParserError(exception);
     if (clientError) return clientError;
-    if (exception instanceof HttpException && exception.getStatus() === HttpStatus.SERVICE_UNAVAILABLE) {
+    if (exception instanceof HttpException && exception.getStatus() === Number(HttpStatus.SERVICE_UNAVAILABLE)) {
       // Readiness checks (terminus) report which dependency is down; that is for operators, not a crash.
       const response = exception.getResponse() as { details?: unknown };
       return {
@@ -78,6 +78,7 @@ export class DomainErrorFilter implements ExceptionFilter {
     const response = exception.getResponse();
     if (typeof response === 'string') return response;
     const message = (response as { message?: unknown }).message;
-    return Array.isArray(message) ? message.join('; ') : String(message ?? exception.message);
+    if (Array.isArray(message)) return message.join('; ');
+    return typeof message === 'string' ? message : exception.message;
   }
 }

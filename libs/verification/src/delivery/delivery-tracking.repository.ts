@@ -13,6 +13,14 @@ export interface TrackedDelivery {
   isAccepted: boolean;
 }
 
+interface TrackedDeliveryRow {
+  id: string;
+  verification_id: string;
+  phone_number: string;
+  status: DeliveryStatus;
+  is_accepted: boolean;
+}
+
 export interface DeliveryToPoll {
   id: string;
   provider: string;
@@ -23,7 +31,7 @@ export interface DeliveryToPoll {
 @Injectable()
 export class DeliveryTrackingRepository {
   async findForUpdate(manager: EntityManager, provider: string, messageId: string): Promise<TrackedDelivery | null> {
-    const [row] = await manager.query(
+    const [row] = await manager.query<TrackedDeliveryRow[]>(
       `SELECT d.id, d.verification_id, d.status, v.phone_number,
               (v.provider = d.provider AND v.request_id = d.provider_message_id) AS is_accepted
          FROM sms_deliveries d JOIN sms_verifications v ON v.id = d.verification_id
@@ -43,7 +51,8 @@ export class DeliveryTrackingRepository {
 
   async updateStatus(manager: EntityManager, delivery: TrackedDelivery, report: DeliveryReport): Promise<void> {
     await manager.query(
-      `UPDATE sms_deliveries SET status = $2, provider_status = $3, error_code = coalesce($4, error_code), updated_at = now() WHERE id = $1`,
+      `UPDATE sms_deliveries SET status = $2, provider_status = $3, error_code = coalesce($4, error_code),
+        updated_at = now() WHERE id = $1`,
       [delivery.id, report.status, report.providerStatus.slice(0, 32), report.errorCode?.slice(0, 64) ?? null],
     );
     if (delivery.isAccepted) {
@@ -65,7 +74,7 @@ export class DeliveryTrackingRepository {
     maxChecks: number,
     limit: number,
   ): Promise<DeliveryToPoll[]> {
-    const [rows] = await manager.query(
+    const [rows] = await manager.query<[{ id: string; provider: string; provider_message_id: string }[], number]>(
       `UPDATE sms_deliveries d
           SET status_checked_at = now(), status_checks = d.status_checks + 1
         WHERE d.id IN (
@@ -80,7 +89,7 @@ export class DeliveryTrackingRepository {
         RETURNING d.id, d.provider, d.provider_message_id`,
       [AWAITING_STATUSES, providers, minIntervalSeconds, maxChecks, limit],
     );
-    return rows.map((row: { id: string; provider: string; provider_message_id: string }) => ({
+    return rows.map((row) => ({
       id: row.id,
       provider: row.provider,
       providerMessageId: row.provider_message_id,

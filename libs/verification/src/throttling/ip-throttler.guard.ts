@@ -27,8 +27,8 @@ export class IpThrottlerGuard extends ThrottlerGuard {
     super(options, storage, reflector);
   }
 
-  protected async getTracker(request: Request): Promise<string> {
-    return request.ip ?? 'unknown';
+  protected getTracker(request: Request): Promise<string> {
+    return Promise.resolve(request.ip ?? 'unknown');
   }
 
   protected async throwThrottlingException(context: ExecutionContext, detail: ThrottlerLimitDetail): Promise<void> {

@@ -29,9 +29,10 @@ export class AdminAuditRepository {
     if (filter.to) sql.add((p) => `occurred_at < ${p}`, filter.to);
     if (filter.beforeId) sql.add((p) => `e.id < ${p}::bigint`, filter.beforeId);
     const limit = sql.param(filter.limit + 1);
-    const rows = await this.dataSource.query(
+    const rows = await this.dataSource.query<(Omit<AuditRowDto, 'occurred_at'> & { occurred_at: Date })[]>(
       // ORDER BY the table's bigint id: a bare "id" would name the text output column and sort as text.
-      `SELECT e.id::text AS id, occurred_at, type, outcome, phone_number, user_id, verification_id, session_id, provider, ip, user_agent, details
+      `SELECT e.id::text AS id, occurred_at, type, outcome, phone_number, user_id, verification_id, session_id,
+        provider, ip, user_agent, details
          FROM audit_events e
         ${sql.where()}
         ORDER BY e.id DESC
@@ -41,7 +42,7 @@ export class AdminAuditRepository {
     return {
       rows: rows
         .slice(0, filter.limit)
-        .map((row: Record<string, any>) => ({ ...row, occurred_at: new Date(row.occurred_at).toISOString() })),
+        .map((row) => ({ ...row, occurred_at: new Date(row.occurred_at).toISOString() })),
       more: rows.length > filter.limit,
     };
   }

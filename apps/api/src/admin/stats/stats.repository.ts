@@ -52,7 +52,8 @@ export class StatsRepository {
               count(*) FILTER (WHERE delivery_status = 'delivered')::int AS delivered,
               count(*) FILTER (WHERE status = 'failed' OR delivery_status IN ('failed', 'expired'))::int AS failed,
               count(*) FILTER (WHERE status = 'approved')::int AS verified,
-              count(*) FILTER (WHERE status = 'expired' OR (status = 'pending' AND expires_at <= now()))::int AS expired,
+              count(*) FILTER (WHERE status = 'expired' OR (status = 'pending'
+                AND expires_at <= now()))::int AS expired,
               count(*) FILTER (WHERE status = 'max_attempts_reached')::int AS max_attempts,
               percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM verified_at - created_at))
                 FILTER (WHERE status = 'approved') AS median_seconds,

@@ -15,6 +15,34 @@ export interface VerificationFilter {
   limit: number;
 }
 
+interface VerificationRow {
+  id: string;
+  phone_number: string;
+  country: string | null;
+  status: string;
+  attempts: number;
+  max_attempts: number;
+  locale: string;
+  provider: string | null;
+  request_id: string | null;
+  delivery_status: string | null;
+  is_test_number: boolean;
+  ip: string | null;
+  user_agent: string | null;
+  created_at: Date;
+  expires_at: Date;
+  verified_at: Date | null;
+  user_id: string | null;
+  cursor_created_at: string;
+}
+
+type DeliveryRow = Omit<DeliveryAttemptDto, 'message_id' | 'created_at' | 'updated_at'> & {
+  verification_id: string;
+  provider_message_id: string | null;
+  created_at: Date;
+  updated_at: Date;
+};
+
 const iso = (value: Date | null) => (value ? new Date(value).toISOString() : null);
 
 /**
@@ -47,10 +75,12 @@ export class AdminVerificationsRepository {
         filter.after.id,
       );
     const limit = sql.param(filter.limit + 1);
-    const rows = await this.dataSource.query(
+    const rows = await this.dataSource.query<VerificationRow[]>(
       `SELECT v.id, v.phone_number, v.country,
-              CASE WHEN v.status = 'pending' AND v.expires_at <= now() THEN 'expired' ELSE v.status END AS status, v.attempts, v.max_attempts, v.locale, v.provider, v.request_id,
-              v.delivery_status, v.is_test_number, v.ip, v.user_agent, v.created_at, v.expires_at, v.verified_at, v.user_id,
+              CASE WHEN v.status = 'pending' AND v.expires_at <= now() THEN 'expired' ELSE v.status END AS status,
+                v.attempts, v.max_attempts, v.locale, v.provider, v.request_id,
+              v.delivery_status, v.is_test_number, v.ip, v.user_agent, v.created_at, v.expires_at, v.verified_at,
+                v.user_id,
               to_char(v.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_created_at
          FROM sms_verifications v
         ${sql.where()}
@@ -60,10 +90,10 @@ export class AdminVerificationsRepository {
     );
     const more = rows.length > filter.limit;
     const page = rows.slice(0, filter.limit);
-    const deliveries = await this.deliveriesOf(page.map((row: { id: string }) => row.id));
+    const deliveries = await this.deliveriesOf(page.map((row) => row.id));
     const last = page.at(-1);
     return {
-      rows: page.map((row: Record<string, any>) => ({
+      rows: page.map((row) => ({
         id: row.id,
         phone_number: row.phone_number,
         country: row.country,
@@ -91,8 +121,9 @@ export class AdminVerificationsRepository {
   private async deliveriesOf(verificationIds: string[]): Promise<Map<string, DeliveryAttemptDto[]>> {
     const byVerification = new Map<string, DeliveryAttemptDto[]>();
     if (verificationIds.length === 0) return byVerification;
-    const rows = await this.dataSource.query(
-      `SELECT verification_id, attempt_number, provider, provider_message_id, status, provider_status, error_code, error_message, created_at, updated_at
+    const rows = await this.dataSource.query<DeliveryRow[]>(
+      `SELECT verification_id, attempt_number, provider, provider_message_id, status, provider_status, error_code,
+        error_message, created_at, updated_at
          FROM sms_deliveries WHERE verification_id = ANY($1::uuid[]) ORDER BY verification_id, attempt_number`,
       [verificationIds],
     );

@@ -8,10 +8,12 @@ export class TrackSmsDeliveryStatus1795241726949 implements MigrationInterface {
     await queryRunner.query(`ALTER TABLE "sms_deliveries" ADD "status_checked_at" TIMESTAMP WITH TIME ZONE`);
     await queryRunner.query(`ALTER TABLE "sms_deliveries" ADD "status_checks" integer NOT NULL DEFAULT '0'`);
     await queryRunner.query(
-      `CREATE INDEX "idx_sms_deliveries_awaiting_status" ON "sms_deliveries"  ("status_checked_at") WHERE status IN ('queued', 'sent', 'unknown')`,
+      `CREATE INDEX "idx_sms_deliveries_awaiting_status" ON "sms_deliveries"  ("status_checked_at") ` +
+        `WHERE status IN ('queued', 'sent', 'unknown')`,
     );
     await queryRunner.query(
-      `CREATE UNIQUE INDEX "uq_sms_deliveries_provider_message" ON "sms_deliveries"  ("provider", "provider_message_id") WHERE provider_message_id IS NOT NULL`,
+      `CREATE UNIQUE INDEX "uq_sms_deliveries_provider_message" ON "sms_deliveries"  ("provider", ` +
+        `"provider_message_id") WHERE provider_message_id IS NOT NULL`,
     );
   }
 

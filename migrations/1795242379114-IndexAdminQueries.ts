@@ -16,7 +16,8 @@ export class IndexAdminQueries1795242379114 implements MigrationInterface {
       `CREATE INDEX "idx_sms_verifications_created" ON "sms_verifications"  ("created_at", "id") `,
     );
     await queryRunner.query(
-      `CREATE INDEX "idx_sms_verifications_phone_created" ON "sms_verifications"  ("phone_number", "created_at", "id") `,
+      `CREATE INDEX "idx_sms_verifications_phone_created" ON "sms_verifications"  ("phone_number", "created_at", ` +
+        `"id") `,
     );
   }
 
@@ -26,7 +27,8 @@ export class IndexAdminQueries1795242379114 implements MigrationInterface {
     await queryRunner.query(`DROP INDEX "public"."idx_sms_verifications_status_created"`);
     await queryRunner.query(`DROP INDEX "public"."idx_sms_verifications_provider_created"`);
     await queryRunner.query(
-      `CREATE INDEX "idx_sms_verifications_phone_created" ON "sms_verifications" USING btree ("phone_number", "created_at") `,
+      `CREATE INDEX "idx_sms_verifications_phone_created" ON "sms_verifications" USING btree ("phone_number", ` +
+        `"created_at") `,
     );
     await queryRunner.query(
       `CREATE INDEX "idx_sms_verifications_created" ON "sms_verifications" USING btree ("created_at") `,

@@ -8,4 +8,5 @@ export * from './sms-provider.factory';
 export * from './providers/console.sms-provider';
 export * from './sms.module';
 export * from './provider-balance.service';
-export * from './http/vendor-http';
+export * from './http/vendor-http-client';
+export * from './http/vendor-format';

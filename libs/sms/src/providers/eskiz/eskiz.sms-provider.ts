@@ -1,5 +1,11 @@
 import { DeliveryStatus } from '../../delivery-status';
-import { digitsOnly, type FetchLike, field, VendorHttp, type VendorResponse } from '../../http/vendor-http';
+import { digitsOnly, field } from '../../http/vendor-format';
+import {
+  type VendorFault,
+  VendorHttpClient,
+  type VendorRequest,
+  type VendorResponse,
+} from '../../http/vendor-http-client';
 import { SmsProviderError } from '../../sms-provider.error';
 import type { DeliveryReport, SmsBalance, SmsMessage, SmsProvider, SmsSendResult } from '../../sms-provider.interface';
 import type { HttpAdapterOptions } from '../provider-options';
@@ -15,6 +21,8 @@ export interface EskizOptions extends HttpAdapterOptions {
 
 /** The short number every Eskiz account can send from (the `from` of Eskiz's own examples). */
 const DEFAULT_SENDER = '4546';
+/** What `fetch` sent for a URLSearchParams body, kept byte for byte. */
+const FORM_CONTENT_TYPE = 'application/x-www-form-urlencoded;charset=UTF-8';
 
 /**
  * Eskiz.uz (notify.eskiz.uz/api). Logs in with email and password for a bearer token, kept for the life
@@ -23,16 +31,19 @@ const DEFAULT_SENDER = '4546';
  */
 export class EskizSmsProvider implements SmsProvider {
   readonly name = 'eskiz';
-  private readonly http: VendorHttp;
+  private readonly http: VendorHttpClient;
   private token: string | undefined;
   /** The login under way, shared by every call that needs a token meanwhile. */
   private pendingLogin: Promise<string> | undefined;
 
-  constructor(
-    private readonly options: EskizOptions,
-    fetchImpl?: FetchLike,
-  ) {
-    this.http = new VendorHttp(this.name, options.timeoutMs, fetchImpl);
+  constructor(private readonly options: EskizOptions) {
+    this.http = new VendorHttpClient({
+      provider: this.name,
+      vendor: 'Eskiz',
+      baseUrl: options.baseUrl,
+      timeoutMs: options.timeoutMs,
+      serverFault: (response) => this.fault(response),
+    });
   }
 
   async send({ to, text }: SmsMessage): Promise<SmsSendResult> {
@@ -42,7 +53,12 @@ export class EskizSmsProvider implements SmsProvider {
       from: this.options.sender ?? DEFAULT_SENDER,
     });
     if (this.options.callbackUrl) fields.set('callback_url', this.options.callbackUrl);
-    const response = await this.authorized('/message/sms/send', { method: 'POST', body: fields });
+    const response = await this.authorized({
+      method: 'POST',
+      path: '/message/sms/send',
+      headers: { 'Content-Type': FORM_CONTENT_TYPE },
+      body: fields.toString(),
+    });
     const id = field(response.json, 'id');
     if ((typeof id !== 'string' && typeof id !== 'number') || id === '') throw this.http.malformed(response);
     const status = field(response.json, 'status');
@@ -53,8 +69,9 @@ export class EskizSmsProvider implements SmsProvider {
   }
 
   async fetchStatus(messageId: string): Promise<DeliveryReport> {
-    const response = await this.authorized(`/message/sms/status_by_id/${encodeURIComponent(messageId)}`, {
+    const response = await this.authorized({
       method: 'GET',
+      path: `/message/sms/status_by_id/${encodeURIComponent(messageId)}`,
     });
     const status = field(field(response.json, 'data'), 'status');
     if (typeof status !== 'string') throw this.http.malformed(response);
@@ -62,23 +79,23 @@ export class EskizSmsProvider implements SmsProvider {
   }
 
   async fetchBalance(): Promise<SmsBalance> {
-    const response = await this.authorized('/user/get-limit', { method: 'GET' });
+    const response = await this.authorized({ method: 'GET', path: '/user/get-limit' });
     const balance = field(field(response.json, 'data'), 'balance');
     if (typeof balance !== 'string' && typeof balance !== 'number') throw this.http.malformed(response);
     // Eskiz bills in UZS, but the reply does not say so and providers.md does not state it.
     return { balance: String(balance), currency: null };
   }
 
-  private async authorized(path: string, init: RequestInit): Promise<VendorResponse> {
+  private async authorized(request: VendorRequest): Promise<VendorResponse> {
     const token = await this.currentToken();
-    let response = await this.callWithToken(path, init, token);
-    if (response.status === 401) response = await this.callWithToken(path, init, await this.renewedToken(token));
-    return this.accepted(response, `the call ${path}`);
+    let response = await this.callWithToken(request, token);
+    if (response.status === 401) response = await this.callWithToken(request, await this.renewedToken(token));
+    return this.accepted(response, `the call ${request.path}`);
   }
 
-  private callWithToken(path: string, init: RequestInit, token: string): Promise<VendorResponse> {
-    const headers = { Accept: 'application/json', Authorization: `Bearer ${token}` };
-    return this.http.request(`${this.options.baseUrl}${path}`, { ...init, headers });
+  private callWithToken(request: VendorRequest, token: string): Promise<VendorResponse> {
+    const headers = { ...request.headers, Accept: 'application/json', Authorization: `Bearer ${token}` };
+    return this.http.request({ ...request, headers });
   }
 
   private currentToken(): Promise<string> {
@@ -100,41 +117,41 @@ export class EskizSmsProvider implements SmsProvider {
 
   private async requestToken(): Promise<string> {
     const credentials = new URLSearchParams({ email: this.options.email, password: this.options.password });
-    const response = await this.http.request(`${this.options.baseUrl}/auth/login`, {
+    const response = await this.http.request({
       method: 'POST',
-      headers: { Accept: 'application/json' },
-      body: credentials,
+      path: '/auth/login',
+      headers: { 'Content-Type': FORM_CONTENT_TYPE, Accept: 'application/json' },
+      body: credentials.toString(),
     });
     this.accepted(response, 'the login');
     const token = field(field(response.json, 'data'), 'token');
     // Nothing was sent yet, so even an unreadable 2xx login reply is a definite failure.
-    if (typeof token !== 'string' || token === '') {
-      const message = `Eskiz answered the login with HTTP ${response.status} but no token`;
-      throw new SmsProviderError('unavailable', this.name, 'malformed_response', message);
-    }
+    if (typeof token !== 'string' || token === '') throw this.http.malformed(response, true);
     this.token = token;
     return token;
   }
 
+  /** 2xx passes; 429 is an outage (as is a 5xx, which the HTTP client maps through `fault`); other 4xx refuse. */
   private accepted(response: VendorResponse, action: string): VendorResponse {
     if (response.status >= 200 && response.status < 300) return response;
-    const code = String(response.status);
-    const detail = this.vendorMessage(response.json);
-    if (response.status === 429 || response.status >= 500) {
-      throw new SmsProviderError('unavailable', this.name, code, `Eskiz is unavailable (HTTP ${code})${detail}`);
+    const { code, detail } = this.fault(response);
+    const explained = detail ? `: ${detail}` : '';
+    if (response.status === 429) {
+      throw new SmsProviderError('unavailable', this.name, code, `Eskiz is unavailable (HTTP ${code})${explained}`);
     }
     if (response.status >= 400)
-      throw new SmsProviderError('rejected', this.name, code, `Eskiz refused ${action} (HTTP ${code})${detail}`);
+      throw new SmsProviderError('rejected', this.name, code, `Eskiz refused ${action} (HTTP ${code})${explained}`);
     throw this.http.malformed(response);
   }
 
-  /** Eskiz's own explanation, with anything that could be a credential masked. */
-  private vendorMessage(json: unknown): string {
-    const message = field(json, 'message');
-    if (typeof message !== 'string' || message === '') return '';
+  /** Eskiz has no error codes of its own: the HTTP status, and its `message` with any credential masked. */
+  private fault(response: VendorResponse): VendorFault {
+    const message = field(response.json, 'message');
+    if (typeof message !== 'string' || message === '') return { code: String(response.status) };
     const secrets = [this.options.password, this.options.email, this.token].filter(
       (secret): secret is string => !!secret,
     );
-    return `: ${secrets.reduce((text, secret) => text.split(secret).join('***'), message)}`;
+    const detail = secrets.reduce((text, secret) => text.split(secret).join('***'), message);
+    return { code: String(response.status), detail };
   }
 }

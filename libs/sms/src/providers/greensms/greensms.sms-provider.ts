@@ -1,5 +1,6 @@
 import { DeliveryStatus } from '../../delivery-status';
-import { digitsOnly, type FetchLike, field, VendorHttp, type VendorResponse } from '../../http/vendor-http';
+import { digitsOnly, field, scalarText } from '../../http/vendor-format';
+import { type VendorFault, VendorHttpClient, type VendorResponse } from '../../http/vendor-http-client';
 import { SmsProviderError } from '../../sms-provider.error';
 import type { DeliveryReport, SmsBalance, SmsMessage, SmsProvider, SmsSendResult } from '../../sms-provider.interface';
 import type { HttpAdapterOptions } from '../provider-options';
@@ -27,16 +28,19 @@ interface GreenSmsErrorBody {
  */
 export class GreenSmsProvider implements SmsProvider {
   readonly name = 'greensms';
-  private readonly http: VendorHttp;
+  private readonly http: VendorHttpClient;
 
-  constructor(
-    private readonly options: GreenSmsOptions,
-    fetchImpl?: FetchLike,
-  ) {
+  constructor(private readonly options: GreenSmsOptions) {
     if (!options.token && !(options.user && options.password)) {
       throw new Error('GreenSMS needs a token, or a user and a password');
     }
-    this.http = new VendorHttp(this.name, options.timeoutMs, fetchImpl);
+    this.http = new VendorHttpClient({
+      provider: this.name,
+      vendor: 'GreenSMS',
+      baseUrl: options.baseUrl,
+      timeoutMs: options.timeoutMs,
+      serverFault: (response) => this.fault(response),
+    });
   }
 
   async send({ to, text }: SmsMessage): Promise<SmsSendResult> {
@@ -64,8 +68,9 @@ export class GreenSmsProvider implements SmsProvider {
   }
 
   private async post(path: string, params: Record<string, string>): Promise<VendorResponse> {
-    const response = await this.http.request(`${this.options.baseUrl}${path}`, {
+    const response = await this.http.request({
       method: 'POST',
+      path,
       headers: { ...this.authorizationHeader(), 'Content-Type': 'application/json', Accept: 'application/json' },
       body: JSON.stringify({ ...this.credentialParams(), ...params }),
     });
@@ -74,9 +79,8 @@ export class GreenSmsProvider implements SmsProvider {
 
   private async get(path: string, params: Record<string, string>): Promise<VendorResponse> {
     const query = new URLSearchParams({ ...this.credentialParams(), ...params }).toString();
-    const url = `${this.options.baseUrl}${path}${query ? `?${query}` : ''}`;
     const headers = { ...this.authorizationHeader(), Accept: 'application/json' };
-    const response = await this.http.request(url, { method: 'GET', headers });
+    const response = await this.http.request({ method: 'GET', path: `${path}${query ? `?${query}` : ''}`, headers });
     return this.accepted(response);
   }
 
@@ -88,22 +92,26 @@ export class GreenSmsProvider implements SmsProvider {
     return this.options.token ? {} : { user: this.options.user!, pass: this.options.password! };
   }
 
-  /** Both SDKs treat a body with `error` as a failure whatever the HTTP status; 429 and 5xx are outages first. */
+  /**
+   * Both SDKs treat a body with `error` as a failure whatever the HTTP status; 429 is an outage first, as is
+   * a 5xx (which the HTTP client maps, through `fault`).
+   */
   private accepted(response: VendorResponse): VendorResponse {
     const error = errorBody(response.json);
-    if (response.status === 429 || response.status >= 500) {
-      const detail = error ? `: ${this.redact(error.error)}` : '';
-      const code = error?.code ?? String(response.status);
-      throw new SmsProviderError(
-        'unavailable',
-        this.name,
-        code,
-        `GreenSMS is unavailable (HTTP ${response.status})${detail}`,
-      );
+    if (response.status === 429) {
+      const { code, detail } = this.fault(response);
+      const message = `GreenSMS is unavailable (HTTP 429)${detail ? `: ${detail}` : ''}`;
+      throw new SmsProviderError('unavailable', this.name, code, message);
     }
     if (error) throw this.refusalOrFault(error);
     if (response.status >= 300) throw this.http.malformed(response);
     return response;
+  }
+
+  /** The `error` body's code and text, else the HTTP status. */
+  private fault(response: VendorResponse): VendorFault {
+    const error = errorBody(response.json);
+    return { code: error?.code ?? String(response.status), detail: error ? this.redact(error.error) : undefined };
   }
 
   private refusalOrFault({ error, code }: GreenSmsErrorBody): SmsProviderError {
@@ -126,5 +134,9 @@ function errorBody(json: unknown): GreenSmsErrorBody | null {
   const error = field(json, 'error');
   if (error === undefined || error === null) return null;
   const code = field(json, 'code');
-  return { error: String(error), code: typeof code === 'number' || typeof code === 'string' ? String(code) : null };
+  return {
+    // A non-text `error` (an object of field errors) still marks a failure; its text is then the JSON.
+    error: scalarText(error) ?? JSON.stringify(error),
+    code: typeof code === 'number' || typeof code === 'string' ? String(code) : null,
+  };
 }

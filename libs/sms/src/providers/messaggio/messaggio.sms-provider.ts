@@ -1,6 +1,7 @@
 import { DeliveryStatus } from '../../delivery-status';
 import { constantTimeEqual } from '@app/common';
-import { digitsOnly, type FetchLike, isRecord, VendorHttp, type VendorResponse } from '../../http/vendor-http';
+import { digitsOnly, isArray, isRecord } from '../../http/vendor-format';
+import { type VendorFault, VendorHttpClient, type VendorResponse } from '../../http/vendor-http-client';
 import { SmsProviderError, WebhookRejectedError } from '../../sms-provider.error';
 import type {
   DeliveryReport,
@@ -37,13 +38,16 @@ const MAX_PROVIDER_CODE_LENGTH = 64;
  */
 export class MessaggioSmsProvider implements SmsProvider {
   readonly name = 'messaggio';
-  private readonly http: VendorHttp;
+  private readonly http: VendorHttpClient;
 
-  constructor(
-    private readonly options: MessaggioOptions,
-    fetchImpl?: FetchLike,
-  ) {
-    this.http = new VendorHttp(this.name, options.timeoutMs, fetchImpl);
+  constructor(private readonly options: MessaggioOptions) {
+    this.http = new VendorHttpClient({
+      provider: this.name,
+      vendor: 'Messaggio',
+      baseUrl: options.baseUrl,
+      timeoutMs: options.timeoutMs,
+      serverFault: (response) => this.fault(response),
+    });
   }
 
   async send({ to, text }: SmsMessage): Promise<SmsSendResult> {
@@ -54,7 +58,7 @@ export class MessaggioSmsProvider implements SmsProvider {
       sms: { from: this.options.sender, content: [{ type: 'text', text }] },
     });
     const messages = isRecord(response.json) ? response.json.messages : undefined;
-    const message = Array.isArray(messages) ? messages[0] : undefined;
+    const message = isArray(messages) ? messages[0] : undefined;
     if (!isRecord(message)) throw this.http.malformed(response);
     if (isRecord(message.error)) throw this.recipientRefused(readProblem(message.error));
     if (typeof message.message_id !== 'string' || !message.message_id) throw this.http.malformed(response);
@@ -68,7 +72,7 @@ export class MessaggioSmsProvider implements SmsProvider {
       sms: [{ from: this.options.sender }],
     });
     const statuses = isRecord(response.json) ? response.json.statuses : undefined;
-    if (!Array.isArray(statuses)) throw this.http.malformed(response);
+    if (!isArray(statuses)) throw this.http.malformed(response);
     // Several events may be listed for one message; the last is taken as the newest.
     const entry = statuses.filter((item) => isRecord(item) && item.message_id === messageId).pop();
     const code = isRecord(entry) ? statusCode(isRecord(entry.status) ? entry.status.status : entry.status) : null;
@@ -99,8 +103,9 @@ export class MessaggioSmsProvider implements SmsProvider {
   }
 
   private async post(path: string, body: unknown): Promise<VendorResponse> {
-    const response = await this.http.request(`${this.options.baseUrl}${path}`, {
+    const response = await this.http.request({
       method: 'POST',
+      path,
       headers: {
         'Messaggio-Login': this.options.login,
         'Content-Type': 'application/json',
@@ -112,13 +117,14 @@ export class MessaggioSmsProvider implements SmsProvider {
     return response;
   }
 
-  /** Rate limits, server errors and stray redirects are temporary; other 4xx (bad login, validation, funds) refuse this request. */
+  /**
+   * Rate limits and stray redirects are temporary, as are server errors (mapped by the HTTP client through
+   * `fault`); other 4xx (bad login, validation, funds) refuse this request.
+   */
   private requestFailed(response: VendorResponse): SmsProviderError {
     const { status } = response;
-    const problem = isRecord(response.json) ? readProblem(response.json) : {};
-    const providerCode = problem.title ? this.providerCodeOf(problem.title) : `http_${status}`;
-    const reason = this.describe(problem);
-    const temporary = status === 408 || status === 429 || status >= 500 || status < 400;
+    const { code: providerCode, detail: reason } = this.fault(response);
+    const temporary = status === 408 || status === 429 || status < 400;
     return temporary
       ? new SmsProviderError(
           'unavailable',
@@ -132,6 +138,15 @@ export class MessaggioSmsProvider implements SmsProvider {
           providerCode,
           `Messaggio refused the request (HTTP ${status}): ${reason}`,
         );
+  }
+
+  /** The `{title, detail}` body: the title is the code, else the HTTP status. */
+  private fault(response: VendorResponse): Required<VendorFault> {
+    const problem = isRecord(response.json) ? readProblem(response.json) : {};
+    return {
+      code: problem.title ? this.providerCodeOf(problem.title) : `http_${response.status}`,
+      detail: this.describe(problem),
+    };
   }
 
   private recipientRefused(problem: MessaggioProblem): SmsProviderError {

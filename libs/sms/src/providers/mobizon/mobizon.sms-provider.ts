@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { DeliveryStatus } from '../../delivery-status';
 import { constantTimeEqual } from '@app/common';
-import { digitsOnly, type FetchLike, isRecord, VendorHttp, type VendorResponse } from '../../http/vendor-http';
+import { digitsOnly, isArray, isRecord, scalarText } from '../../http/vendor-format';
+import { type VendorFault, VendorHttpClient, type VendorResponse } from '../../http/vendor-http-client';
 import { SmsProviderError, WebhookRejectedError } from '../../sms-provider.error';
 import type {
   DeliveryReport,
@@ -39,17 +40,20 @@ const DELIVERY_REPORT_EVENT = 'sms-delivery-report';
 /**
  * Mobizon (api.mobizon.kz and its regional twins). Auth is the `apiKey` query parameter; parameters go
  * in a form body; the PHP SDK ignores the HTTP status and reads the envelope's `code`, and so do we,
- * except that an HTTP 5xx always means an outage.
+ * except that an HTTP 5xx always means an outage (the HTTP client maps it, with the envelope's code).
  */
 export class MobizonSmsProvider implements SmsProvider {
   readonly name = 'mobizon';
-  private readonly http: VendorHttp;
+  private readonly http: VendorHttpClient;
 
-  constructor(
-    private readonly options: MobizonOptions,
-    fetchImpl?: FetchLike,
-  ) {
-    this.http = new VendorHttp(this.name, options.timeoutMs, fetchImpl);
+  constructor(private readonly options: MobizonOptions) {
+    this.http = new VendorHttpClient({
+      provider: this.name,
+      vendor: 'Mobizon',
+      baseUrl: options.baseUrl,
+      timeoutMs: options.timeoutMs,
+      serverFault: (response) => this.serverFault(response),
+    });
   }
 
   async send({ to, text }: SmsMessage): Promise<SmsSendResult> {
@@ -64,10 +68,11 @@ export class MobizonSmsProvider implements SmsProvider {
 
   async fetchStatus(messageId: string): Promise<DeliveryReport> {
     const { data, response } = await this.call('message/getsmsstatus', new URLSearchParams({ 'ids[0]': messageId }));
-    if (!Array.isArray(data)) throw this.http.malformed(response);
+    if (!isArray(data)) throw this.http.malformed(response);
     // Mobizon silently leaves out ids it does not know.
     const entry = data.find((item) => isRecord(item) && idString(item.id) === messageId);
-    if (!isRecord(entry) || entry.status == null) {
+    const status = isRecord(entry) ? scalarText(entry.status) : null;
+    if (status === null) {
       throw new SmsProviderError(
         'rejected',
         this.name,
@@ -75,7 +80,7 @@ export class MobizonSmsProvider implements SmsProvider {
         `Mobizon does not report a status for message ${messageId}`,
       );
     }
-    return this.report(messageId, String(entry.status));
+    return this.report(messageId, status);
   }
 
   async fetchBalance(): Promise<SmsBalance> {
@@ -89,17 +94,19 @@ export class MobizonSmsProvider implements SmsProvider {
     this.verifySign(body);
     if (body.eventType !== DELIVERY_REPORT_EVENT || !isRecord(body.data)) return [];
     const messageId = idString(body.data.messageId);
-    if (!messageId || body.data.status == null) return [];
-    return [this.report(messageId, String(body.data.status))];
+    const status = scalarText(body.data.status);
+    if (!messageId || status === null) return [];
+    return [this.report(messageId, status)];
   }
 
   /** `sign = sha1_hex(eventId|attempt|eventCreateTs|secret)`; Mobizon sends no sign when no secret is set. */
   private verifySign(body: Record<string, unknown>): void {
     const secret = this.options.webhookSecret;
     if (!secret) throw new WebhookRejectedError(this.name, 'no Mobizon webhook secret is configured');
-    const { eventId, attempt, eventCreateTs, sign } = body;
+    const { sign } = body;
+    const [eventId, attempt, eventCreateTs] = [body.eventId, body.attempt, body.eventCreateTs].map(scalarText);
     if (typeof sign !== 'string' || !sign) throw new WebhookRejectedError(this.name, 'the report carries no sign');
-    if (eventId == null || attempt == null || eventCreateTs == null)
+    if (eventId === null || attempt === null || eventCreateTs === null)
       throw new WebhookRejectedError(this.name, 'the report lacks the signed fields');
     const expected = createHash('sha1').update(`${eventId}|${attempt}|${eventCreateTs}|${secret}`).digest('hex');
     if (!constantTimeEqual(sign.toLowerCase(), expected)) throw new WebhookRejectedError(this.name, 'wrong sign');
@@ -111,24 +118,28 @@ export class MobizonSmsProvider implements SmsProvider {
 
   /** POSTs `form` to `/service/<module>/<method>` and returns the envelope's `data`, or throws the mapped failure. */
   private async call(method: string, form: URLSearchParams): Promise<{ data: unknown; response: VendorResponse }> {
-    const response = await this.http.request(this.url(method), {
+    const response = await this.http.request({
       method: 'POST',
+      path: this.path(method),
       headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
       body: form.toString(),
     });
     const envelope = readEnvelope(response.json);
-    if (response.status >= 500) {
-      const providerCode = envelope ? String(envelope.code) : `http_${response.status}`;
-      throw new SmsProviderError('unavailable', this.name, providerCode, `Mobizon answered HTTP ${response.status}`);
-    }
     if (!envelope) throw this.http.malformed(response);
     if (!SUCCESS_CODES.has(envelope.code)) throw this.failure(envelope);
     return { data: envelope.data, response };
   }
 
-  private url(method: string): string {
+  /** An HTTP 5xx: the envelope's code when the body has one, else the status. */
+  private serverFault(response: VendorResponse): VendorFault {
+    const envelope = readEnvelope(response.json);
+    if (!envelope) return { code: `http_${response.status}` };
+    return { code: String(envelope.code), detail: envelope.message ? this.redact(envelope.message) : undefined };
+  }
+
+  private path(method: string): string {
     const query = new URLSearchParams({ output: 'json', api: 'v1', apiKey: this.options.apiKey });
-    return `${this.options.baseUrl}/service/${method}?${query}`;
+    return `/service/${method}?${query.toString()}`;
   }
 
   private failure({ code, data, message }: MobizonEnvelope): SmsProviderError {
@@ -175,7 +186,7 @@ function readEnvelope(json: unknown): MobizonEnvelope | null {
 function describeFailure(message: string, data: unknown): string {
   const fields = isRecord(data)
     ? Object.entries(data)
-        .filter(([, reason]) => typeof reason === 'string')
+        .filter((entry): entry is [string, string] => typeof entry[1] === 'string')
         .map(([field, reason]) => `${field}: ${reason}`)
     : [];
   return [message, ...fields].filter(Boolean).join('; ') || 'no reason given';

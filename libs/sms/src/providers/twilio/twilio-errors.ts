@@ -1,4 +1,5 @@
-import type { VendorHttp, VendorResponse } from '../../http/vendor-http';
+import { isRecord } from '../../http/vendor-format';
+import type { VendorFault, VendorHttpClient, VendorResponse } from '../../http/vendor-http-client';
 import { SmsProviderError } from '../../sms-provider.error';
 
 /** Twilio's error body: `{code, message, more_info, status}`, plus `detail` on 401. */
@@ -11,15 +12,22 @@ interface TwilioErrorBody {
 const MAX_VENDOR_TEXT = 200;
 
 /**
- * A non-2xx Twilio reply as a domain error. 429 (20429) and 5xx are `unavailable`; every other 4xx
- * (20003 bad credentials, 20404 unknown message, 21211/21408/21606/21608/21610/21612/21614/21635 …)
- * is `rejected` with Twilio's code. `secrets` are masked out of Twilio's text: its 404 message
- * quotes the request path, which holds the AccountSid.
+ * Twilio's code and text in a failed reply (`http_<status>` when the body has none). `secrets` are masked
+ * out of Twilio's text: its 404 message quotes the request path, which holds the AccountSid.
  */
-export function twilioFailure(http: VendorHttp, response: VendorResponse, secrets: string[]): SmsProviderError {
+export function twilioFault(response: VendorResponse, secrets: string[]): VendorFault {
   const error = readTwilioError(response.json);
-  const code = error?.code ?? `http_${response.status}`;
-  const vendorText = error ? describe(error, secrets) : '';
+  return { code: error?.code ?? `http_${response.status}`, detail: error ? describe(error, secrets) : undefined };
+}
+
+/**
+ * A non-2xx Twilio reply below 500 as a domain error (the HTTP client maps 5xx, through `twilioFault`).
+ * 429 (20429) is `unavailable`; every other 4xx (20003 bad credentials, 20404 unknown message,
+ * 21211/21408/21606/21608/21610/21612/21614/21635 …) is `rejected` with Twilio's code.
+ */
+export function twilioFailure(http: VendorHttpClient, response: VendorResponse, secrets: string[]): SmsProviderError {
+  const { code, detail } = twilioFault(response, secrets);
+  const vendorText = detail ? `: ${detail}` : '';
   if (response.status === 429)
     return new SmsProviderError(
       'unavailable',
@@ -27,14 +35,7 @@ export function twilioFailure(http: VendorHttp, response: VendorResponse, secret
       code,
       `Twilio rate limit reached (HTTP 429, code ${code})${vendorText}`,
     );
-  if (response.status >= 500)
-    return new SmsProviderError(
-      'unavailable',
-      'twilio',
-      code,
-      `Twilio is unavailable (HTTP ${response.status}, code ${code})${vendorText}`,
-    );
-  if (!error || response.status < 400) return http.malformed(response);
+  if (!readTwilioError(response.json) || response.status < 400) return http.malformed(response);
   return new SmsProviderError(
     'rejected',
     'twilio',
@@ -44,8 +45,8 @@ export function twilioFailure(http: VendorHttp, response: VendorResponse, secret
 }
 
 function readTwilioError(json: unknown): TwilioErrorBody | null {
-  if (!json || typeof json !== 'object' || Array.isArray(json)) return null;
-  const { code, message, detail } = json as Record<string, unknown>;
+  if (!isRecord(json)) return null;
+  const { code, message, detail } = json;
   if (code === undefined && message === undefined) return null;
   return {
     code: typeof code === 'number' || typeof code === 'string' ? String(code) : undefined,
@@ -54,9 +55,9 @@ function readTwilioError(json: unknown): TwilioErrorBody | null {
   };
 }
 
-function describe({ message, detail }: TwilioErrorBody, secrets: string[]): string {
+function describe({ message, detail }: TwilioErrorBody, secrets: string[]): string | undefined {
   const text = [message, detail].filter(Boolean).join(': ');
-  if (!text) return '';
+  if (!text) return undefined;
   const masked = secrets.filter(Boolean).reduce((result, secret) => result.split(secret).join('***'), text);
-  return `: ${masked.slice(0, MAX_VENDOR_TEXT)}`;
+  return masked.slice(0, MAX_VENDOR_TEXT);
 }

@@ -1,4 +1,5 @@
-import { type FetchLike, isRecord, VendorHttp, type VendorResponse } from '../../http/vendor-http';
+import { isRecord } from '../../http/vendor-format';
+import { VendorHttpClient, type VendorResponse } from '../../http/vendor-http-client';
 import { WebhookRejectedError } from '../../sms-provider.error';
 import type {
   DeliveryReport,
@@ -9,7 +10,7 @@ import type {
   WebhookRequest,
 } from '../../sms-provider.interface';
 import type { HttpAdapterOptions } from '../provider-options';
-import { twilioFailure } from './twilio-errors';
+import { twilioFailure, twilioFault } from './twilio-errors';
 import { isValidTwilioSignature } from './twilio-signature';
 import { mapTwilioStatus } from './twilio-status';
 
@@ -38,18 +39,22 @@ const API_PATH = '/2010-04-01';
 /** Twilio Programmable Messaging over its REST API (providers.md §4), with status callbacks. */
 export class TwilioSmsProvider implements SmsProvider {
   readonly name = 'twilio';
-  private readonly http: VendorHttp;
+  private readonly http: VendorHttpClient;
 
-  constructor(
-    private readonly options: TwilioOptions,
-    fetchImpl?: FetchLike,
-  ) {
-    this.http = new VendorHttp(this.name, options.timeoutMs, fetchImpl);
+  constructor(private readonly options: TwilioOptions) {
+    this.http = new VendorHttpClient({
+      provider: this.name,
+      vendor: 'Twilio',
+      baseUrl: options.baseUrl,
+      timeoutMs: options.timeoutMs,
+      serverFault: (response) => twilioFault(response, this.secrets()),
+    });
   }
 
   async send({ to, text }: SmsMessage): Promise<SmsSendResult> {
-    const response = await this.http.request(this.accountUrl('/Messages.json'), {
+    const response = await this.http.request({
       method: 'POST',
+      path: this.accountPath('/Messages.json'),
       headers: { ...this.authHeaders(), 'Content-Type': 'application/x-www-form-urlencoded' },
       body: this.sendForm(to, text).toString(),
     });
@@ -58,7 +63,9 @@ export class TwilioSmsProvider implements SmsProvider {
   }
 
   async fetchStatus(messageId: string): Promise<DeliveryReport> {
-    const response = await this.http.request(this.accountUrl(`/Messages/${encodeURIComponent(messageId)}.json`), {
+    const response = await this.http.request({
+      method: 'GET',
+      path: this.accountPath(`/Messages/${encodeURIComponent(messageId)}.json`),
       headers: this.authHeaders(),
     });
     const message = this.readMessage(response);
@@ -71,7 +78,11 @@ export class TwilioSmsProvider implements SmsProvider {
   }
 
   async fetchBalance(): Promise<SmsBalance> {
-    const response = await this.http.request(this.accountUrl('/Balance.json'), { headers: this.authHeaders() });
+    const response = await this.http.request({
+      method: 'GET',
+      path: this.accountPath('/Balance.json'),
+      headers: this.authHeaders(),
+    });
     if (!isSuccess(response)) throw this.failure(response);
     const { balance, currency } = asObject(response.json) ?? {};
     if (typeof balance !== 'string' && typeof balance !== 'number') throw this.http.malformed(response);
@@ -122,11 +133,16 @@ export class TwilioSmsProvider implements SmsProvider {
   }
 
   private failure(response: VendorResponse) {
-    return twilioFailure(this.http, response, [this.options.authToken, this.options.accountSid]);
+    return twilioFailure(this.http, response, this.secrets());
   }
 
-  private accountUrl(path: string): string {
-    return `${this.options.baseUrl}${API_PATH}/Accounts/${encodeURIComponent(this.options.accountSid)}${path}`;
+  /** What Twilio's texts must not echo into our errors. */
+  private secrets(): string[] {
+    return [this.options.authToken, this.options.accountSid];
+  }
+
+  private accountPath(path: string): string {
+    return `${API_PATH}/Accounts/${encodeURIComponent(this.options.accountSid)}${path}`;
   }
 
   private authHeaders(): Record<string, string> {

@@ -3,6 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { AppConfig } from '@app/config';
 import { Logger } from 'nestjs-pino';
+import { DASHBOARD_ROUTES } from './admin/dashboard/dashboard-files';
 import { setUpSwagger } from './http/swagger';
 import { trustProxySetting } from './http/trust-proxy';
 import { createValidationPipe } from './http/validation.pipe';
@@ -17,8 +18,9 @@ export function configureApp(app: INestApplication): void {
   (app as NestExpressApplication).disable('x-powered-by');
   const origins = config.get('CORS_ORIGINS', { infer: true });
   if (origins.length > 0) app.enableCors({ origin: origins.includes('*') ? true : origins, maxAge: 600 });
-  // Operations endpoints and the dashboard page live at the root, not under the API prefix.
-  app.setGlobalPrefix(API_PREFIX, { exclude: ['health', 'health/ready', 'metrics', 'admin'] });
+  // Operations endpoints and the dashboard (its page and its files: admin, admin/dashboard.js, …) live at the
+  // root, not under the API prefix. Exact paths: the admin API (admin/stats, …) stays under the prefix.
+  app.setGlobalPrefix(API_PREFIX, { exclude: ['health', 'health/ready', 'metrics', ...DASHBOARD_ROUTES] });
   app.useGlobalPipes(createValidationPipe());
   setUpSwagger(app, config.get('APP_NAME', { infer: true }));
 }

@@ -1,0 +1,465 @@
+// The operators' dashboard (GET /admin), the page's entry module. It loads nothing from elsewhere: its
+// data comes from the admin JSON API (`/api/v1/admin/stats|verifications|audit`) with the admin key the
+// operator types in, kept in sessionStorage for this tab. Charts are inline SVG drawn here (charts.js).
+//
+// Every value from the API reaches the DOM through textContent or setAttribute on a fixed attribute
+// name (dom.js): the page never parses HTML built from data. The CSP allows scripts and styles from
+// this server only ('self'): no inline <script>, <style>, style= or on…= attributes.
+
+import { renderBreakdown, renderDaily } from './charts.js';
+import { clear, el, emptyState } from './dom.js';
+import {
+  DAY_MS,
+  finiteOrNull,
+  fmtDuration,
+  fmtInt,
+  fmtMoney,
+  fmtPct,
+  fmtTime,
+  isoDay,
+  parseDay,
+  ratio,
+} from './format.js';
+import { renderAudit, renderVerifications } from './history.js';
+
+const KEY_STORAGE = 'sms-auth.admin-key';
+const API_BASE = window.location.pathname.replace(/\/admin\/?$/, '') + '/api/v1/admin/';
+/** ?page_size=N (1..200) overrides the phone lookup page sizes, e.g. to walk next_cursor page by page. */
+const PAGE_SIZE = (function () {
+  const n = Number(new URLSearchParams(window.location.search).get('page_size'));
+  return Number.isInteger(n) && n >= 1 && n <= 200 ? n : null;
+})();
+
+const byId = function (id) {
+  return document.getElementById(id);
+};
+const ui = {
+  banner: byId('error-banner'),
+  keyPanel: byId('key-panel'),
+  keyForm: byId('key-form'),
+  keyInput: byId('key-input'),
+  signOut: byId('sign-out'),
+  dashboard: byId('dashboard'),
+  rangeForm: byId('range-form'),
+  from: byId('from-input'),
+  to: byId('to-input'),
+  refresh: byId('refresh'),
+  status: byId('status-line'),
+  daily: byId('chart-daily'),
+  provider: byId('chart-provider'),
+  country: byId('chart-country'),
+  phoneForm: byId('phone-form'),
+  phoneInput: byId('phone-input'),
+  history: byId('history'),
+  verifications: byId('history-verifications'),
+  audit: byId('history-audit'),
+  verificationsMore: byId('verifications-more'),
+  auditMore: byId('audit-more'),
+};
+
+let statsSeq = 0;
+let historySeq = 0;
+let lastDaily = null;
+let lookup = { phone: null, verificationsCursor: null, auditCursor: null };
+
+function setText(id, value) {
+  byId(id).textContent = value;
+}
+
+// ---------- errors, key handling ----------
+
+function showError(message) {
+  ui.banner.textContent = message;
+  ui.banner.hidden = false;
+}
+function hideError() {
+  ui.banner.hidden = true;
+  ui.banner.textContent = '';
+}
+
+function ApiError(status, code, message) {
+  this.status = status;
+  this.code = code;
+  this.message = message;
+}
+
+function getKey() {
+  try {
+    return sessionStorage.getItem(KEY_STORAGE) || '';
+  } catch {
+    return '';
+  }
+}
+function setKey(key) {
+  try {
+    sessionStorage.setItem(KEY_STORAGE, key);
+  } catch {
+    /* private mode: the key lives for this page only */
+  }
+  memoryKey = key;
+}
+function dropKey() {
+  try {
+    sessionStorage.removeItem(KEY_STORAGE);
+  } catch {
+    /* nothing stored */
+  }
+  memoryKey = '';
+}
+let memoryKey = getKey();
+
+function showKeyForm() {
+  ui.dashboard.hidden = true;
+  ui.signOut.hidden = true;
+  ui.keyPanel.hidden = false;
+  ui.keyInput.value = '';
+  ui.keyInput.focus();
+}
+function showDashboard() {
+  ui.keyPanel.hidden = true;
+  ui.dashboard.hidden = false;
+  ui.signOut.hidden = false;
+}
+const KPI_VALUES = [
+  'kpi-requested',
+  'kpi-sent',
+  'kpi-delivered',
+  'kpi-verified',
+  'kpi-conversion',
+  'kpi-median',
+  'kpi-cost',
+  'kpi-failed',
+  'kpi-expired',
+  'kpi-max-attempts',
+];
+const KPI_SUBS = ['kpi-requested-sub', 'kpi-sent-sub', 'kpi-delivered-sub', 'kpi-verified-sub', 'kpi-cost-sub'];
+function resetData() {
+  statsSeq += 1;
+  historySeq += 1;
+  lastDaily = null;
+  KPI_VALUES.forEach(function (id) {
+    setText(id, '—');
+  });
+  KPI_SUBS.forEach(function (id) {
+    setText(id, '');
+  });
+  [ui.daily, ui.provider, ui.country, ui.verifications, ui.audit].forEach(clear);
+  ui.history.hidden = true;
+  ui.verificationsMore.hidden = true;
+  ui.auditMore.hidden = true;
+  ui.status.textContent = '';
+  ui.phoneInput.value = '';
+  lookup = { phone: null, verificationsCursor: null, auditCursor: null };
+  ui.dashboard.setAttribute('data-state', 'idle');
+}
+function signOut(message) {
+  dropKey();
+  resetData();
+  if (message) showError(message);
+  else hideError();
+  showKeyForm();
+}
+function handleFailure(error, what) {
+  if (error instanceof ApiError && error.status === 401) {
+    const code = error.code || 'UNAUTHORIZED';
+    signOut(`The admin key was refused (401 ${code}). Enter the ADMIN_API_KEY configured on the server.`);
+    return;
+  }
+  const detail =
+    error instanceof ApiError
+      ? (error.status ? 'HTTP ' + error.status + (error.code ? ' ' + error.code : '') + ': ' : '') + error.message
+      : String((error && error.message) || error);
+  showError('Could not load ' + what + '. ' + detail);
+}
+
+async function api(path, params) {
+  const query = new URLSearchParams();
+  Object.keys(params || {}).forEach(function (name) {
+    const value = params[name];
+    if (value !== null && value !== undefined && value !== '') query.set(name, String(value));
+  });
+  const url = API_BASE + path + (query.toString() ? '?' + query.toString() : '');
+  let response;
+  try {
+    response = await fetch(url, {
+      headers: { Authorization: 'Bearer ' + memoryKey, Accept: 'application/json' },
+      cache: 'no-store',
+      credentials: 'omit',
+      redirect: 'error',
+    });
+  } catch (e) {
+    throw new ApiError(0, 'NETWORK', 'The server did not answer (' + ((e && e.message) || 'network error') + ').');
+  }
+  let body = null;
+  try {
+    body = await response.json();
+  } catch {
+    body = null;
+  }
+  const err = body && typeof body === 'object' && body.error && typeof body.error === 'object' ? body.error : null;
+  if (!response.ok || !body || body.success !== true) {
+    const fallback = response.ok
+      ? 'Unexpected answer from the server.'
+      : (response.statusText || 'Request failed') + '.';
+    throw new ApiError(
+      response.status,
+      err && typeof err.code === 'string' ? err.code : null,
+      err && typeof err.message === 'string' ? err.message : fallback,
+    );
+  }
+  return body;
+}
+
+// ---------- period ----------
+
+function setRange(days) {
+  const today = new Date();
+  ui.to.value = isoDay(today);
+  ui.from.value = isoDay(new Date(today.getTime() - (days - 1) * DAY_MS));
+  markPreset();
+}
+function markPreset() {
+  const from = parseDay(ui.from.value);
+  const to = parseDay(ui.to.value);
+  const today = isoDay(new Date());
+  const span = from && to ? Math.round((to - from) / DAY_MS) + 1 : null;
+  Array.prototype.forEach.call(document.querySelectorAll('[data-days]'), function (button) {
+    button.classList.toggle('active', ui.to.value === today && span === Number(button.getAttribute('data-days')));
+  });
+}
+/** The selected UTC days as an [from, to) interval of instants. */
+function currentRange() {
+  let from = parseDay(ui.from.value);
+  let to = parseDay(ui.to.value);
+  if (!from || !to) return null;
+  if (from > to) {
+    const swap = from;
+    from = to;
+    to = swap;
+    ui.from.value = isoDay(from);
+    ui.to.value = isoDay(to);
+  }
+  return {
+    from: from.toISOString(),
+    to: new Date(to.getTime() + DAY_MS).toISOString(),
+    firstDay: isoDay(from),
+    lastDay: isoDay(to),
+  };
+}
+
+// ---------- statistics ----------
+
+async function loadStats() {
+  const range = currentRange();
+  if (!range) {
+    showError('Choose a valid period.');
+    return;
+  }
+  const seq = ++statsSeq;
+  hideError();
+  ui.dashboard.setAttribute('data-state', 'loading');
+  ui.refresh.disabled = true;
+  ui.status.textContent = 'Loading…';
+  try {
+    const params = { from: range.from, to: range.to };
+    const results = await Promise.all(
+      ['day', 'provider', 'country'].map(function (groupBy) {
+        return api('stats', Object.assign({ group_by: groupBy }, params));
+      }),
+    );
+    if (seq !== statsSeq) return;
+    renderTotals(results[0].totals || {}, results[0].currency);
+    lastDaily = { groups: groupsOf(results[0]), range: range };
+    renderDaily(ui.daily, lastDaily);
+    renderBreakdown(ui.provider, groupsOf(results[1]), 'provider');
+    renderBreakdown(ui.country, groupsOf(results[2]), 'country');
+    ui.status.textContent = 'Updated ' + fmtTime(new Date().toISOString()).slice(11) + ' UTC';
+    ui.dashboard.setAttribute('data-state', 'ready');
+  } catch (error) {
+    if (seq !== statsSeq) return;
+    ui.status.textContent = '';
+    ui.dashboard.setAttribute('data-state', 'error');
+    handleFailure(error, 'statistics');
+  } finally {
+    if (seq === statsSeq) ui.refresh.disabled = false;
+  }
+}
+function groupsOf(result) {
+  if (!Array.isArray(result && result.groups)) return [];
+  return result.groups.filter(function (g) {
+    return g && typeof g === 'object';
+  });
+}
+
+function renderTotals(t, currency) {
+  setText('kpi-requested', fmtInt(t.requested));
+  setText('kpi-sent', fmtInt(t.sent));
+  setText('kpi-delivered', fmtInt(t.delivered));
+  setText('kpi-verified', fmtInt(t.verified));
+  const conversion = finiteOrNull(t.conversion_rate);
+  setText('kpi-conversion', fmtPct(conversion !== null ? conversion : ratio(t.verified, t.requested)));
+  setText('kpi-median', fmtDuration(t.median_seconds_to_verify));
+  const cost = fmtMoney(t.estimated_cost);
+  const costless = cost === '—' || finiteOrNull(t.estimated_cost) === 0;
+  if (currency) {
+    setText('kpi-cost', cost);
+    if (cost !== '—') byId('kpi-cost').appendChild(el('span', { className: 'kpi-unit' }, ' ' + currency));
+    setText('kpi-cost-sub', 'SMS prices × messages sent');
+  } else {
+    setText('kpi-cost', costless ? '—' : cost);
+    setText('kpi-cost-sub', costless ? 'no SMS prices configured' : 'currency not configured');
+  }
+  setText('kpi-requested-sub', 'codes asked for');
+  const sentShare = ratio(t.sent, t.requested);
+  setText('kpi-sent-sub', sentShare === null ? '' : fmtPct(sentShare) + ' of requested');
+  const delivery = ratio(t.delivered, t.sent);
+  setText('kpi-delivered-sub', delivery === null ? '' : fmtPct(delivery) + ' of sent');
+  setText('kpi-verified-sub', 'correct code entered');
+  setText('kpi-failed', fmtInt(t.failed));
+  setText('kpi-expired', fmtInt(t.expired));
+  setText('kpi-max-attempts', fmtInt(t.max_attempts));
+}
+
+// ---------- phone lookup ----------
+
+const PAGES = {
+  verifications: {
+    path: 'verifications',
+    limit: 20,
+    cursorName: 'verificationsCursor',
+    what: 'verifications',
+    render: renderVerifications,
+    emptyMessage: 'No codes were sent to this number.',
+  },
+  audit: {
+    path: 'audit',
+    limit: 50,
+    cursorName: 'auditCursor',
+    what: 'audit events',
+    render: renderAudit,
+    emptyMessage: 'No audit events for this number.',
+  },
+};
+function containerOf(kind) {
+  return kind === 'verifications' ? ui.verifications : ui.audit;
+}
+function moreButtonOf(kind) {
+  return kind === 'verifications' ? ui.verificationsMore : ui.auditMore;
+}
+
+async function searchPhone() {
+  const phone = ui.phoneInput.value.trim();
+  if (!phone) return;
+  const seq = ++historySeq;
+  lookup = { phone: phone, verificationsCursor: null, auditCursor: null };
+  hideError();
+  ui.history.hidden = false;
+  [ui.verifications, ui.audit].forEach(function (c) {
+    clear(c);
+    c.setAttribute('data-state', 'loading');
+    c.appendChild(emptyState('Loading…', true));
+  });
+  ui.verificationsMore.hidden = true;
+  ui.auditMore.hidden = true;
+  const results = await Promise.allSettled([
+    api('verifications', { phone: phone, limit: PAGE_SIZE || PAGES.verifications.limit }),
+    api('audit', { phone: phone, limit: PAGE_SIZE || PAGES.audit.limit }),
+  ]);
+  if (seq !== historySeq) return;
+  showPage('verifications', results[0], true);
+  if (seq !== historySeq) return;
+  showPage('audit', results[1], true);
+}
+
+function showPage(kind, result, fresh) {
+  const page = PAGES[kind];
+  const container = containerOf(kind);
+  if (fresh) clear(container);
+  if (result.status === 'rejected') {
+    container.setAttribute('data-state', 'error');
+    if (fresh) container.appendChild(emptyState('Could not load ' + page.what + '.', true));
+    handleFailure(result.reason, page.what);
+    return;
+  }
+  const items = Array.isArray(result.value.items) ? result.value.items : [];
+  if (fresh && items.length === 0) container.appendChild(emptyState(page.emptyMessage, true));
+  else if (items.length > 0) page.render(container, items);
+  const next = result.value.next_cursor;
+  lookup[page.cursorName] = typeof next === 'string' && next ? next : null;
+  moreButtonOf(kind).hidden = !lookup[page.cursorName];
+  container.setAttribute('data-state', 'ready');
+}
+
+async function loadMore(kind) {
+  const page = PAGES[kind];
+  const button = moreButtonOf(kind);
+  if (!lookup.phone || !lookup[page.cursorName]) return;
+  const seq = historySeq;
+  button.disabled = true;
+  containerOf(kind).setAttribute('data-state', 'loading');
+  let result;
+  try {
+    const params = { phone: lookup.phone, cursor: lookup[page.cursorName], limit: PAGE_SIZE || page.limit };
+    result = { status: 'fulfilled', value: await api(page.path, params) };
+  } catch (error) {
+    result = { status: 'rejected', reason: error };
+  }
+  button.disabled = false;
+  if (seq !== historySeq) return;
+  showPage(kind, result, false);
+}
+
+// ---------- wiring ----------
+
+ui.keyForm.addEventListener('submit', function (event) {
+  event.preventDefault();
+  const key = ui.keyInput.value.trim();
+  if (!key) return;
+  setKey(key);
+  ui.keyInput.value = '';
+  hideError();
+  showDashboard();
+  loadStats();
+});
+ui.signOut.addEventListener('click', function () {
+  signOut();
+});
+ui.rangeForm.addEventListener('submit', function (event) {
+  event.preventDefault();
+  markPreset();
+  loadStats();
+});
+[ui.from, ui.to].forEach(function (input) {
+  input.addEventListener('change', markPreset);
+});
+Array.prototype.forEach.call(document.querySelectorAll('[data-days]'), function (button) {
+  button.addEventListener('click', function () {
+    setRange(Number(button.getAttribute('data-days')));
+    loadStats();
+  });
+});
+ui.phoneForm.addEventListener('submit', function (event) {
+  event.preventDefault();
+  searchPhone();
+});
+ui.verificationsMore.addEventListener('click', function () {
+  loadMore('verifications');
+});
+ui.auditMore.addEventListener('click', function () {
+  loadMore('audit');
+});
+let resizeTimer = null;
+window.addEventListener('resize', function () {
+  clearTimeout(resizeTimer);
+  resizeTimer = setTimeout(function () {
+    renderDaily(ui.daily, lastDaily);
+  }, 150);
+});
+
+setRange(7);
+if (memoryKey) {
+  showDashboard();
+  loadStats();
+} else {
+  showKeyForm();
+}

@@ -40,7 +40,7 @@ export async function startFakeHttpServer(handler: FakeHandler): Promise<FakeHtt
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', async () => {
+    const answer = async (): Promise<void> => {
       const url = new URL(req.url ?? '/', 'http://fake');
       const body = Buffer.concat(chunks).toString('utf8');
       const type = String(req.headers['content-type'] ?? '');
@@ -77,7 +77,8 @@ export async function startFakeHttpServer(handler: FakeHandler): Promise<FakeHtt
         res.writeHead(500, { 'content-type': 'text/plain' });
         res.end(String(error));
       }
-    });
+    };
+    req.on('end', () => void answer());
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;

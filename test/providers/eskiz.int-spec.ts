@@ -1,4 +1,4 @@
-import { DeliveryStatus, SmsProviderError } from '@app/sms';
+import { DeliveryStatus } from '@app/sms';
 import { type EskizOptions, EskizSmsProvider } from '../../libs/sms/src/providers/eskiz/eskiz.sms-provider';
 import { type EskizFake, type EskizFakeOptions, startEskizFake } from '../fakes/eskiz.fake';
 import { type RecordedRequest, startFakeHttpServer } from '../fakes/fake-http-server';

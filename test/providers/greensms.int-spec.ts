@@ -1,4 +1,4 @@
-import { DeliveryStatus, SmsProviderError } from '@app/sms';
+import { DeliveryStatus } from '@app/sms';
 import { type GreenSmsOptions, GreenSmsProvider } from '../../libs/sms/src/providers/greensms/greensms.sms-provider';
 import { startFakeHttpServer } from '../fakes/fake-http-server';
 import { type GreenSmsFake, type GreenSmsFakeOptions, startGreenSmsFake } from '../fakes/greensms.fake';

@@ -3,7 +3,7 @@ import {
   type MessaggioOptions,
   MessaggioSmsProvider,
 } from '../../libs/sms/src/providers/messaggio/messaggio.sms-provider';
-import { SmsProviderError, WebhookRejectedError } from '../../libs/sms/src/sms-provider.error';
+import { WebhookRejectedError } from '../../libs/sms/src/sms-provider.error';
 import type { WebhookRequest } from '../../libs/sms/src/sms-provider.interface';
 import { type FakeHttpServer, startFakeHttpServer } from '../fakes/fake-http-server';
 import {

@@ -1,6 +1,6 @@
 import { DeliveryStatus } from '../../libs/sms/src/delivery-status';
 import { type MobizonOptions, MobizonSmsProvider } from '../../libs/sms/src/providers/mobizon/mobizon.sms-provider';
-import { SmsProviderError, WebhookRejectedError } from '../../libs/sms/src/sms-provider.error';
+import { WebhookRejectedError } from '../../libs/sms/src/sms-provider.error';
 import type { WebhookRequest } from '../../libs/sms/src/sms-provider.interface';
 import { type FakeHttpServer, startFakeHttpServer } from '../fakes/fake-http-server';
 import {

@@ -18,7 +18,9 @@ const KNOWN_METHODS = new Set(METHODS);
  * why the middleware also marks the requests that fell through every route (see `fellThrough`).
  */
 export function routeLabel(req: Pick<Request, 'route' | 'baseUrl'>): string {
-  const path: unknown = req.route?.path;
+  // Express types `req.route` as any: read it as the unknown it is.
+  const route: unknown = req.route;
+  const path = typeof route === 'object' && route !== null && 'path' in route ? route.path : undefined;
   if (typeof path !== 'string' || path.length === 0) return UNMATCHED_ROUTE;
   return `${req.baseUrl ?? ''}${path}`;
 }

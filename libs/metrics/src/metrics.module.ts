@@ -1,5 +1,4 @@
 import { EventEmitter } from 'node:events';
-import type { Server } from 'node:http';
 import { Global, Module, NestModule, OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { NextFunction, Request, Response } from 'express';
@@ -36,7 +35,8 @@ export class MetricsModule implements NestModule, OnModuleInit {
   configure(): void {
     const adapter = this.adapterHost?.httpAdapter;
     if (!adapter) return;
-    const server: Server | undefined = adapter.getHttpServer?.();
+    // Typed any by Nest: only an EventEmitter (Node's http.Server) gets the listener.
+    const server: unknown = adapter.getHttpServer?.();
     if (server instanceof EventEmitter) {
       server.prependListener('request', (req: Request, res: Response) =>
         this.httpMetrics.use(req, res, () => undefined),

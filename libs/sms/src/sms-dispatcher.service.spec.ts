@@ -210,7 +210,7 @@ describe(SmsDispatcher.name, () => {
       expect(sut.chainFor(null).map((provider) => provider.name)).toEqual(['twilio']);
     });
 
-    it('falls back to the SMS_PROVIDER chain when there is no * route', async () => {
+    it('falls back to the SMS_PROVIDER chain when there is no * route', () => {
       const sut = createSutWithRoutes('UZ=eskiz', ['mobizon', 'twilio'], mobizon(), eskiz(), twilio());
       expect(sut.chainFor('KZ').map((provider) => provider.name)).toEqual(['mobizon', 'twilio']);
     });

@@ -14,9 +14,9 @@ export class ConsoleSmsProvider implements SmsProvider {
 
   constructor(private readonly options: { revealText: boolean }) {}
 
-  async send({ to, text }: SmsMessage): Promise<SmsSendResult> {
+  send({ to, text }: SmsMessage): Promise<SmsSendResult> {
     if (this.options.revealText) this.logger.log(`SMS to ${to}: ${text}`);
     else this.logger.log(`SMS to ${maskPhone(to)} not sent (console provider; text hidden in production)`);
-    return { messageId: `console-${randomUUID()}`, status: DeliveryStatus.Delivered };
+    return Promise.resolve({ messageId: `console-${randomUUID()}`, status: DeliveryStatus.Delivered });
   }
 }

@@ -1,4 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { scalarText } from '../../http/vendor-format';
 
 /** Form parameters as a body parser hands them over: a repeated key may arrive as an array. */
 export type TwilioFormParams = Record<string, unknown>;
@@ -14,9 +15,17 @@ export function twilioSignature(authToken: string, url: string, params: TwilioFo
   return createHmac('sha1', authToken).update(signed, 'utf8').digest('base64');
 }
 
+/**
+ * A form value as Twilio signed it: its text. Null, undefined, and a nested object (bracketed names parsed
+ * by qs, which no Twilio callback sends) contribute nothing, so a signature over them fails as it should.
+ */
+function formText(value: unknown): string {
+  return scalarText(value) ?? '';
+}
+
 function nameValuePairs(name: string, value: unknown): string {
-  if (!Array.isArray(value)) return name + String(value ?? '');
-  return [...new Set(value.map((item) => String(item ?? '')))]
+  if (!Array.isArray(value)) return name + formText(value);
+  return [...new Set(value.map(formText))]
     .sort()
     .map((item) => name + item)
     .join('');

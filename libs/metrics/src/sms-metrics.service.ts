@@ -1,8 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { Counter, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 export type ProviderOperation = 'send' | 'status' | 'balance';
 export type ProviderOutcome = 'ok' | 'rejected' | 'unavailable';
+/** A deferred send record's retry: it failed again, it was written, or the retries gave up. */
+export type SendRecordRetryOutcome = 'failed' | 'written' | 'abandoned';
 
 /** Why a verify-code was refused: the stable error code answered, in lower case. */
 export const VERIFY_FAILURE_REASONS = [
@@ -54,6 +56,8 @@ export class SmsMetrics {
   private readonly verifyFailures: Counter<'reason'>;
   private readonly providerDuration: Histogram<'provider' | 'operation' | 'outcome'>;
   private readonly providerErrors: Counter<'provider' | 'kind'>;
+  private readonly sendRecordRetries: Counter<'outcome'>;
+  private readonly sendRecordsPending: Gauge;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -94,6 +98,18 @@ export class SmsMetrics {
       labelNames: ['provider', 'kind'],
       registers,
     });
+    this.sendRecordRetries = new Counter({
+      name: 'sms_auth_send_record_retries_total',
+      help: 'Retries of send records (delivery rows, code state, audit) the database did not take at once, by outcome.',
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.sendRecordsPending = new Gauge({
+      name: 'sms_auth_send_records_pending',
+      help: 'Send records waiting for the database to take writes again.',
+      registers,
+    });
+    for (const outcome of ['failed', 'written', 'abandoned'] as const) this.sendRecordRetries.inc({ outcome }, 0);
     // Every reason is shown from the start (at 0), so that rates over it are defined before the first failure.
     for (const reason of VERIFY_FAILURE_REASONS) this.verifyFailures.inc({ reason }, 0);
   }
@@ -116,6 +132,16 @@ export class SmsMetrics {
   /** A verify-code was refused; `reason` outside VERIFY_FAILURE_REASONS counts as 'other'. */
   verifyFailed(reason: VerifyFailureReason | string): void {
     this.verifyFailures.inc({ reason: verifyFailureReason(reason) });
+  }
+
+  /** One retry of a deferred send record, by outcome. */
+  sendRecordRetried(outcome: SendRecordRetryOutcome): void {
+    this.sendRecordRetries.inc({ outcome });
+  }
+
+  /** How many send records are waiting for the database. */
+  sendRecordsWaiting(count: number): void {
+    this.sendRecordsPending.set(count);
   }
 
   /** One call to a vendor, timed; a failed one also counts as a provider error of its kind. */

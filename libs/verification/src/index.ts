@@ -5,6 +5,7 @@ export * from './entities/phone-lock.entity';
 export * from './code-hasher';
 export * from './send-policy';
 export * from './verification.service';
+export * from './send-record-writer';
 export * from './verification.module';
 export * from './delivery/delivery-tracking.service';
 export * from './delivery/delivery-poller.service';

@@ -12,6 +12,7 @@ import { SmsWebhooksController } from './delivery/sms-webhooks.controller';
 import { PhoneLock } from './entities/phone-lock.entity';
 import { SmsDelivery } from './entities/sms-delivery.entity';
 import { SmsVerification } from './entities/sms-verification.entity';
+import { SendRecordWriter } from './send-record-writer';
 import { SmsAuthController } from './sms-auth.controller';
 import { TestNumbers } from './test-numbers.service';
 import { ThrottlingModule } from './throttling/throttling.module';
@@ -31,12 +32,13 @@ import { VerificationService } from './verification.service';
   providers: [
     VerificationService,
     VerificationRepository,
+    SendRecordWriter,
     CodeHasher,
     TestNumbers,
     DeliveryTrackingService,
     DeliveryTrackingRepository,
     DeliveryPoller,
   ],
-  exports: [VerificationService, DeliveryPoller, DeliveryTrackingService],
+  exports: [VerificationService, DeliveryPoller, DeliveryTrackingService, SendRecordWriter],
 })
 export class VerificationModule {}

@@ -42,6 +42,43 @@ interface PendingForUpdateRow {
   expired: boolean;
 }
 
+/** Casts of the parameters of one sms_deliveries row after its verification id (an INSERT … SELECT needs them). */
+const DELIVERY_VALUE_TYPES = [
+  'smallint',
+  'varchar',
+  'varchar',
+  'varchar',
+  'varchar',
+  'varchar',
+  'timestamptz',
+  'timestamptz',
+] as const;
+
+/**
+ * ONE statement that applies at most once: `guard` is an UPDATE … RETURNING that matches only while its
+ * row is in the state before the write, and each `insert` (an `INSERT INTO t (cols) VALUES …`) runs only
+ * if the guard matched. A replay finds the row changed, so it writes nothing; a concurrent replay waits
+ * for the row lock of the first and then finds the same. Parameters of each part are renumbered.
+ */
+export function onceStatement(guard: SqlStatement, inserts: (SqlStatement | null)[]): SqlStatement {
+  const values: unknown[] = [...guard[1]];
+  const ctes = [`once AS (${guard[0]})`];
+  inserts.forEach((statement, index) => {
+    if (!statement) return;
+    const [sql, params] = statement;
+    const match = /^\s*(INSERT INTO [\w.]+\s*\([^)]*\))\s*VALUES\s([\s\S]+)$/.exec(sql);
+    if (!match) throw new Error('onceStatement guards only INSERT … VALUES statements');
+    const offset = values.length;
+    const renumber = (text: string) => text.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + offset}`);
+    values.push(...params);
+    ctes.push(
+      `insert_${index} AS (${match[1]} SELECT * FROM (VALUES ${renumber(match[2])}) AS guarded_rows ` +
+        'WHERE EXISTS (SELECT 1 FROM once))',
+    );
+  });
+  return [`WITH ${ctes.join(',\n')}\nSELECT count(*)::int AS applied FROM once`, values];
+}
+
 /** All SQL of codes, their deliveries and phone locks. Every method runs on the caller's manager (its transaction). */
 @Injectable()
 export class VerificationRepository {
@@ -146,8 +183,8 @@ export class VerificationRepository {
         attempt.startedAt,
         attempt.finishedAt,
       );
-      const at = values.length - 8;
-      return `($1::uuid, ${Array.from({ length: 8 }, (_, offset) => `$${at + offset + 1}`).join(', ')})`;
+      const at = values.length - DELIVERY_VALUE_TYPES.length;
+      return `($1::uuid, ${DELIVERY_VALUE_TYPES.map((type, offset) => `$${at + offset + 1}::${type}`).join(', ')})`;
     });
     return [
       `INSERT INTO sms_deliveries (verification_id, attempt_number, provider, provider_message_id, status, error_code,
@@ -157,25 +194,61 @@ export class VerificationRepository {
     ];
   }
 
-  markSentStatement(
+  /**
+   * The record of a send a provider accepted: the code's provider and delivery state, every attempt's row
+   * and the audit events, as ONE statement that applies at most once (see onceStatement), so that it can
+   * be retried after a failure whose COMMIT may have succeeded.
+   */
+  sentRecordStatement(
     id: string,
-    provider: string,
-    requestId: string | null,
-    deliveryStatus: DeliveryStatus,
+    accepted: { provider: string; messageId: string | null; status: DeliveryStatus },
+    attempts: SmsAttempt[],
+    auditEvents: SqlStatement | null,
   ): SqlStatement {
-    return [
-      `UPDATE sms_verifications SET provider = $2, request_id = $3, delivery_status = $4, updated_at = now()
-        WHERE id = $1`,
-      [id, provider, requestId, deliveryStatus],
-    ];
+    return onceStatement(
+      [
+        `UPDATE sms_verifications SET provider = $2, request_id = $3, delivery_status = $4, updated_at = now()
+          WHERE id = $1 AND delivery_status IS NULL
+          RETURNING id`,
+        [id, accepted.provider, accepted.messageId, accepted.status],
+      ],
+      [this.deliveryAttemptsStatement(id, attempts), auditEvents],
+    );
   }
 
-  markSendFailedStatement(id: string): SqlStatement {
-    return [
-      `UPDATE sms_verifications SET status = $2, delivery_status = $3, updated_at = now() WHERE id = $1
-        AND status = 'pending'`,
-      [id, VerificationStatus.Failed, DeliveryStatus.Failed],
-    ];
+  /**
+   * The record of a send no provider accepted: the code becomes `failed` (it never counts toward cooldown
+   * and caps), with the attempts' rows and audit events; applies at most once, like sentRecordStatement.
+   */
+  sendFailedRecordStatement(id: string, attempts: SmsAttempt[], auditEvents: SqlStatement | null): SqlStatement {
+    return onceStatement(
+      [
+        `UPDATE sms_verifications
+            SET status = CASE WHEN status IN ('pending', 'canceled', 'expired') THEN $2 ELSE status END,
+                delivery_status = $3, updated_at = now()
+          WHERE id = $1 AND delivery_status IS NULL
+          RETURNING id`,
+        [id, VerificationStatus.Failed, DeliveryStatus.Failed],
+      ],
+      [this.deliveryAttemptsStatement(id, attempts), auditEvents],
+    );
+  }
+
+  /**
+   * After a reservation failed (its COMMIT may still have succeeded): the code, if it exists and nothing
+   * was sent for it, becomes `failed`, so that the failed request does not count toward cooldown and caps.
+   * The audit events are written only if such a code existed; applies at most once.
+   */
+  voidReservationStatement(id: string, auditEvents: SqlStatement | null): SqlStatement {
+    return onceStatement(
+      [
+        `UPDATE sms_verifications SET status = $2, updated_at = now()
+          WHERE id = $1 AND status IN ('pending', 'canceled', 'expired') AND delivery_status IS NULL
+          RETURNING id`,
+        [id, VerificationStatus.Failed],
+      ],
+      [auditEvents],
+    );
   }
 
   /**

@@ -18,6 +18,7 @@ import {
 import type { CodeHasher } from './code-hasher';
 import type { SendHistory } from './send-policy';
 import type { TestNumbers } from './test-numbers.service';
+import { SendRecordWriter } from './send-record-writer';
 import { VerificationService } from './verification.service';
 import type { VerificationRepository } from './verification.repository';
 
@@ -80,9 +81,9 @@ function createSut(config: Partial<AppConfig> = {}) {
     sendHistory: jest.fn().mockResolvedValue(noHistory()),
     closePending: jest.fn().mockResolvedValue([]),
     insertPendingStatement: jest.fn((fields: { id: string }) => ['insertPending', [fields]]),
-    deliveryAttemptsStatement: jest.fn((id: string, attempts: unknown[]) => ['deliveries', [id, attempts]]),
-    markSentStatement: jest.fn((...args: unknown[]) => ['markSent', args]),
-    markSendFailedStatement: jest.fn((id: string) => ['markSendFailed', [id]]),
+    sentRecordStatement: jest.fn((...args: unknown[]) => ['sentRecord', args]),
+    sendFailedRecordStatement: jest.fn((...args: unknown[]) => ['sendFailedRecord', args]),
+    voidReservationStatement: jest.fn((...args: unknown[]) => ['voidReservation', args]),
   };
   const phones = {
     parse: jest.fn((input: string) => (input === TEST_NUMBER.e164 ? TEST_NUMBER : MOBILE)),
@@ -109,6 +110,8 @@ function createSut(config: Partial<AppConfig> = {}) {
     codeSendFailed: jest.fn(),
     verifyFailed: jest.fn(),
     providerCall: jest.fn(),
+    sendRecordRetried: jest.fn(),
+    sendRecordsWaiting: jest.fn(),
   };
   const values: Partial<AppConfig> = { ...DEFAULT_CONFIG, ...config };
 
@@ -124,6 +127,7 @@ function createSut(config: Partial<AppConfig> = {}) {
     auth as unknown as AuthService,
     { get: (key: keyof AppConfig) => values[key] } as unknown as ConfigService<AppConfig, true>,
     metrics as unknown as SmsMetrics,
+    new SendRecordWriter(dataSource, metrics as unknown as SmsMetrics),
   );
   /** The id the service gave the new code (as inserted). */
   const insertedId = (): string => verifications.insertPendingStatement.mock.calls[0][0].id;
@@ -191,13 +195,13 @@ describe(VerificationService.name, () => {
     it('records the accepted send on the new code', async () => {
       const { sut, verifications, insertedId } = createSut();
       await sut.requestCode({ phoneNumber: MOBILE.e164, resend: false }, CLIENT);
-      expect(verifications.markSentStatement).toHaveBeenCalledWith(
+      expect(verifications.sentRecordStatement).toHaveBeenCalledWith(
         insertedId(),
-        'alpha',
-        'alpha-msg-1',
-        DeliveryStatus.Sent,
+        expect.objectContaining({ provider: 'alpha', messageId: 'alpha-msg-1', status: DeliveryStatus.Sent }),
+        [expect.objectContaining({ provider: 'alpha', messageId: 'alpha-msg-1' })],
+        expect.anything(),
       );
-      expect(verifications.markSendFailedStatement).not.toHaveBeenCalled();
+      expect(verifications.sendFailedRecordStatement).not.toHaveBeenCalled();
     });
 
     it('announces the doubled cooldown after a resend', async () => {
@@ -227,11 +231,11 @@ describe(VerificationService.name, () => {
         expect(verifications.insertPendingStatement).toHaveBeenCalledWith(
           expect.objectContaining({ isTestNumber: true, codeHash: `hmac(${insertedId()}:${TEST_NUMBER_CODE})` }),
         );
-        expect(verifications.markSentStatement).toHaveBeenCalledWith(
+        expect(verifications.sentRecordStatement).toHaveBeenCalledWith(
           insertedId(),
-          'test_number',
-          null,
-          DeliveryStatus.Delivered,
+          { provider: 'test_number', messageId: null, status: DeliveryStatus.Delivered },
+          [],
+          expect.anything(),
         );
       });
     });
@@ -256,9 +260,12 @@ describe(VerificationService.name, () => {
 
         await sut.requestCode({ phoneNumber: MOBILE.e164, resend: false }, CLIENT).catch(() => undefined);
 
-        expect(verifications.markSendFailedStatement).toHaveBeenCalledWith(insertedId());
-        expect(verifications.markSentStatement).not.toHaveBeenCalled();
-        expect(verifications.deliveryAttemptsStatement).toHaveBeenCalledWith(insertedId(), dispatched.attempts);
+        expect(verifications.sendFailedRecordStatement).toHaveBeenCalledWith(
+          insertedId(),
+          dispatched.attempts,
+          expect.anything(),
+        );
+        expect(verifications.sentRecordStatement).not.toHaveBeenCalled();
       });
 
       it('records a code_send_failed audit event with the provider and its code', async () => {
@@ -283,7 +290,41 @@ describe(VerificationService.name, () => {
         expect(auditedEvents(audit)).not.toContainEqual(expect.objectContaining({ type: AuditEventType.CodeSent }));
         // The attempts, the failed state and the audit events go to the database as one statement.
         expect(dataSource.query).toHaveBeenCalledTimes(1);
-        expect(dataSource.query.mock.calls[0][0]).toMatch(/deliveries[\s\S]*markSendFailed[\s\S]*audit/);
+        expect(dataSource.query.mock.calls[0][0]).toBe('sendFailedRecord');
+      });
+    });
+
+    describe('when the database fails', () => {
+      it('after the provider accepted: still answers with the sms_id and writes the record once it can', async () => {
+        const { sut, dataSource, insertedId } = createSut();
+        dataSource.query.mockRejectedValueOnce(new Error('Connection terminated unexpectedly'));
+
+        const result = await sut.requestCode({ phoneNumber: MOBILE.e164, resend: false }, CLIENT);
+
+        expect(result.smsId).toBe('alpha-msg-1');
+        const writer = (sut as unknown as { records: SendRecordWriter }).records;
+        expect(writer.pendingCount).toBe(1);
+        await writer.settled();
+        expect(writer.pendingCount).toBe(0);
+        expect(dataSource.query).toHaveBeenCalledTimes(2);
+        expect(dataSource.query.mock.calls[1]).toEqual(dataSource.query.mock.calls[0]);
+        expect(dataSource.query.mock.calls[1][1][0]).toBe(insertedId());
+      });
+
+      it('before any provider was tried: rethrows, sends nothing and voids the code the COMMIT may have left', async () => {
+        const { sut, dataSource, sms, verifications, insertedId } = createSut();
+        const lost = new Error('Connection terminated unexpectedly');
+        dataSource.transaction.mockImplementationOnce(async (work: (m: EntityManager) => Promise<unknown>) => {
+          await work({ query: jest.fn().mockResolvedValue([]) } as unknown as EntityManager);
+          throw lost;
+        });
+
+        await expect(sut.requestCode({ phoneNumber: MOBILE.e164, resend: false }, CLIENT)).rejects.toBe(lost);
+
+        expect(sms.dispatch).not.toHaveBeenCalled();
+        expect(verifications.voidReservationStatement).toHaveBeenCalledWith(insertedId(), expect.anything());
+        expect(dataSource.query).toHaveBeenCalledTimes(1);
+        expect(dataSource.query.mock.calls[0][0]).toBe('voidReservation');
       });
     });
 

@@ -14,6 +14,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { CodeHasher } from './code-hasher';
 import { VerificationStatus } from './entities/verification-status';
 import { decideSend, SendHistory } from './send-policy';
+import { SendRecordWriter } from './send-record-writer';
 import { TestNumbers } from './test-numbers.service';
 import { VerificationRepository } from './verification.repository';
 
@@ -69,6 +70,7 @@ export class VerificationService {
     private readonly auth: AuthService,
     config: ConfigService<AppConfig, true>,
     private readonly metrics: SmsMetrics,
+    private readonly records: SendRecordWriter,
   ) {
     this.settings = {
       ttlSeconds: config.get('OTP_TTL_SECONDS', { infer: true }),
@@ -100,7 +102,7 @@ export class VerificationService {
     const code = fixedCode ?? this.hasher.generate();
     const base: Pick<AuditRecord, 'client' | 'phoneNumber'> = { client, phoneNumber: phone.e164 };
 
-    const reservation = await this.dataSource.transaction(async (manager): Promise<SendReservation> => {
+    const reservation = await this.reserve(verificationId, base, async (manager): Promise<SendReservation> => {
       await this.verifications.lockPhoneForTransaction(manager, phone.e164);
       const history = await this.verifications.sendHistory(manager, phone.e164);
       const refusal = this.sendRefusal(history);
@@ -172,6 +174,36 @@ export class VerificationService {
       resendAfter: this.resendAfter(history),
       ...(this.settings.exposeCode ? { debugCode: code } : {}),
     };
+  }
+
+  /**
+   * Runs the reservation transaction. If it fails, its COMMIT may still have succeeded (a connection lost
+   * while committing): the code it may have created is voided, now or as soon as the database takes
+   * writes again, so that a request that sent nothing never counts toward cooldown and caps.
+   */
+  private async reserve(
+    verificationId: string,
+    base: Pick<AuditRecord, 'client' | 'phoneNumber'>,
+    work: (manager: EntityManager) => Promise<SendReservation>,
+  ): Promise<SendReservation> {
+    try {
+      return await this.dataSource.transaction(work);
+    } catch (error) {
+      const voided = this.audit.insertStatement([
+        {
+          ...base,
+          verificationId,
+          type: AuditEventType.CodeSendFailed,
+          outcome: 'failure',
+          details: { reason: 'request_failed', sent: false },
+        },
+      ]);
+      await this.records.write(this.verifications.voidReservationStatement(verificationId, voided), {
+        verificationId,
+        kind: 'reservation_voided',
+      });
+      throw error;
+    }
   }
 
   /**
@@ -367,21 +399,26 @@ export class VerificationService {
         details: { message_id: result.accepted.messageId, attempts: result.attempts.length },
       });
     }
-    // The attempts, the code's new state and their audit events: one statement, all or nothing.
-    await new WriteBatch()
-      .add(this.verifications.deliveryAttemptsStatement(verificationId, result.attempts))
-      .add(
-        result.accepted
-          ? this.verifications.markSentStatement(
-              verificationId,
-              result.accepted.provider,
-              result.accepted.messageId,
-              result.accepted.status,
-            )
-          : this.verifications.markSendFailedStatement(verificationId),
-      )
-      .add(this.audit.insertStatement(events))
-      .execute(this.dataSource);
+    // The attempts, the code's new state and their audit events: one statement, all or nothing, that
+    // applies at most once. The message is out: if the database refuses the record now, it is retried in
+    // the background and the client still gets its answer.
+    const written = await this.records.write(
+      result.accepted
+        ? this.verifications.sentRecordStatement(
+            verificationId,
+            result.accepted,
+            result.attempts,
+            this.audit.insertStatement(events),
+          )
+        : this.verifications.sendFailedRecordStatement(
+            verificationId,
+            result.attempts,
+            this.audit.insertStatement(events),
+          ),
+      { verificationId, kind: result.accepted ? 'sent' : 'send_failed' },
+    );
+    if (written === 'deferred')
+      this.logger.warn(`the send record of verification ${verificationId} is pending: the database refused it`);
     if (!result.accepted) {
       this.logger.warn(`no SMS provider accepted the code for ${maskPhone(phone.e164)}: ${result.error?.code}`);
       throw result.error ?? new DomainError(ErrorCode.SmsProviderUnavailable, 'No SMS provider is configured');
@@ -394,21 +431,25 @@ export class VerificationService {
     verificationId: string,
     base: Pick<AuditRecord, 'client' | 'phoneNumber'>,
   ): Promise<null> {
-    await new WriteBatch()
-      .add(this.verifications.markSentStatement(verificationId, TEST_NUMBER_PROVIDER, null, DeliveryStatus.Delivered))
-      .add(
-        this.audit.insertStatement([
-          {
-            ...base,
-            verificationId,
-            type: AuditEventType.CodeSent,
-            outcome: 'success',
-            provider: TEST_NUMBER_PROVIDER,
-            details: { test_number: true },
-          },
-        ]),
-      )
-      .execute(this.dataSource);
+    const events = this.audit.insertStatement([
+      {
+        ...base,
+        verificationId,
+        type: AuditEventType.CodeSent,
+        outcome: 'success',
+        provider: TEST_NUMBER_PROVIDER,
+        details: { test_number: true },
+      },
+    ]);
+    await this.records.write(
+      this.verifications.sentRecordStatement(
+        verificationId,
+        { provider: TEST_NUMBER_PROVIDER, messageId: null, status: DeliveryStatus.Delivered },
+        [],
+        events,
+      ),
+      { verificationId, kind: 'sent' },
+    );
     this.metrics.codeSent(TEST_NUMBER_PROVIDER);
     return null;
   }

@@ -4,6 +4,9 @@ import type { Request } from 'express';
 import { constantTimeEqual, DomainError, ErrorCode } from '@app/common';
 import type { AppConfig } from '@app/config';
 
+/** The OpenAPI security scheme of the admin routes (registered in http/swagger.ts). */
+export const ADMIN_KEY_SECURITY = 'admin-key';
+
 /**
  * `Authorization: Bearer <ADMIN_API_KEY>`, compared in constant time.
  * Without ADMIN_API_KEY every admin call is refused.

@@ -2,8 +2,23 @@ import { Controller, Get, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { ApiErrorResponses, ErrorCode } from '@app/common';
 import { ProviderBalance, ProviderBalanceService } from '@app/sms';
-import { AdminKeyGuard } from './admin-key.guard';
+import { ADMIN_KEY_SECURITY, AdminKeyGuard } from './admin-key.guard';
 
+class ProviderBalanceErrorDto {
+  @ApiProperty({ example: 'SMS_PROVIDER_UNAVAILABLE', description: 'SMS_PROVIDER_*, NOT_SUPPORTED or INTERNAL' })
+  code: string;
+  @ApiProperty({ example: 'mobizon did not answer within 5000 ms' }) message: string;
+  @ApiProperty({
+    required: false,
+    type: String,
+    nullable: true,
+    example: 'timeout',
+    description: "The vendor's own error code, when it gave one",
+  })
+  provider_code?: string | null;
+}
+
+/** Either `balance` and `currency`, or `error` (why the balance could not be read). */
 class ProviderBalanceDto {
   @ApiProperty({ example: 'mobizon' }) provider: string;
   @ApiProperty({
@@ -12,16 +27,16 @@ class ProviderBalanceDto {
     description: 'As the vendor states it (a decimal string, not rounded)',
   })
   balance?: string;
-  @ApiProperty({ required: false, nullable: true, example: 'KZT' }) currency?: string | null;
   @ApiProperty({
     required: false,
-    example: {
-      code: 'SMS_PROVIDER_UNAVAILABLE',
-      message: 'mobizon did not answer within 5000 ms',
-      provider_code: 'timeout',
-    },
+    type: String,
+    nullable: true,
+    example: 'KZT',
+    description: 'The currency the vendor states; null when its reply names none',
   })
-  error?: { code: string; message: string; provider_code?: string | null };
+  currency?: string | null;
+  @ApiProperty({ required: false, type: ProviderBalanceErrorDto })
+  error?: ProviderBalanceErrorDto;
 }
 
 class ProviderBalancesResponseDto {
@@ -30,7 +45,7 @@ class ProviderBalancesResponseDto {
 }
 
 @ApiTags('admin')
-@ApiBearerAuth()
+@ApiBearerAuth(ADMIN_KEY_SECURITY)
 @UseGuards(AdminKeyGuard)
 @Controller()
 export class ProviderBalanceController {

@@ -1,6 +1,8 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiErrorResponses, ErrorCode } from '@app/common';
 import { HealthCheck, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import { HealthReportDto } from './health-report.dto';
 import { RedisHealthIndicator } from './redis.health';
 
 @ApiTags('operations')
@@ -12,15 +14,21 @@ export class HealthController {
     private readonly redis: RedisHealthIndicator,
   ) {}
 
+  // The docs Terminus would add describe its own 503 body; ours is the API's error (DomainErrorFilter).
   @Get()
-  @HealthCheck()
+  @HealthCheck({ noCache: true, swaggerDocumentation: false })
+  @ApiOkResponse({ type: HealthReportDto })
+  // Any route refuses an unreadable body or a NUL in the URL or headers with 400 VALIDATION_FAILED.
+  @ApiErrorResponses(ErrorCode.ValidationFailed)
   @ApiOperation({ summary: 'Liveness: the process answers' })
   live() {
     return this.health.check([]);
   }
 
   @Get('ready')
-  @HealthCheck()
+  @HealthCheck({ noCache: true, swaggerDocumentation: false })
+  @ApiOkResponse({ type: HealthReportDto })
+  @ApiErrorResponses(ErrorCode.ValidationFailed, ErrorCode.ServiceUnavailable)
   @ApiOperation({ summary: 'Readiness: the database (and Redis, when configured) answer' })
   ready() {
     return this.health.check([

@@ -2,7 +2,7 @@ import { Controller, Get, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrorResponses, ErrorCode } from '@app/common';
 import { PhoneService } from '@app/phone';
-import { AdminKeyGuard } from '../admin-key.guard';
+import { ADMIN_KEY_SECURITY, AdminKeyGuard } from '../admin-key.guard';
 import { decodeCursor, encodeCursor, isCursorBigint } from '../keyset-cursor';
 import { timeRange } from '../time-range';
 import { AdminAuditRepository } from './admin-audit.repository';
@@ -10,7 +10,7 @@ import { AuditQueryDto } from './audit-query.dto';
 import { AuditPageDto } from './audit-row.dto';
 
 @ApiTags('admin')
-@ApiBearerAuth()
+@ApiBearerAuth(ADMIN_KEY_SECURITY)
 @UseGuards(AdminKeyGuard)
 @Controller('admin/audit')
 export class AdminAuditController {

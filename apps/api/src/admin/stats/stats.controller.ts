@@ -3,7 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrorResponses, ErrorCode } from '@app/common';
 import type { AppConfig } from '@app/config';
-import { AdminKeyGuard } from '../admin-key.guard';
+import { ADMIN_KEY_SECURITY, AdminKeyGuard } from '../admin-key.guard';
 import { parseSmsPrices } from '../sms-prices';
 import { timeRange } from '../time-range';
 import { StatsQueryDto } from './stats-query.dto';
@@ -11,7 +11,7 @@ import { StatsResponseDto } from './stats-response.dto';
 import { StatsRepository } from './stats.repository';
 
 @ApiTags('admin')
-@ApiBearerAuth()
+@ApiBearerAuth(ADMIN_KEY_SECURITY)
 @UseGuards(AdminKeyGuard)
 @Controller('admin/stats')
 export class StatsController {

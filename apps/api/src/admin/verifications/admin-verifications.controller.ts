@@ -2,7 +2,7 @@ import { Controller, Get, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrorResponses, ErrorCode } from '@app/common';
 import { PhoneService } from '@app/phone';
-import { AdminKeyGuard } from '../admin-key.guard';
+import { ADMIN_KEY_SECURITY, AdminKeyGuard } from '../admin-key.guard';
 import { decodeCursor, encodeCursor, isCursorTimestamp, UUID_PATTERN } from '../keyset-cursor';
 import { timeRange } from '../time-range';
 import { AdminVerificationsRepository } from './admin-verifications.repository';
@@ -12,7 +12,7 @@ import { VerificationsQueryDto } from './verifications-query.dto';
 const ALL_TIME_DAYS = 365 * 100;
 
 @ApiTags('admin')
-@ApiBearerAuth()
+@ApiBearerAuth(ADMIN_KEY_SECURITY)
 @UseGuards(AdminKeyGuard)
 @Controller('admin/verifications')
 export class AdminVerificationsController {

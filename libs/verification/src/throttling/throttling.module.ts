@@ -1,21 +1,25 @@
 import { Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { ThrottlerModule } from '@nestjs/throttler';
-import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
 import { AuditModule } from '@app/audit';
 import type { AppConfig } from '@app/config';
 import { REDIS_CLIENT } from '@app/database';
 import type Redis from 'ioredis';
+import { Registry } from 'prom-client';
 import { IpThrottlerGuard } from './ip-throttler.guard';
+import { RedisFallbackThrottlerStorage } from './redis-fallback-throttler.storage';
 import { SEND_THROTTLER, VERIFY_THROTTLER } from './throttler-names';
 
-/** Per-IP limits in Redis when REDIS_URL is set (shared by every instance), in memory otherwise. */
+/**
+ * Per-IP limits in Redis when REDIS_URL is set (shared by every instance), in memory otherwise. While
+ * Redis is unavailable each instance counts in its own memory (RedisFallbackThrottlerStorage).
+ */
 @Module({
   imports: [
     AuditModule,
     ThrottlerModule.forRootAsync({
-      inject: [ConfigService, REDIS_CLIENT],
-      useFactory: (config: ConfigService<AppConfig, true>, redis: Redis | null) => {
+      inject: [ConfigService, REDIS_CLIENT, Registry],
+      useFactory: (config: ConfigService<AppConfig, true>, redis: Redis | null, registry: Registry) => {
         const ttl = config.get('IP_LIMIT_WINDOW_SECONDS', { infer: true }) * 1000;
         return {
           throttlers: [
@@ -24,7 +28,7 @@ import { SEND_THROTTLER, VERIFY_THROTTLER } from './throttler-names';
           ],
           // One bucket per throttler and IP, whatever the route: send-code and resend-code share theirs.
           generateKey: (_context, tracker, throttlerName) => `sms-auth:ip:${throttlerName}:${tracker}`,
-          storage: redis ? new ThrottlerStorageRedisService(redis) : undefined,
+          storage: redis ? new RedisFallbackThrottlerStorage(redis, registry) : undefined,
         };
       },
     }),

@@ -16,6 +16,20 @@ export interface AccessTokenClaims {
   aud: string;
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The claims we sign: `sub` and `sid` are UUIDs, `phone_number` a string without NUL. */
+function hasValidClaims(claims: Partial<Record<keyof AccessTokenClaims, unknown>>): boolean {
+  return (
+    typeof claims.sub === 'string' &&
+    UUID.test(claims.sub) &&
+    typeof claims.sid === 'string' &&
+    UUID.test(claims.sid) &&
+    typeof claims.phone_number === 'string' &&
+    !claims.phone_number.includes('\u0000')
+  );
+}
+
 /** HS256 access JWTs with `sub`, `phone_number`, `sid`, `jti`, `iat`, `exp`, `iss`, `aud` (SPEC §7). */
 @Injectable()
 export class AccessTokenService {
@@ -45,10 +59,14 @@ export class AccessTokenService {
     );
   }
 
-  /** Verifies signature, expiry, issuer and audience; `UNAUTHORIZED` otherwise. */
+  /**
+   * Verifies signature, expiry, issuer and audience, and the shape of the claims the service reads (a
+   * correctly signed token with a `sub` or `sid` that is not a UUID must not reach SQL); `UNAUTHORIZED` otherwise.
+   */
   verify(token: string): AccessTokenClaims {
+    let claims: AccessTokenClaims;
     try {
-      return this.jwt.verify<AccessTokenClaims>(token, {
+      claims = this.jwt.verify<AccessTokenClaims>(token, {
         issuer: this.issuer,
         audience: this.audience,
         algorithms: ['HS256'],
@@ -56,5 +74,7 @@ export class AccessTokenService {
     } catch {
       throw new DomainError(ErrorCode.Unauthorized, 'The access token is missing, invalid or expired');
     }
+    if (!hasValidClaims(claims)) throw new DomainError(ErrorCode.Unauthorized, 'The access token is not valid');
+    return claims;
   }
 }

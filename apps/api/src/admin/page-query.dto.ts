@@ -1,11 +1,12 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsInt, IsISO8601, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsInstant } from './is-instant.decorator';
 
 /** The time window and keyset paging every admin list shares. */
 export class PageQueryDto {
-  @ApiPropertyOptional({ example: '2026-11-01T00:00:00Z' }) @IsOptional() @IsISO8601({ strict: true }) from?: string;
-  @ApiPropertyOptional({ example: '2026-11-08T00:00:00Z' }) @IsOptional() @IsISO8601({ strict: true }) to?: string;
+  @ApiPropertyOptional({ example: '2026-11-01T00:00:00Z' }) @IsOptional() @IsInstant() from?: string;
+  @ApiPropertyOptional({ example: '2026-11-08T00:00:00Z' }) @IsOptional() @IsInstant() to?: string;
 
   @ApiPropertyOptional({ description: '`next_cursor` of the previous page' })
   @IsOptional()

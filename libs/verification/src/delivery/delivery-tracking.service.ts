@@ -17,8 +17,12 @@ export class DeliveryTrackingService {
     private readonly audit: AuditService,
   ) {}
 
-  /** Idempotent: a repeated or stale report changes nothing and records nothing. */
+  /**
+   * Idempotent: a repeated or stale report changes nothing and records nothing. A message id holding a NUL
+   * (which Postgres text cannot hold) names no message of ours: ignored before any SQL.
+   */
   async apply(provider: string, report: DeliveryReport, source: 'webhook' | 'poll'): Promise<DeliveryUpdateOutcome> {
+    if (typeof report.messageId !== 'string' || report.messageId.includes('\u0000')) return 'unknown_message';
     return this.dataSource.transaction(async (manager) => {
       const delivery = await this.deliveries.findForUpdate(manager, provider, report.messageId);
       if (!delivery) return 'unknown_message';

@@ -1,5 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsISO8601, IsOptional } from 'class-validator';
+import { IsIn, IsOptional } from 'class-validator';
+import { IsInstant } from '../is-instant.decorator';
 
 export const STATS_GROUPINGS = ['day', 'provider', 'country'] as const;
 export type StatsGrouping = (typeof STATS_GROUPINGS)[number];
@@ -10,12 +11,12 @@ export class StatsQueryDto {
     example: '2026-11-01T00:00:00Z',
   })
   @IsOptional()
-  @IsISO8601({ strict: true })
+  @IsInstant()
   from?: string;
 
   @ApiPropertyOptional({ description: 'End (exclusive), ISO 8601; default: now', example: '2026-11-08T00:00:00Z' })
   @IsOptional()
-  @IsISO8601({ strict: true })
+  @IsInstant()
   to?: string;
 
   @ApiPropertyOptional({

@@ -76,9 +76,13 @@ export class DomainErrorFilter implements ExceptionFilter {
 
   private httpMessage(exception: HttpException): string {
     const response = exception.getResponse();
-    if (typeof response === 'string') return response;
-    const message = (response as { message?: unknown }).message;
-    if (Array.isArray(message)) return message.join('; ');
-    return typeof message === 'string' ? message : exception.message;
+    const message = typeof response === 'string' ? response : (response as { message?: unknown }).message;
+    const text = Array.isArray(message)
+      ? message.join('; ')
+      : typeof message === 'string'
+        ? message
+        : exception.message;
+    // The router's 404 says `Cannot GET /path?query`: the query string is not echoed back.
+    return exception.getStatus() === Number(HttpStatus.NOT_FOUND) ? text.replace(/\?.*$/s, '') : text;
   }
 }

@@ -1,0 +1,78 @@
+import type { NextFunction, Request, Response } from 'express';
+import { DomainError, ErrorCode } from '@app/common';
+
+/** Deeper bodies are refused: no request of this API nests more than a few levels. */
+export const MAX_INPUT_DEPTH = 32;
+
+interface Problem {
+  field: string;
+  message: string;
+}
+
+function fieldName(path: string): string {
+  return path || 'body';
+}
+
+/**
+ * Walks a parsed body or query iteratively (an explicit stack, never recursion, so depth cannot overflow
+ * the call stack) and reports the first value nested deeper than `maxDepth` or any key or string holding
+ * a NUL character, which Postgres cannot store in text and answers with an error.
+ */
+export function findBadInput(root: unknown, rootPath: string, maxDepth = MAX_INPUT_DEPTH): Problem | null {
+  const stack: { value: unknown; depth: number; path: string }[] = [{ value: root, depth: 0, path: rootPath }];
+  while (stack.length > 0) {
+    const { value, depth, path } = stack.pop()!;
+    if (typeof value === 'string') {
+      if (value.includes('\u0000')) return { field: fieldName(path), message: `${fieldName(path)} contains a NUL` };
+      continue;
+    }
+    if (value === null || typeof value !== 'object') continue;
+    if (depth >= maxDepth) {
+      return { field: fieldName(path), message: `the input is nested deeper than ${maxDepth} levels` };
+    }
+    for (const [key, child] of Object.entries(value)) {
+      if (key.includes('\u0000'))
+        return { field: fieldName(path), message: `a key of ${fieldName(path)} contains a NUL` };
+      stack.push({ value: child, depth: depth + 1, path: path ? `${path}.${key}` : key });
+    }
+  }
+  return null;
+}
+
+/** Headers whose values reach SQL (the audit trail's IP and user agent) or identify the caller. */
+const CHECKED_HEADERS = ['user-agent', 'x-forwarded-for', 'x-real-ip', 'forwarded', 'host'];
+
+function badHeader(request: Request): string | null {
+  for (const name of CHECKED_HEADERS) {
+    const value = request.headers[name];
+    const values = Array.isArray(value) ? value : value === undefined ? [] : [value];
+    if (values.some((entry) => entry.includes('\u0000'))) return name;
+  }
+  return null;
+}
+
+function refuse(problem: Problem): DomainError {
+  return new DomainError(ErrorCode.ValidationFailed, problem.message, {
+    fields: [{ field: problem.field, messages: [problem.message] }],
+  });
+}
+
+/**
+ * Runs right after the body parsers, before routing, validation and every recursive helper (the validation
+ * pipe's prototype-key stripping recurses): refuses bodies nested too deeply and any NUL in the path, query,
+ * body or client headers with 400 VALIDATION_FAILED, so no such value ever reaches SQL.
+ */
+export function inputGuard(request: Request, _response: Response, next: NextFunction): void {
+  // `%00` is the only way a NUL gets into a URL (Node's parser refuses a raw one); path params come from here.
+  if (/%00/i.test(request.originalUrl ?? request.url)) {
+    next(refuse({ field: 'url', message: 'the URL contains a NUL (%00)' }));
+    return;
+  }
+  const header = badHeader(request);
+  if (header) {
+    next(refuse({ field: header, message: `the ${header} header contains a NUL` }));
+    return;
+  }
+  const problem = findBadInput(request.body, '') ?? findBadInput(request.query, 'query');
+  next(problem ? refuse(problem) : undefined);
+}

@@ -100,4 +100,34 @@ describe.each(VENDORS)('send → verify through %s', (provider, startFake, recip
       fake.failSends(false);
     }
   });
+
+  it('counts every HTTP request to the vendor in /metrics, by how it ended', async () => {
+    /** The request counts of this vendor's HTTP calls, by outcome. */
+    const counts = async (): Promise<Map<string, number>> => {
+      const metrics = await t.http.get('/metrics');
+      const prefix = `sms_auth_vendor_http_request_duration_seconds_count{provider="${provider}",outcome="`;
+      return new Map(
+        metrics.text
+          .split('\n')
+          .filter((line) => line.startsWith(prefix))
+          .map((line) => [line.slice(prefix.length).split('"')[0], Number(line.split(' ').at(-1))]),
+      );
+    };
+    const total = (byOutcome: Map<string, number>) => [...byOutcome.values()].reduce((sum, n) => sum + n, 0);
+
+    const before = await counts();
+    expect((await sendCode(t, phoneOfCountry())).status).toBe(200);
+    const afterSend = await counts();
+    expect(afterSend.get('reply') ?? 0).toBeGreaterThan(before.get('reply') ?? 0);
+
+    fake.failSends(true);
+    try {
+      expect((await sendCode(t, phoneOfCountry())).status).toBeGreaterThanOrEqual(500);
+    } finally {
+      fake.failSends(false);
+    }
+    const afterFailure = await counts();
+    expect(total(afterFailure)).toBeGreaterThan(total(afterSend));
+    expect([...afterFailure.keys()].every((outcome) => ['reply', 'server_error'].includes(outcome))).toBe(true);
+  });
 });

@@ -41,6 +41,9 @@ describe(SmsMetrics.name, () => {
       'sms_auth_codes_verified_total',
       'sms_auth_provider_errors_total',
       'sms_auth_provider_request_duration_seconds',
+      'sms_auth_send_record_retries_total',
+      'sms_auth_send_records_pending',
+      'sms_auth_vendor_http_request_duration_seconds',
       'sms_auth_verify_failures_total',
     ]);
   });

@@ -56,6 +56,7 @@ export class SmsMetrics {
   private readonly verifyFailures: Counter<'reason'>;
   private readonly providerDuration: Histogram<'provider' | 'operation' | 'outcome'>;
   private readonly providerErrors: Counter<'provider' | 'kind'>;
+  private readonly vendorHttpDuration: Histogram<'provider' | 'outcome'>;
   private readonly sendRecordRetries: Counter<'outcome'>;
   private readonly sendRecordsPending: Gauge;
 
@@ -98,6 +99,15 @@ export class SmsMetrics {
       labelNames: ['provider', 'kind'],
       registers,
     });
+    this.vendorHttpDuration = new Histogram({
+      name: 'sms_auth_vendor_http_request_duration_seconds',
+      help:
+        'Duration of each HTTP request to an SMS vendor (a send may make several, e.g. a login), by how it ended: ' +
+        'reply, server_error (5xx), timeout or connection_failed.',
+      labelNames: ['provider', 'outcome'],
+      buckets: PROVIDER_DURATION_BUCKETS,
+      registers,
+    });
     this.sendRecordRetries = new Counter({
       name: 'sms_auth_send_record_retries_total',
       help: 'Retries of send records (delivery rows, code state, audit) the database did not take at once, by outcome.',
@@ -130,7 +140,7 @@ export class SmsMetrics {
   }
 
   /** A verify-code was refused; `reason` outside VERIFY_FAILURE_REASONS counts as 'other'. */
-  verifyFailed(reason: VerifyFailureReason | string): void {
+  verifyFailed(reason: string): void {
     this.verifyFailures.inc({ reason: verifyFailureReason(reason) });
   }
 
@@ -142,6 +152,11 @@ export class SmsMetrics {
   /** How many send records are waiting for the database. */
   sendRecordsWaiting(count: number): void {
     this.sendRecordsPending.set(count);
+  }
+
+  /** One HTTP request to a vendor, as the shared vendor HTTP client saw it end. */
+  vendorHttpCall(provider: string, outcome: string, seconds: number): void {
+    this.vendorHttpDuration.observe({ provider: boundedLabel(provider), outcome: boundedLabel(outcome) }, seconds);
   }
 
   /** One call to a vendor, timed; a failed one also counts as a provider error of its kind. */

@@ -6,6 +6,8 @@ import { GreenSmsProvider } from './providers/greensms/greensms.sms-provider';
 import { MessaggioSmsProvider } from './providers/messaggio/messaggio.sms-provider';
 import { MobizonSmsProvider } from './providers/mobizon/mobizon.sms-provider';
 import { TwilioSmsProvider } from './providers/twilio/twilio.sms-provider';
+import type { VendorCallObserver } from './http/vendor-http-client';
+import type { HttpAdapterOptions } from './providers/provider-options';
 import type { SmsProvider } from './sms-provider.interface';
 
 type Config = ConfigService<AppConfig, true>;
@@ -19,42 +21,46 @@ function webhookUrl(config: Config, provider: string, token?: string): string | 
   return `${base.replace(/\/+$/, '')}${WEBHOOK_PATH}/${provider}${token ? `/${token}` : ''}`;
 }
 
-function http(config: Config, baseUrl: string) {
-  return { baseUrl: baseUrl.replace(/\/+$/, ''), timeoutMs: config.get('SMS_PROVIDER_TIMEOUT_MS', { infer: true }) };
+/** The HTTP options of every adapter: the vendor's base URL, the timeout, and the observer of each call. */
+type HttpOptionsFor = (baseUrl: string) => HttpAdapterOptions;
+
+function httpOptions(config: Config, observeCall?: VendorCallObserver): HttpOptionsFor {
+  const timeoutMs = config.get('SMS_PROVIDER_TIMEOUT_MS', { infer: true });
+  return (baseUrl) => ({ baseUrl: baseUrl.replace(/\/+$/, ''), timeoutMs, observeCall });
 }
 
 /** One line per vendor: adding a vendor is an adapter file plus its line here. Credentials were checked at boot. */
-const ADAPTERS: Record<SmsProviderName, (config: Config) => SmsProvider> = {
+const ADAPTERS: Record<SmsProviderName, (config: Config, http: HttpOptionsFor) => SmsProvider> = {
   [SmsProviderName.Console]: (config) =>
     new ConsoleSmsProvider({ revealText: config.get('NODE_ENV', { infer: true }) !== 'production' }),
-  [SmsProviderName.Mobizon]: (config) =>
+  [SmsProviderName.Mobizon]: (config, http) =>
     new MobizonSmsProvider({
-      ...http(config, config.get('MOBIZON_API_URL', { infer: true })),
+      ...http(config.get('MOBIZON_API_URL', { infer: true })),
       apiKey: config.get('MOBIZON_API_KEY', { infer: true }),
       sender: config.get('MOBIZON_SENDER', { infer: true }),
       webhookSecret: config.get('MOBIZON_WEBHOOK_SECRET', { infer: true }),
     }),
-  [SmsProviderName.Messaggio]: (config) => {
+  [SmsProviderName.Messaggio]: (config, http) => {
     const webhookToken = config.get('MESSAGGIO_WEBHOOK_TOKEN', { infer: true });
     return new MessaggioSmsProvider({
-      ...http(config, config.get('MESSAGGIO_API_URL', { infer: true })),
+      ...http(config.get('MESSAGGIO_API_URL', { infer: true })),
       login: config.get('MESSAGGIO_API_KEY', { infer: true }),
       sender: config.get('MESSAGGIO_SENDER', { infer: true }),
       webhookToken,
       callbackUrl: webhookToken ? webhookUrl(config, SmsProviderName.Messaggio, webhookToken) : undefined,
     });
   },
-  [SmsProviderName.GreenSms]: (config) =>
+  [SmsProviderName.GreenSms]: (config, http) =>
     new GreenSmsProvider({
-      ...http(config, config.get('GREEN_SMS_API_URL', { infer: true })),
+      ...http(config.get('GREEN_SMS_API_URL', { infer: true })),
       user: config.get('GREEN_SMS_USER', { infer: true }),
       password: config.get('GREEN_SMS_PASSWORD', { infer: true }),
       token: config.get('GREEN_SMS_TOKEN', { infer: true }),
       sender: config.get('GREEN_SMS_SENDER', { infer: true }),
     }),
-  [SmsProviderName.Twilio]: (config) =>
+  [SmsProviderName.Twilio]: (config, http) =>
     new TwilioSmsProvider({
-      ...http(config, config.get('TWILIO_API_URL', { infer: true })),
+      ...http(config.get('TWILIO_API_URL', { infer: true })),
       accountSid: config.get('TWILIO_ACCOUNT_SID', { infer: true }),
       authToken: config.get('TWILIO_AUTH_TOKEN', { infer: true }),
       from: config.get('TWILIO_PHONE_NUMBER', { infer: true }),
@@ -62,9 +68,9 @@ const ADAPTERS: Record<SmsProviderName, (config: Config) => SmsProvider> = {
       statusCallbackUrl: webhookUrl(config, SmsProviderName.Twilio),
       publicBaseUrl: config.get('PUBLIC_BASE_URL', { infer: true }),
     }),
-  [SmsProviderName.Eskiz]: (config) =>
+  [SmsProviderName.Eskiz]: (config, http) =>
     new EskizSmsProvider({
-      ...http(config, config.get('ESKIZ_API_URL', { infer: true })),
+      ...http(config.get('ESKIZ_API_URL', { infer: true })),
       email: config.get('ESKIZ_EMAIL', { infer: true }),
       password: config.get('ESKIZ_PASSWORD', { infer: true }),
       sender: config.get('ESKIZ_SENDER', { infer: true }),
@@ -75,12 +81,13 @@ const ADAPTERS: Record<SmsProviderName, (config: Config) => SmsProvider> = {
  * Builds only the adapters the configuration selects: those of SMS_PROVIDER and SMS_ROUTES.
  * `SMS_TEST_MODE` forces `console` for everything.
  */
-export function createSmsProviders(config: Config): ReadonlyMap<string, SmsProvider> {
+export function createSmsProviders(config: Config, observeCall?: VendorCallObserver): ReadonlyMap<string, SmsProvider> {
   const names = config.get('SMS_TEST_MODE', { infer: true })
     ? [SmsProviderName.Console]
     : configuredProviderNames(
         config.get('SMS_PROVIDER', { infer: true }),
         parseSmsRoutes(config.get('SMS_ROUTES', { infer: true })),
       );
-  return new Map(names.map((name) => [name, ADAPTERS[name](config)]));
+  const http = httpOptions(config, observeCall);
+  return new Map(names.map((name) => [name, ADAPTERS[name](config, http)]));
 }

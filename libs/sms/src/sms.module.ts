@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { AppConfig } from '@app/config';
+import { SmsMetrics } from '@app/metrics';
 import { MessageTemplates } from './message-templates.service';
 import { ProviderBalanceService } from './provider-balance.service';
 import { createSmsProviders } from './sms-provider.factory';
@@ -11,8 +12,11 @@ import { SMS_PROVIDERS } from './sms.constants';
   providers: [
     {
       provide: SMS_PROVIDERS,
-      inject: [ConfigService],
-      useFactory: (config: ConfigService<AppConfig, true>) => createSmsProviders(config),
+      inject: [ConfigService, SmsMetrics],
+      useFactory: (config: ConfigService<AppConfig, true>, metrics: SmsMetrics) =>
+        createSmsProviders(config, ({ provider, outcome, seconds }) =>
+          metrics.vendorHttpCall(provider, outcome, seconds),
+        ),
     },
     SmsDispatcher,
     MessageTemplates,

@@ -318,4 +318,21 @@ describe(VendorHttpClient.name, () => {
       },
     );
   });
+  describe('observeCall (the per-call metrics)', () => {
+    it.each([
+      ['reply', (_req: IncomingMessage, res: ServerResponse) => res.writeHead(400).end('{}'), {}],
+      ['server_error', (_req: IncomingMessage, res: ServerResponse) => res.writeHead(503).end(), {}],
+      ['timeout', () => undefined, { timeoutMs: 100 }],
+      ['connection_failed', () => undefined, { baseUrl: 'http://127.0.0.1:9' }],
+    ] as const)('is told of each call once, ending in %s, with its duration', async (outcome, reply, options) => {
+      handler = reply;
+      const calls: { provider: string; outcome: string; seconds: number }[] = [];
+      const client = sut({ ...options, observeCall: (call) => calls.push(call) });
+
+      await send(client).catch(() => undefined);
+
+      expect(calls).toEqual([{ provider: 'acme', outcome, seconds: expect.any(Number) as number }]);
+      expect(calls[0].seconds).toBeGreaterThanOrEqual(0);
+    });
+  });
 });

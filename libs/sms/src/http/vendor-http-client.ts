@@ -27,6 +27,11 @@ export interface VendorFault {
   detail?: string;
 }
 
+/** How one HTTP call to a vendor ended: a reply (any status below 500), or the failure it was mapped to. */
+export type VendorCallOutcome = 'reply' | 'server_error' | 'timeout' | 'connection_failed';
+
+export type VendorCallObserver = (call: { provider: string; outcome: VendorCallOutcome; seconds: number }) => void;
+
 export interface VendorHttpClientOptions {
   /** The provider's name: the `provider` of every error. */
   provider: string;
@@ -38,6 +43,8 @@ export interface VendorHttpClientOptions {
   timeoutMs: number;
   /** Reads the vendor's code out of an HTTP 5xx reply; `http_<status>` without it. */
   serverFault?: (response: VendorResponse) => VendorFault;
+  /** Told how every call ended and how long it took, for the metrics. */
+  observeCall?: VendorCallObserver;
 }
 
 /** Failure codes that name the cause without quoting the request (no URL, no header). */
@@ -74,7 +81,26 @@ export class VendorHttpClient {
   }
 
   /** Sends the request; resolves with any reply below 500, rejects with an SmsProviderError otherwise. */
-  async request({ method, path, headers, body }: VendorRequest): Promise<VendorResponse> {
+  async request(request: VendorRequest): Promise<VendorResponse> {
+    const started = process.hrtime.bigint();
+    const observe = (outcome: VendorCallOutcome) =>
+      this.options.observeCall?.({
+        provider: this.options.provider,
+        outcome,
+        seconds: Number(process.hrtime.bigint() - started) / 1e9,
+      });
+    try {
+      const response = await this.exchange(request);
+      observe('reply');
+      return response;
+    } catch (error) {
+      const code = error instanceof SmsProviderError ? error.providerCode : undefined;
+      observe(code === 'timeout' || code === 'connection_failed' ? code : 'server_error');
+      throw error;
+    }
+  }
+
+  private async exchange({ method, path, headers, body }: VendorRequest): Promise<VendorResponse> {
     const deadline = AbortSignal.timeout(this.options.timeoutMs);
     let status: number;
     let stream: Readable;

@@ -1,6 +1,10 @@
+import type { VendorCallObserver } from '../http/vendor-http-client';
+
 /** Options every HTTP adapter takes besides its credentials. */
 export interface HttpAdapterOptions {
   /** Everything before the vendor's own paths, without a trailing slash. */
   baseUrl: string;
   timeoutMs: number;
+  /** Told the outcome and duration of every HTTP call to the vendor (the vendor-call metrics). */
+  observeCall?: VendorCallObserver;
 }

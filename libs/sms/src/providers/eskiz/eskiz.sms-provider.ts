@@ -42,6 +42,7 @@ export class EskizSmsProvider implements SmsProvider {
       vendor: 'Eskiz',
       baseUrl: options.baseUrl,
       timeoutMs: options.timeoutMs,
+      observeCall: options.observeCall,
       serverFault: (response) => this.fault(response),
     });
   }

@@ -39,6 +39,7 @@ export class GreenSmsProvider implements SmsProvider {
       vendor: 'GreenSMS',
       baseUrl: options.baseUrl,
       timeoutMs: options.timeoutMs,
+      observeCall: options.observeCall,
       serverFault: (response) => this.fault(response),
     });
   }

@@ -46,6 +46,7 @@ export class MessaggioSmsProvider implements SmsProvider {
       vendor: 'Messaggio',
       baseUrl: options.baseUrl,
       timeoutMs: options.timeoutMs,
+      observeCall: options.observeCall,
       serverFault: (response) => this.fault(response),
     });
   }

@@ -52,6 +52,7 @@ export class MobizonSmsProvider implements SmsProvider {
       vendor: 'Mobizon',
       baseUrl: options.baseUrl,
       timeoutMs: options.timeoutMs,
+      observeCall: options.observeCall,
       serverFault: (response) => this.serverFault(response),
     });
   }

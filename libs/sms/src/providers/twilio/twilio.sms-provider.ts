@@ -47,6 +47,7 @@ export class TwilioSmsProvider implements SmsProvider {
       vendor: 'Twilio',
       baseUrl: options.baseUrl,
       timeoutMs: options.timeoutMs,
+      observeCall: options.observeCall,
       serverFault: (response) => twilioFault(response, this.secrets()),
     });
   }

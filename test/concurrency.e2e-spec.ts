@@ -2,8 +2,9 @@ import type { AddressInfo } from 'node:net';
 import { createTestApp, nextIp, nextPhone, type TestApp } from './support/test-app';
 
 /**
- * SPEC §3: verification is atomic; one active code per phone (partial unique index); refresh-token
- * rotation is single-use (SPEC §7). Requests are fired truly in parallel over one listening server.
+ * SPEC §3: verification is atomic; one active code per phone (partial unique index); parallel refreshes of one
+ * token stay inside the grace window (SPEC §7; reuse after it: test/hardening/refresh-grace.e2e-spec.ts).
+ * Requests are fired truly in parallel over one listening server.
  */
 
 interface Reply {
@@ -41,7 +42,10 @@ describe('concurrency (SPEC §3, §7)', () => {
   let baseUrl: string;
 
   beforeAll(async () => {
-    t = await createTestApp({ env: { OTP_MAX_ATTEMPTS: '5', PHONE_MAX_FAILURES: '100' } });
+    // A grace window far wider than a slow machine needs for 20 serialised refreshes (SPEC §7).
+    t = await createTestApp({
+      env: { OTP_MAX_ATTEMPTS: '5', PHONE_MAX_FAILURES: '100', REFRESH_REUSE_GRACE_SECONDS: '60' },
+    });
     await t.app.listen(0, '127.0.0.1');
     const { port } = t.app.getHttpServer().address() as AddressInfo;
     baseUrl = `http://127.0.0.1:${port}`;
@@ -115,7 +119,7 @@ describe('concurrency (SPEC §3, §7)', () => {
     expect(row.rows[0]).toEqual({ status: 'approved', attempts: 0, user_id: users.rows[0].id });
   });
 
-  it('20 parallel refreshes of one token: at most one new pair, the rest 401; reuse revokes the session', async () => {
+  it('20 parallel refreshes of one token: all 200 inside the grace window, every pair works, nothing revoked', async () => {
     const phone = nextPhone();
     const session = await login(phone);
 
@@ -125,43 +129,31 @@ describe('concurrency (SPEC §3, §7)', () => {
       ),
     );
 
-    const winners = replies.filter((reply) => reply.status === 200);
-    expect(winners.length).toBeLessThanOrEqual(1);
-    const losers = replies.filter((reply) => reply.status !== 200);
-    expect(losers.map((reply) => reply.status)).toEqual(Array(losers.length).fill(401));
-    for (const code of codesOf(replies)) expect(['REFRESH_TOKEN_REUSED', 'UNAUTHORIZED']).toContain(code);
+    // One rotation and 19 grace siblings (SPEC §7): a double submit never logs the user out.
+    expect(replies.map((reply) => reply.status)).toEqual(Array(20).fill(200));
+    expect(codesOf(replies)).toEqual([]);
+    const refreshTokens = new Set(replies.map((reply) => reply.body.refresh_token as string));
+    expect(refreshTokens.size).toBe(20);
 
-    const reused = codesOf(replies).filter((code) => code === 'REFRESH_TOKEN_REUSED').length;
-    const sessions = await t.sql.query('SELECT id, revoked_at, revoked_reason FROM sessions WHERE user_id = $1', [
-      session.user.id,
-    ]);
-    expect(sessions.rows).toHaveLength(1);
+    const sessions = await t.sql.query('SELECT id, revoked_at FROM sessions WHERE user_id = $1', [session.user.id]);
+    expect(sessions.rows).toEqual([{ id: expect.any(String), revoked_at: null }]);
     const audit = await t.sql.query<{ type: string; n: number }>(
       "SELECT type, count(*)::int AS n FROM audit_events WHERE session_id = $1 AND type IN ('token_refreshed', 'refresh_reuse_detected', 'session_revoked') GROUP BY type",
       [sessions.rows[0].id],
     );
-    const counts = Object.fromEntries(audit.rows.map((row) => [row.type, row.n]));
-    expect(counts.token_refreshed ?? 0).toBe(winners.length);
-    expect(counts.refresh_reuse_detected ?? 0).toBe(reused);
+    expect(audit.rows).toEqual([{ type: 'token_refreshed', n: 20 }]);
 
-    if (reused > 0) {
-      expect(sessions.rows[0].revoked_at).not.toBeNull();
-      expect(sessions.rows[0].revoked_reason).toBe('refresh_reuse');
-      // One session, revoked once.
-      expect(counts.session_revoked).toBe(1);
-      // The pair a winner got belongs to the revoked family: it no longer works either.
-      for (const winner of winners) {
-        const after = await post('/api/v1/auth/refresh', { refresh_token: winner.body.refresh_token });
-        expect(after.status).toBe(401);
-      }
-      // The access token of the revoked session is refused too.
-      const me = await fetch(`${baseUrl}/api/v1/auth/me`, {
-        headers: { authorization: `Bearer ${session.access_token}` },
-      });
-      expect(me.status).toBe(401);
-    } else {
-      expect(sessions.rows[0].revoked_at).toBeNull();
+    // Each new refresh token rotates once more, and the session's access tokens still work.
+    for (const token of refreshTokens) {
+      const after = await post('/api/v1/auth/refresh', { refresh_token: token });
+      expect(after.status).toBe(200);
     }
+    for (const accessToken of [session.access_token, ...replies.map((reply) => reply.body.access_token as string)]) {
+      const me = await fetch(`${baseUrl}/api/v1/auth/me`, { headers: { authorization: `Bearer ${accessToken}` } });
+      expect(me.status).toBe(200);
+    }
+    const after = await t.sql.query('SELECT revoked_at FROM sessions WHERE id = $1', [sessions.rows[0].id]);
+    expect(after.rows[0].revoked_at).toBeNull();
   });
 
   it('10 parallel wrong verifies with OTP_MAX_ATTEMPTS=5: attempts stop at 5, 4 × CODE_INVALID then MAX_ATTEMPTS_REACHED', async () => {

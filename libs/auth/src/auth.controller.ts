@@ -14,7 +14,11 @@ export class AuthController {
 
   @Post('refresh')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Trade a refresh token for a new pair (rotation). Reusing an old one revokes the session.' })
+  @ApiOperation({
+    summary:
+      'Trade a refresh token for a new pair (rotation). A repeat within REFRESH_REUSE_GRACE_SECONDS gets a second ' +
+      'working pair; reusing an old one later revokes the session.',
+  })
   @ApiOkResponse({ type: TokenResponseDto })
   @ApiErrorResponses(ErrorCode.ValidationFailed, ErrorCode.Unauthorized, ErrorCode.RefreshTokenReused)
   async refresh(@Body() body: RefreshTokenRequestDto, @Client() client: ClientInfo): Promise<TokenResponseDto> {

@@ -10,7 +10,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { AccessTokenClaims, AccessTokenService } from './access-token.service';
 import { User } from './entities/user.entity';
 import { generateRefreshToken, hashRefreshToken } from './refresh-token-codec';
-import { SessionRepository } from './session.repository';
+import { type RefreshTokenWithSession, SessionRepository } from './session.repository';
 
 export interface TokenPair {
   accessToken: string;
@@ -30,10 +30,20 @@ export interface IssuedLogin {
 
 const DAY_MS = 86_400_000;
 
+type SessionOwner = Pick<RefreshTokenWithSession, 'userId' | 'phoneNumber' | 'sessionId' | 'sessionExpiresAt'>;
+
+/**
+ * At most this many refresh tokens per spent token inside the grace window (its successor included). Far above
+ * an honest client (a few tabs, a retry or two), and it keeps a spent token from minting rows without bound:
+ * past it, a repeat counts as reuse.
+ */
+export const GRACE_SIBLING_LIMIT = 32;
+
 @Injectable()
 export class AuthService {
   private readonly logger = new Logger(AuthService.name);
   private readonly refreshTtlMs: number;
+  private readonly reuseGraceSeconds: number;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -43,6 +53,7 @@ export class AuthService {
     config: ConfigService<AppConfig, true>,
   ) {
     this.refreshTtlMs = config.get('REFRESH_TOKEN_TTL_DAYS', { infer: true }) * DAY_MS;
+    this.reuseGraceSeconds = config.get('REFRESH_REUSE_GRACE_SECONDS', { infer: true });
   }
 
   /**
@@ -58,16 +69,17 @@ export class AuthService {
   ): Promise<IssuedLogin> {
     const { user, isNew } = await this.sessions.upsertUserForLogin(manager, phoneNumber);
     const sessionId = randomUUID();
+    const sessionExpiresAt = new Date(Date.now() + this.refreshTtlMs);
     batch.add(
       this.sessions.createSessionStatement({
         id: sessionId,
         userId: user.id,
-        expiresAt: new Date(Date.now() + this.refreshTtlMs),
+        expiresAt: sessionExpiresAt,
         ip: client.ip?.slice(0, 64) ?? null,
         userAgent: client.userAgent?.slice(0, 512) ?? null,
       }),
     );
-    const tokens = this.issueTokenPair(batch, user.id, phoneNumber, sessionId);
+    const tokens = this.issueTokenPair(batch, { userId: user.id, phoneNumber, sessionId, sessionExpiresAt });
     const auditEvent: AuditRecord = {
       type: AuditEventType.TokenIssued,
       outcome: 'success',
@@ -84,6 +96,14 @@ export class AuthService {
   /**
    * Rotates a refresh token. A token that was already rotated is a stolen or replayed one: the whole
    * session is revoked and `REFRESH_TOKEN_REUSED` is answered (after that revocation commits).
+   *
+   * Grace window (SPEC §7): a token rotated less than REFRESH_REUSE_GRACE_SECONDS ago is a double submit, two
+   * tabs or a retry after a lost response, not a theft. It gets a **sibling**: a new refresh token (a new row
+   * of the same session) and a new access token, so the winner's pair and the sibling both work; nothing is
+   * revoked. The spent token's `used_at` is not touched, so repeats never stretch the window. A sibling expires
+   * with its session at the latest, so it never extends the family. The row locks of findRefreshTokenForUpdate
+   * (token and session) serialise concurrent refreshes: the first rotates, the others see `used_at` and get
+   * siblings, counted exactly (GRACE_SIBLING_LIMIT). Past the window or the limit: reuse, as before.
    */
   async refresh(refreshToken: string, client: ClientInfo): Promise<TokenPair> {
     const outcome = await this.dataSource.transaction(async (manager) => {
@@ -93,6 +113,24 @@ export class AuthService {
       }
       const subject = { client, phoneNumber: token.phoneNumber, userId: token.userId, sessionId: token.sessionId };
       if (token.usedAt) {
+        const inGrace = token.usedSecondsAgo !== null && token.usedSecondsAgo < this.reuseGraceSeconds;
+        const siblingsLeft =
+          inGrace &&
+          (await this.sessions.countTokensIssuedSinceRotation(manager, token.sessionId, token.tokenId)) <
+            GRACE_SIBLING_LIMIT;
+        if (siblingsLeft) {
+          const batch = new WriteBatch().add(this.sessions.touchSessionStatement(token.sessionId));
+          const tokens = this.issueTokenPair(batch, token);
+          const details = { grace: true, token_used_at: token.usedAt.toISOString() };
+          await batch
+            .add(
+              this.audit.insertStatement([
+                { ...subject, type: AuditEventType.TokenRefreshed, outcome: 'success', details },
+              ]),
+            )
+            .execute(manager);
+          return { kind: 'sibling' as const, tokens, phoneNumber: token.phoneNumber };
+        }
         await this.sessions.revokeSession(manager, token.sessionId, 'refresh_reuse');
         await this.audit.recordMany(
           [
@@ -100,7 +138,7 @@ export class AuthService {
               ...subject,
               type: AuditEventType.RefreshReuseDetected,
               outcome: 'failure',
-              details: { token_used_at: token.usedAt.toISOString() },
+              details: { token_used_at: token.usedAt.toISOString(), ...(inGrace ? { grace_exhausted: true } : {}) },
             },
             {
               ...subject,
@@ -116,13 +154,17 @@ export class AuthService {
       const batch = new WriteBatch()
         .add(this.sessions.spendRefreshTokenStatement(token.tokenId))
         .add(this.sessions.touchSessionStatement(token.sessionId));
-      const tokens = this.issueTokenPair(batch, token.userId, token.phoneNumber, token.sessionId);
+      const tokens = this.issueTokenPair(batch, token);
       await batch
         .add(this.audit.insertStatement([{ ...subject, type: AuditEventType.TokenRefreshed, outcome: 'success' }]))
         .execute(manager);
       return { kind: 'rotated' as const, tokens };
     });
     if (outcome.kind === 'rotated') return outcome.tokens;
+    if (outcome.kind === 'sibling') {
+      this.logger.debug(`refresh token repeated within the grace window for ${maskPhone(outcome.phoneNumber)}`);
+      return outcome.tokens;
+    }
     if (outcome.kind === 'reused') {
       this.logger.warn(`refresh token reuse for ${maskPhone(outcome.phoneNumber)}: session revoked`);
       throw new DomainError(
@@ -164,15 +206,14 @@ export class AuthService {
     return user;
   }
 
-  private issueTokenPair(batch: WriteBatch, userId: string, phoneNumber: string, sessionId: string): TokenPair {
+  /** A new refresh token of the session (never outliving it) and an access token. */
+  private issueTokenPair(
+    batch: WriteBatch,
+    { userId, phoneNumber, sessionId, sessionExpiresAt }: SessionOwner,
+  ): TokenPair {
     const refreshToken = generateRefreshToken();
-    batch.add(
-      this.sessions.refreshTokenStatement(
-        sessionId,
-        hashRefreshToken(refreshToken),
-        new Date(Date.now() + this.refreshTtlMs),
-      ),
-    );
+    const expiresAt = new Date(Math.min(Date.now() + this.refreshTtlMs, sessionExpiresAt.getTime()));
+    batch.add(this.sessions.refreshTokenStatement(sessionId, hashRefreshToken(refreshToken), expiresAt));
     return {
       accessToken: this.accessTokens.sign({ userId, phoneNumber, sessionId }),
       refreshToken,

@@ -10,6 +10,8 @@ export interface RefreshTokenWithSession {
   userId: string;
   phoneNumber: string;
   usedAt: Date | null;
+  /** Seconds since `usedAt`, by the database's clock (the one that stamped it); null when never used. */
+  usedSecondsAgo: number | null;
   expiresAt: Date;
   sessionRevokedAt: Date | null;
   sessionExpiresAt: Date;
@@ -26,6 +28,7 @@ interface RefreshTokenRow {
   token_id: string;
   session_id: string;
   used_at: Date | null;
+  used_seconds_ago: number | null;
   expires_at: Date;
   user_id: string;
   revoked_at: Date | null;
@@ -71,6 +74,7 @@ export class SessionRepository {
   async findRefreshTokenForUpdate(manager: EntityManager, tokenHash: string): Promise<RefreshTokenWithSession | null> {
     const [row] = await manager.query<RefreshTokenRow[]>(
       `SELECT rt.id AS token_id, rt.session_id, rt.used_at, rt.expires_at,
+              EXTRACT(EPOCH FROM clock_timestamp() - rt.used_at)::float8 AS used_seconds_ago,
               s.user_id, s.revoked_at, s.expires_at AS session_expires_at, u.phone_number
          FROM refresh_tokens rt
          JOIN sessions s ON s.id = rt.session_id
@@ -86,6 +90,7 @@ export class SessionRepository {
       userId: row.user_id,
       phoneNumber: row.phone_number,
       usedAt: row.used_at,
+      usedSecondsAgo: row.used_seconds_ago,
       expiresAt: row.expires_at,
       sessionRevokedAt: row.revoked_at,
       sessionExpiresAt: row.session_expires_at,
@@ -94,6 +99,23 @@ export class SessionRepository {
 
   spendRefreshTokenStatement(tokenId: string): SqlStatement {
     return ['UPDATE refresh_tokens SET used_at = now() WHERE id = $1', [tokenId]];
+  }
+
+  /**
+   * Refresh tokens the session got since the spent token was rotated: its successor, the grace siblings, and
+   * anything rotated from those. Exact only under the session's row lock (findRefreshTokenForUpdate holds it).
+   */
+  async countTokensIssuedSinceRotation(
+    manager: EntityManager,
+    sessionId: string,
+    spentTokenId: string,
+  ): Promise<number> {
+    const [row] = await manager.query<{ n: number }[]>(
+      `SELECT count(*)::int AS n FROM refresh_tokens
+        WHERE session_id = $1 AND created_at >= (SELECT used_at FROM refresh_tokens WHERE id = $2)`,
+      [sessionId, spentTokenId],
+    );
+    return row.n;
   }
 
   touchSessionStatement(sessionId: string): SqlStatement {

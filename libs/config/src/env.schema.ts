@@ -163,6 +163,8 @@ export class Env {
   @IsString() @MinLength(1) JWT_AUDIENCE = 'sms-auth';
   @ToInt() @IsInt() @Min(60) @Max(86400) JWT_ACCESS_TTL_SECONDS = 900;
   @ToInt() @IsInt() @Min(1) @Max(365) REFRESH_TOKEN_TTL_DAYS = 30;
+  /** A rotated refresh token presented again within this many seconds gets a sibling pair, not a logout; 0: off. */
+  @ToInt() @IsInt() @Min(0) @Max(300) REFRESH_REUSE_GRACE_SECONDS = 10;
 
   // --- public URL (used in docs and, later, webhook signatures) ---
   @EmptyAsUndefined() @IsOptional() @IsUrl({ require_tld: false, require_protocol: true }) PUBLIC_BASE_URL?: string;

@@ -55,8 +55,15 @@ describe(validateEnv.name, () => {
       SMS_DEFAULT_LOCALE: 'ru',
       JWT_ACCESS_TTL_SECONDS: 900,
       REFRESH_TOKEN_TTL_DAYS: 30,
+      REFRESH_REUSE_GRACE_SECONDS: 10,
       JWT_SECRET,
       OTP_SECRET,
+    });
+  });
+
+  it('reads REFRESH_REUSE_GRACE_SECONDS=0 as the grace window switched off', () => {
+    expect(validateEnv(minimalEnv({ REFRESH_REUSE_GRACE_SECONDS: '0' }))).toMatchObject({
+      REFRESH_REUSE_GRACE_SECONDS: 0,
     });
   });
 
@@ -77,6 +84,9 @@ describe(validateEnv.name, () => {
     ['PORT', 'abc'],
     ['SMS_EXPOSE_CODE', 'maybe'],
     ['SMS_ALLOWED_COUNTRIES', 'KZ,Kazakhstan'],
+    ['REFRESH_REUSE_GRACE_SECONDS', '-1'],
+    ['REFRESH_REUSE_GRACE_SECONDS', '301'],
+    ['REFRESH_REUSE_GRACE_SECONDS', 'soon'],
   ])('refuses %s=%p with a message naming the key', (key, value) => {
     expectRefused(minimalEnv({ [key]: value }), key);
   });

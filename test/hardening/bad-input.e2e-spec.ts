@@ -77,7 +77,8 @@ describe('bad input (e2e)', () => {
 
     it('a deep object inside a field, and as deep as the limit allows plus one', async () => {
       const deepObject = '{"a":'.repeat(2000) + '1' + '}'.repeat(2000);
-      expectError(await postRaw(SEND_CODE, `{"phone_number":${deepObject}}`), 400, 'VALIDATION_FAILED');
+      const error = expectError(await postRaw(SEND_CODE, `{"phone_number":${deepObject}}`), 400, 'VALIDATION_FAILED');
+      expect(error.fields).toEqual([{ field: 'phone_number', messages: [expect.stringMatching(/nested deeper/)] }]);
       // 33 levels of containers: one more than allowed.
       expect((await postRaw(SEND_CODE, '['.repeat(33) + ']'.repeat(33))).body.error.message).toMatch(/nested deeper/);
       expectNothingLogged();

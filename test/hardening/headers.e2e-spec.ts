@@ -106,6 +106,8 @@ describe('response headers and Node-level refusals (e2e)', () => {
         await t.http.get(ME).set('Authorization', `Bearer ${session.access_token}`),
         await t.http.post(LOGOUT).send({ refresh_token: 'x'.repeat(43) }),
         await t.http.post(SEND_CODE).send({}),
+        // Refused by the input guard before routing: still no-store.
+        await t.http.post(VERIFY_CODE).send({ phone_number: '\u0000', code: '123456' }),
       ];
       expect(answers[0].body.debug_code).toBeDefined();
       expect(answers[3].body.access_token).toBeDefined();

@@ -22,6 +22,11 @@ export function configureApp(app: INestApplication): void {
   (app as NestExpressApplication).disable('x-powered-by');
   installClientErrorHandler(app.getHttpServer() as Server);
   app.use(securityHeaders());
+  // Before the body parsers, so that refusals of these routes' bodies are not stored either.
+  app.use(
+    NO_STORE_ROUTES.map((route) => `/${API_PREFIX}/${route}`),
+    noStore,
+  );
   const origins = config.get('CORS_ORIGINS', { infer: true });
   if (origins.length > 0) app.enableCors({ origin: origins.includes('*') ? true : origins, maxAge: 600 });
   // The body parsers Nest would add at init, registered here so that the input guard runs right after them,
@@ -29,10 +34,6 @@ export function configureApp(app: INestApplication): void {
   (app as NestExpressApplication).useBodyParser('json');
   (app as NestExpressApplication).useBodyParser('urlencoded', { extended: true });
   app.use(inputGuard);
-  app.use(
-    NO_STORE_ROUTES.map((route) => `/${API_PREFIX}/${route}`),
-    noStore,
-  );
   // Operations endpoints and the dashboard (its page and its files: admin, admin/dashboard.js, …) live at the
   // root, not under the API prefix. Exact paths: the admin API (admin/stats, …) stays under the prefix.
   app.setGlobalPrefix(API_PREFIX, { exclude: ['health', 'health/ready', 'metrics', ...DASHBOARD_ROUTES] });

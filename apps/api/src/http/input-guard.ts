@@ -28,7 +28,8 @@ export function findBadInput(root: unknown, rootPath: string, maxDepth = MAX_INP
     }
     if (value === null || typeof value !== 'object') continue;
     if (depth >= maxDepth) {
-      return { field: fieldName(path), message: `the input is nested deeper than ${maxDepth} levels` };
+      // The outermost field names the place; the full path would be `maxDepth` segments long.
+      return { field: fieldName(path.split('.')[0]), message: `the input is nested deeper than ${maxDepth} levels` };
     }
     for (const [key, child] of Object.entries(value)) {
       if (key.includes('\u0000'))

@@ -119,13 +119,15 @@ export class SendRecordWriter implements BeforeApplicationShutdown {
 
   private async retry(record: PendingRecord): Promise<void> {
     for (let retry = 0; ; retry++) {
-      const delay = sendRecordRetryDelayMs(this.policy, retry);
+      // At shutdown the backoff shrinks to its first step, until the deadline.
+      const backoff = sendRecordRetryDelayMs(this.policy, retry);
+      const delay = this.deadline === null ? backoff : Math.min(backoff, this.policy.firstDelayMs);
       const giveUpAt = Math.min(record.since + this.policy.giveUpAfterMs, this.deadline ?? Infinity);
-      if (Date.now() + (this.deadline === null ? delay : 0) > giveUpAt) {
+      if (Date.now() + delay > giveUpAt) {
         this.abandon(record.label, retry, record.error);
         return;
       }
-      await this.sleep(this.deadline === null ? delay : Math.min(delay, this.policy.firstDelayMs));
+      await this.sleep(delay);
       try {
         await this.runner.query(...record.statement);
         this.metrics.sendRecordRetried('written');

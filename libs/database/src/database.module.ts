@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import type { AppConfig } from '@app/config';
+import { DatabaseAvailabilityService } from './database-availability.service';
 import { DatabaseOptions, typeOrmOptions } from './typeorm-options';
 
 @Module({})
@@ -10,6 +11,10 @@ export class DatabaseModule {
   static forRoot(schema: Pick<DatabaseOptions, 'entities' | 'migrations'>): DynamicModule {
     return {
       module: DatabaseModule,
+      // Global: the error filter and health checks report outages to DatabaseAvailabilityService.
+      global: true,
+      providers: [DatabaseAvailabilityService],
+      exports: [DatabaseAvailabilityService],
       imports: [
         TypeOrmModule.forRootAsync({
           inject: [ConfigService],
@@ -17,12 +22,18 @@ export class DatabaseModule {
             const url = config.get('DATABASE_URL', { infer: true });
             if (!url)
               throw new Error('DATABASE_URL is not set (main.ts starts an embedded Postgres when it is missing)');
-            return typeOrmOptions({
-              ...schema,
-              url,
-              poolSize: config.get('DATABASE_POOL_SIZE', { infer: true }),
-              migrationsRun: true,
-            });
+            return {
+              ...typeOrmOptions({
+                ...schema,
+                url,
+                poolSize: config.get('DATABASE_POOL_SIZE', { infer: true }),
+                migrationsRun: true,
+              }),
+              // No retries: main.ts checks the connection first and stops with one line when it fails; TypeORM's
+              // retries would log a stack each and hold the start for half a minute.
+              retryAttempts: 0,
+              toRetry: () => false,
+            };
           },
         }),
       ],

@@ -1,4 +1,7 @@
 export * from './database.module';
+export * from './database-availability.service';
+export * from './database-connection-check';
+export * from './database-unavailable';
 export * from './typeorm-options';
 export * from './embedded-postgres';
 export * from './native-import';

@@ -1,4 +1,5 @@
 import type { DataSourceOptions, MixedList, EntitySchema } from 'typeorm';
+import { DATABASE_CONNECT_TIMEOUT_MS } from './database-unavailable';
 
 export interface DatabaseOptions {
   url: string;
@@ -24,6 +25,11 @@ export function typeOrmOptions(options: DatabaseOptions): DataSourceOptions {
     uuidExtension: 'pgcrypto',
     // Off: TypeORM would print failing queries with their parameters. Errors reach the error filter instead.
     logging: false,
-    extra: { max: options.poolSize, application_name: 'sms-auth' },
+    // A bounded connect: while the server is gone, requests fail fast (503) instead of waiting for the OS.
+    extra: {
+      max: options.poolSize,
+      application_name: 'sms-auth',
+      connectionTimeoutMillis: DATABASE_CONNECT_TIMEOUT_MS,
+    },
   };
 }

@@ -7,6 +7,7 @@ import {
   ServiceUnavailableException,
 } from '@nestjs/common';
 import { DomainError, ERROR_HTTP_STATUS, ErrorCode } from '@app/common';
+import type { DatabaseAvailabilityService } from '@app/database';
 import { DomainErrorFilter } from './domain-error.filter';
 
 function fakeHost() {
@@ -123,6 +124,35 @@ describe(DomainErrorFilter.name, () => {
       expect(status).toBe(503);
       expect(body).toEqual({ success: false, error: { code: 'SERVICE_UNAVAILABLE', message: 'Not ready', checks } });
       expect(logError).not.toHaveBeenCalled();
+    });
+  });
+
+  describe('database outages', () => {
+    const refused = () =>
+      Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED', errno: -111 });
+
+    it('answers a connection failure with 503 SERVICE_UNAVAILABLE and Retry-After, without logging a stack', () => {
+      const { status, body, setHeader } = respond(refused());
+      expect(status).toBe(503);
+      expect(body.error.code).toBe('SERVICE_UNAVAILABLE');
+      expect(JSON.stringify(body)).not.toContain('127.0.0.1');
+      expect(setHeader).toHaveBeenCalledWith('Retry-After', '5');
+      expect(logError).not.toHaveBeenCalled();
+    });
+
+    it('reports the outage to DatabaseAvailability', () => {
+      const database = { reportFailure: jest.fn() };
+      const { host } = fakeHost();
+      const error = refused();
+      new DomainErrorFilter(database as unknown as DatabaseAvailabilityService).catch(error, host);
+      expect(database.reportFailure).toHaveBeenCalledWith(error);
+    });
+
+    it('sets Retry-After on a failed readiness check too', () => {
+      expect(respond(new ServiceUnavailableException({ status: 'error' })).setHeader).toHaveBeenCalledWith(
+        'Retry-After',
+        '5',
+      );
     });
   });
 

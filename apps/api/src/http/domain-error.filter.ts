@@ -1,6 +1,7 @@
-import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger, Optional } from '@nestjs/common';
 import type { Response } from 'express';
 import { DomainError, ERROR_HTTP_STATUS, ErrorCode } from '@app/common';
+import { DATABASE_RETRY_AFTER_SECONDS, DatabaseAvailabilityService, isDatabaseUnavailable } from '@app/database';
 
 const STATUS_CODES: Partial<Record<number, ErrorCode>> = {
   400: ErrorCode.ValidationFailed,
@@ -18,6 +19,9 @@ const STATUS_CODES: Partial<Record<number, ErrorCode>> = {
 @Catch()
 export class DomainErrorFilter implements ExceptionFilter {
   private readonly logger = new Logger('Errors');
+
+  /** Optional so unit specs can build the filter bare; the app always has it. */
+  constructor(@Optional() private readonly database?: DatabaseAvailabilityService) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse<Response>();
@@ -47,6 +51,16 @@ export class DomainErrorFilter implements ExceptionFilter {
       return {
         status: HttpStatus.SERVICE_UNAVAILABLE,
         body: { code: ErrorCode.ServiceUnavailable, message: 'Not ready', checks: response.details },
+        retryAfter: DATABASE_RETRY_AFTER_SECONDS,
+      };
+    }
+    if (isDatabaseUnavailable(exception)) {
+      // An outage, not a bug: one warning when it starts (DatabaseAvailability), no stack per request.
+      this.database?.reportFailure(exception);
+      return {
+        status: HttpStatus.SERVICE_UNAVAILABLE,
+        body: { code: ErrorCode.ServiceUnavailable, message: 'The database is unavailable; try again shortly' },
+        retryAfter: DATABASE_RETRY_AFTER_SECONDS,
       };
     }
     this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));

@@ -2,11 +2,18 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { configWarnings, ensureDevelopmentSecrets, InvalidConfigError, validateEnv } from '@app/config';
-import { type EmbeddedPostgres, startEmbeddedPostgres } from '@app/database';
+import {
+  checkDatabaseConnection,
+  DatabaseUnreachableError,
+  type EmbeddedPostgres,
+  startEmbeddedPostgres,
+} from '@app/database';
 import { existsSync } from 'node:fs';
+import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { AppModule } from './app.module';
 import { configureApp } from './configure-app';
+import { GracefulShutdown } from './http/graceful-shutdown';
 
 async function bootstrap(): Promise<void> {
   const logger = new Logger('Bootstrap');
@@ -21,18 +28,37 @@ async function bootstrap(): Promise<void> {
     process.env.DATABASE_URL = embedded.url;
     logger.log(`DATABASE_URL is not set: started an embedded Postgres in ${dir} on port ${config.EMBEDDED_PG_PORT}`);
   }
+  // An unreachable database stops the start here, with one line (see DatabaseUnreachableError).
+  await checkDatabaseConnection(process.env.DATABASE_URL ?? '').catch(async (error: unknown) => {
+    await embedded?.stop().catch(() => undefined);
+    throw error;
+  });
   const app = await NestFactory.create(AppModule.forRoot(), { bufferLogs: true });
   configureApp(app);
+  const drainer = new GracefulShutdown(app.getHttpServer() as Server);
   for (const warning of configWarnings(config)) Logger.warn(warning, 'Config');
 
+  /**
+   * Stop accepting → let in-flight requests finish (bounded) → close the app and its pool → stop the embedded
+   * Postgres → exit 0. Past SHUTDOWN_TIMEOUT_MS whatever still runs is cut off and the exit code is 1.
+   */
   let closing = false;
   const shutdown = async (signal: NodeJS.Signals): Promise<void> => {
     if (closing) return;
     closing = true;
-    Logger.log(`${signal}: shutting down`, 'Bootstrap');
+    const timeoutMs = config.SHUTDOWN_TIMEOUT_MS;
+    const deadline = setTimeout(() => {
+      Logger.error(`shutdown still not done after SHUTDOWN_TIMEOUT_MS (${timeoutMs} ms): exiting now`, 'Bootstrap');
+      process.exit(1);
+    }, timeoutMs);
+    Logger.log(`${signal}: shutting down, ${drainer.inFlightRequests} requests in flight`, 'Bootstrap');
+    // Most of the deadline is for requests; the rest for closing the pool and the embedded Postgres.
+    const drained = await drainer.drain(timeoutMs - Math.min(2000, Math.floor(timeoutMs / 4)));
+    if (!drained) Logger.warn(`requests still running at the shutdown deadline: their connections were closed`);
     await app.close().catch((error) => Logger.error(error, 'Bootstrap'));
     await embedded?.stop().catch(() => undefined);
-    process.exit(0);
+    clearTimeout(deadline);
+    process.exit(drained ? 0 : 1);
   };
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void shutdown(signal));
 
@@ -43,7 +69,8 @@ async function bootstrap(): Promise<void> {
 
 // Before the app exists there is no logger to write with: the reason goes to stderr as it is.
 bootstrap().catch((error: unknown) => {
-  const text = error instanceof InvalidConfigError ? error.message : error instanceof Error ? error.stack : error;
+  const oneLine = error instanceof InvalidConfigError || error instanceof DatabaseUnreachableError;
+  const text = oneLine ? error.message : error instanceof Error ? error.stack : error;
   process.stderr.write(`${String(text)}\n`);
   process.exit(1);
 });

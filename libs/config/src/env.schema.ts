@@ -41,6 +41,11 @@ export class Env {
   @IsString() @MinLength(1) APP_NAME = 'sms-auth';
   /** Browser origins allowed to call the API (comma-separated); empty: CORS off. `*` allows any. */
   @ToLowerList() @IsArray() @IsString({ each: true }) CORS_ORIGINS: string[] = [];
+  /**
+   * On SIGTERM/SIGINT: how long in-flight requests may take before their connections are closed and the process
+   * exits anyway (exit code 1 then; 0 when everything finished in time).
+   */
+  @ToInt() @IsInt() @Min(100) @Max(600000) SHUTDOWN_TIMEOUT_MS = 10000;
 
   // --- storage ---
   /** Unset: an embedded Postgres is started under `.data/` (development only). */

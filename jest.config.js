@@ -19,6 +19,8 @@ module.exports = {
       testMatch: ['<rootDir>/test/**/*.{e2e,int}-spec.ts'],
       globalSetup: '<rootDir>/test/support/global-setup.ts',
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+      // After each file: its responses must match the OpenAPI document.
+      setupFilesAfterEnv: ['<rootDir>/test/support/openapi-responses.setup.ts'],
     },
   ],
 };

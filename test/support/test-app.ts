@@ -5,6 +5,7 @@ import request from 'supertest';
 import type TestAgent from 'supertest/lib/agent';
 import { AppModule } from '../../apps/api/src/app.module';
 import { configureApp } from '../../apps/api/src/configure-app';
+import { openApi, recordingAgent } from './response-recorder';
 import { createTestDatabase, type TestDatabase } from './test-database';
 import { baseTestEnv } from './test-env';
 
@@ -37,12 +38,14 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const app = moduleRef.createNestApplication({ bufferLogs: false });
   configureApp(app);
   await app.init();
+  // The document every recorded response is checked against after the file (openapi-responses.setup.ts).
+  openApi.document ??= (await request(app.getHttpServer()).get('/docs-json')).body;
   const sql = new Pool({ connectionString: database.url, max: 3 });
   // close() drops the database WITH (FORCE) while idle clients may still be closing: their 57P01 is expected.
   sql.on('error', () => undefined);
   return {
     app,
-    http: request(app.getHttpServer()),
+    http: recordingAgent(request(app.getHttpServer())),
     sql,
     database,
     env,

@@ -20,7 +20,12 @@ export class AuthController {
       'working pair; reusing an old one later revokes the session.',
   })
   @ApiOkResponse({ type: TokenResponseDto })
-  @ApiErrorResponses(ErrorCode.ValidationFailed, ErrorCode.Unauthorized, ErrorCode.RefreshTokenReused)
+  @ApiErrorResponses(
+    ErrorCode.ValidationFailed,
+    ErrorCode.Unauthorized,
+    ErrorCode.RefreshTokenReused,
+    ErrorCode.ServiceUnavailable,
+  )
   async refresh(@Body() body: RefreshTokenRequestDto, @Client() client: ClientInfo): Promise<TokenResponseDto> {
     return TokenResponseDto.from(await this.auth.refresh(body.refresh_token, client), 'Tokens refreshed');
   }
@@ -29,7 +34,7 @@ export class AuthController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Revoke the session of this refresh token' })
   @ApiOkResponse({ type: SuccessResponseDto })
-  @ApiErrorResponses(ErrorCode.ValidationFailed, ErrorCode.Unauthorized)
+  @ApiErrorResponses(ErrorCode.ValidationFailed, ErrorCode.Unauthorized, ErrorCode.ServiceUnavailable)
   async logout(@Body() body: RefreshTokenRequestDto, @Client() client: ClientInfo): Promise<SuccessResponseDto> {
     await this.auth.logout(body.refresh_token, client);
     return { success: true, message: 'Logged out' };
@@ -40,7 +45,7 @@ export class AuthController {
   @ApiBearerAuth()
   @ApiOperation({ summary: 'The user of the access token' })
   @ApiOkResponse({ type: MeResponseDto })
-  @ApiErrorResponses(ErrorCode.Unauthorized)
+  @ApiErrorResponses(ErrorCode.Unauthorized, ErrorCode.ServiceUnavailable)
   async me(@Req() request: AuthenticatedRequest): Promise<MeResponseDto> {
     return { success: true, user: UserDto.from(await this.auth.currentUser(request.accessToken)) };
   }

@@ -19,6 +19,7 @@ const SEND_ERRORS = [
   ErrorCode.PhoneLocked,
   ErrorCode.SmsProviderRejected,
   ErrorCode.SmsProviderUnavailable,
+  ErrorCode.ServiceUnavailable,
 ];
 
 @ApiTags('sms-auth')
@@ -75,6 +76,7 @@ export class SmsAuthController {
     ErrorCode.NoActiveCode,
     ErrorCode.PhoneLocked,
     ErrorCode.RateLimited,
+    ErrorCode.ServiceUnavailable,
   )
   async verifyCode(@Body() body: CodeVerifyDto, @Client() client: ClientInfo): Promise<LoginResponseDto> {
     return LoginResponseDto.from(await this.verification.verifyCode(body.phone_number, body.code, client));

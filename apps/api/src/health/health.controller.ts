@@ -24,8 +24,8 @@ export class HealthController {
   @Get()
   @HealthCheck({ noCache: true, swaggerDocumentation: false })
   @ApiOkResponse({ type: HealthReportDto })
-  // Any route refuses an unreadable body or a NUL in the URL or headers with 400 VALIDATION_FAILED.
-  @ApiErrorResponses(ErrorCode.ValidationFailed)
+  // VALIDATION_FAILED (any route refuses an unreadable body) and INTERNAL.
+  @ApiErrorResponses()
   @ApiOperation({ summary: 'Liveness: the process answers' })
   live() {
     return this.health.check([]);
@@ -34,7 +34,7 @@ export class HealthController {
   @Get('ready')
   @HealthCheck({ noCache: true, swaggerDocumentation: false })
   @ApiOkResponse({ type: HealthReportDto })
-  @ApiErrorResponses(ErrorCode.ValidationFailed, ErrorCode.ServiceUnavailable)
+  @ApiErrorResponses(ErrorCode.ServiceUnavailable)
   @ApiOperation({
     summary: 'Readiness: the database (and Redis, when configured) answer',
     description:

@@ -22,7 +22,12 @@ export class AdminAuditController {
   @Get()
   @ApiOperation({ summary: 'Audit events, newest first; keyset-paginated' })
   @ApiOkResponse({ type: AuditPageDto })
-  @ApiErrorResponses(ErrorCode.ValidationFailed, ErrorCode.InvalidPhone, ErrorCode.Unauthorized)
+  @ApiErrorResponses(
+    ErrorCode.ValidationFailed,
+    ErrorCode.InvalidPhone,
+    ErrorCode.Unauthorized,
+    ErrorCode.ServiceUnavailable,
+  )
   async list(@Query() query: AuditQueryDto): Promise<AuditPageDto> {
     const range = query.from || query.to ? timeRange(query.from, query.to, 365 * 100) : undefined;
     const [beforeId] = query.cursor ? decodeCursor(query.cursor, 1, ([id]) => isCursorBigint(id)) : [];

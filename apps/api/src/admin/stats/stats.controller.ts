@@ -32,7 +32,7 @@ export class StatsController {
       'Codes requested, sent, delivered, failed, verified, expired; conversion, median time to verify, estimated cost',
   })
   @ApiOkResponse({ type: StatsResponseDto })
-  @ApiErrorResponses(ErrorCode.ValidationFailed, ErrorCode.Unauthorized)
+  @ApiErrorResponses(ErrorCode.ValidationFailed, ErrorCode.Unauthorized, ErrorCode.ServiceUnavailable)
   async get(@Query() query: StatsQueryDto): Promise<StatsResponseDto> {
     const { from, to } = timeRange(query.from, query.to, 7, 366);
     const groupBy = query.group_by ?? 'day';

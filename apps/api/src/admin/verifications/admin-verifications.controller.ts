@@ -26,7 +26,12 @@ export class AdminVerificationsController {
     summary: 'Codes, newest first, with their delivery attempts (never the code hash); keyset-paginated',
   })
   @ApiOkResponse({ type: VerificationPageDto })
-  @ApiErrorResponses(ErrorCode.ValidationFailed, ErrorCode.InvalidPhone, ErrorCode.Unauthorized)
+  @ApiErrorResponses(
+    ErrorCode.ValidationFailed,
+    ErrorCode.InvalidPhone,
+    ErrorCode.Unauthorized,
+    ErrorCode.ServiceUnavailable,
+  )
   async list(@Query() query: VerificationsQueryDto): Promise<VerificationPageDto> {
     const { from, to } = timeRange(query.from, query.to, ALL_TIME_DAYS);
     const after = query.cursor

@@ -30,6 +30,7 @@ const CONNECTION_MESSAGES = [
 ];
 
 interface ErrorLike {
+  name?: unknown;
   code?: unknown;
   message?: unknown;
   driverError?: unknown;
@@ -48,7 +49,17 @@ function* chain(error: unknown, depth = 0): Generator<ErrorLike> {
   if (Array.isArray(candidate.errors)) for (const inner of candidate.errors) yield* chain(inner, depth + 1);
 }
 
+/**
+ * TypeORM's answer to a query on a connection the server ended mid-transaction: the query runner let the
+ * broken client go, and what the transaction still had to run fails with these.
+ */
+const RELEASED_CONNECTION_ERRORS = new Set([
+  'QueryRunnerAlreadyReleasedError',
+  'QueryRunnerProviderAlreadyReleasedError',
+]);
+
 function isConnectionFailure(error: ErrorLike): boolean {
+  if (typeof error.name === 'string' && RELEASED_CONNECTION_ERRORS.has(error.name)) return true;
   if (
     typeof error.code === 'string' &&
     (CONNECTION_CODES.has(error.code) || CONNECTION_EXCEPTION_CLASS.test(error.code))

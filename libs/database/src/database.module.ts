@@ -2,7 +2,9 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import type { AppConfig } from '@app/config';
+import { DataSource } from 'typeorm';
 import { DatabaseAvailabilityService } from './database-availability.service';
+import { keepPoolClientErrorsHandled } from './pool-client-errors';
 import { DatabaseOptions, typeOrmOptions } from './typeorm-options';
 
 @Module({})
@@ -34,6 +36,10 @@ export class DatabaseModule {
               retryAttempts: 0,
               toRetry: () => false,
             };
+          },
+          dataSourceFactory: async (options) => {
+            if (!options) throw new Error('TypeORM options are missing');
+            return keepPoolClientErrorsHandled(await new DataSource(options).initialize());
           },
         }),
       ],

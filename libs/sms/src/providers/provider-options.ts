@@ -8,3 +8,8 @@ export interface HttpAdapterOptions {
   /** Told the outcome and duration of every HTTP call to the vendor (the vendor-call metrics). */
   observeCall?: VendorCallObserver;
 }
+
+/** The HTTP part of an adapter's options, to hand to its VendorHttpClient (never the credentials beside it). */
+export function httpAdapterOptions({ baseUrl, timeoutMs, observeCall }: HttpAdapterOptions): HttpAdapterOptions {
+  return { baseUrl, timeoutMs, observeCall };
+}

@@ -8,7 +8,7 @@ import {
 } from '../../http/vendor-http-client';
 import { SmsProviderError } from '../../sms-provider.error';
 import type { DeliveryReport, SmsBalance, SmsMessage, SmsProvider, SmsSendResult } from '../../sms-provider.interface';
-import type { HttpAdapterOptions } from '../provider-options';
+import { type HttpAdapterOptions, httpAdapterOptions } from '../provider-options';
 import { eskizDeliveryStatus } from './eskiz-status';
 
 export interface EskizOptions extends HttpAdapterOptions {
@@ -40,9 +40,7 @@ export class EskizSmsProvider implements SmsProvider {
     this.http = new VendorHttpClient({
       provider: this.name,
       vendor: 'Eskiz',
-      baseUrl: options.baseUrl,
-      timeoutMs: options.timeoutMs,
-      observeCall: options.observeCall,
+      ...httpAdapterOptions(options),
       serverFault: (response) => this.fault(response),
     });
   }

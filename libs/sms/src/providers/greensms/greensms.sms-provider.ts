@@ -3,7 +3,7 @@ import { digitsOnly, field, scalarText } from '../../http/vendor-format';
 import { type VendorFault, VendorHttpClient, type VendorResponse } from '../../http/vendor-http-client';
 import { SmsProviderError } from '../../sms-provider.error';
 import type { DeliveryReport, SmsBalance, SmsMessage, SmsProvider, SmsSendResult } from '../../sms-provider.interface';
-import type { HttpAdapterOptions } from '../provider-options';
+import { type HttpAdapterOptions, httpAdapterOptions } from '../provider-options';
 import { greenSmsDeliveryStatus } from './greensms-status';
 
 /** Either `token` (sent as a Bearer header) or `user` + `password` (sent as `user`/`pass` parameters). */
@@ -37,9 +37,7 @@ export class GreenSmsProvider implements SmsProvider {
     this.http = new VendorHttpClient({
       provider: this.name,
       vendor: 'GreenSMS',
-      baseUrl: options.baseUrl,
-      timeoutMs: options.timeoutMs,
-      observeCall: options.observeCall,
+      ...httpAdapterOptions(options),
       serverFault: (response) => this.fault(response),
     });
   }

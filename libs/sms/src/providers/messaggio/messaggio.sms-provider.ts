@@ -10,7 +10,7 @@ import type {
   SmsSendResult,
   WebhookRequest,
 } from '../../sms-provider.interface';
-import type { HttpAdapterOptions } from '../provider-options';
+import { type HttpAdapterOptions, httpAdapterOptions } from '../provider-options';
 import { messaggioDeliveryStatus } from './messaggio-status';
 
 export interface MessaggioOptions extends HttpAdapterOptions {
@@ -44,9 +44,7 @@ export class MessaggioSmsProvider implements SmsProvider {
     this.http = new VendorHttpClient({
       provider: this.name,
       vendor: 'Messaggio',
-      baseUrl: options.baseUrl,
-      timeoutMs: options.timeoutMs,
-      observeCall: options.observeCall,
+      ...httpAdapterOptions(options),
       serverFault: (response) => this.fault(response),
     });
   }

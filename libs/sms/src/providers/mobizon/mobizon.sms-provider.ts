@@ -12,7 +12,7 @@ import type {
   SmsSendResult,
   WebhookRequest,
 } from '../../sms-provider.interface';
-import type { HttpAdapterOptions } from '../provider-options';
+import { type HttpAdapterOptions, httpAdapterOptions } from '../provider-options';
 import { mobizonDeliveryStatus } from './mobizon-status';
 
 export interface MobizonOptions extends HttpAdapterOptions {
@@ -50,9 +50,7 @@ export class MobizonSmsProvider implements SmsProvider {
     this.http = new VendorHttpClient({
       provider: this.name,
       vendor: 'Mobizon',
-      baseUrl: options.baseUrl,
-      timeoutMs: options.timeoutMs,
-      observeCall: options.observeCall,
+      ...httpAdapterOptions(options),
       serverFault: (response) => this.serverFault(response),
     });
   }

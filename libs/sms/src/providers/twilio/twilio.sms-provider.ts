@@ -9,7 +9,7 @@ import type {
   SmsSendResult,
   WebhookRequest,
 } from '../../sms-provider.interface';
-import type { HttpAdapterOptions } from '../provider-options';
+import { type HttpAdapterOptions, httpAdapterOptions } from '../provider-options';
 import { twilioFailure, twilioFault } from './twilio-errors';
 import { isValidTwilioSignature } from './twilio-signature';
 import { mapTwilioStatus } from './twilio-status';
@@ -45,9 +45,7 @@ export class TwilioSmsProvider implements SmsProvider {
     this.http = new VendorHttpClient({
       provider: this.name,
       vendor: 'Twilio',
-      baseUrl: options.baseUrl,
-      timeoutMs: options.timeoutMs,
-      observeCall: options.observeCall,
+      ...httpAdapterOptions(options),
       serverFault: (response) => twilioFault(response, this.secrets()),
     });
   }

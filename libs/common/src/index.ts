@@ -7,3 +7,4 @@ export * from './http/error-response.dto';
 export * from './http/api-error-responses.decorator';
 export * from './http/client.decorator';
 export * from './constant-time-equal';
+export * from './is-instant.decorator';

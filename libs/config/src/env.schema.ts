@@ -5,7 +5,6 @@ import {
   IsIn,
   IsInt,
   IsISO31661Alpha2,
-  IsISO8601,
   IsOptional,
   IsString,
   IsUrl,
@@ -16,6 +15,7 @@ import {
 } from 'class-validator';
 import { EmptyAsUndefined, ToBoolean, ToInt, ToLowerList, ToUpperList } from './env-transforms';
 import { SMS_PROVIDER_NAMES, SmsProviderName } from './sms-provider-name';
+import { IsInstant } from '@app/common';
 
 export const NODE_ENVIRONMENTS = ['development', 'production', 'test'] as const;
 export type NodeEnvironment = (typeof NODE_ENVIRONMENTS)[number];
@@ -103,7 +103,7 @@ export class Env {
   @ToBoolean() @IsBoolean() SMS_EXPOSE_CODE = false;
   /** `+77000000001:111111,+77000000002:222222` — fixed codes, sent through no provider. */
   @IsString() SMS_TEST_NUMBERS = '';
-  @EmptyAsUndefined() @IsOptional() @IsISO8601({ strict: true }) SMS_TEST_NUMBERS_VALID_UNTIL?: string;
+  @EmptyAsUndefined() @IsOptional() @IsInstant() SMS_TEST_NUMBERS_VALID_UNTIL?: string;
   @ToBoolean() @IsBoolean() ALLOW_TEST_NUMBERS_IN_PRODUCTION = false;
   @IsIn(SUPPORTED_LOCALES) SMS_DEFAULT_LOCALE: Locale = 'ru';
   @EmptyAsUndefined() @IsOptional() @IsString() SMS_TEMPLATE_RU?: string;

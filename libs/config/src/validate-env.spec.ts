@@ -87,6 +87,10 @@ describe(validateEnv.name, () => {
     ['REFRESH_REUSE_GRACE_SECONDS', '-1'],
     ['REFRESH_REUSE_GRACE_SECONDS', '301'],
     ['REFRESH_REUSE_GRACE_SECONDS', 'soon'],
+    // ISO-8601 forms that name no instant `new Date()` can read.
+    ['SMS_TEST_NUMBERS_VALID_UNTIL', '2026-W01'],
+    ['SMS_TEST_NUMBERS_VALID_UNTIL', '20260101'],
+    ['SMS_TEST_NUMBERS_VALID_UNTIL', '2026-01-01T00Z'],
   ])('refuses %s=%p with a message naming the key', (key, value) => {
     expectRefused(minimalEnv({ [key]: value }), key);
   });

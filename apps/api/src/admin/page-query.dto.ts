@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
-import { IsInstant } from './is-instant.decorator';
+import { IsInstant } from '@app/common';
 
 /** The time window and keyset paging every admin list shares. */
 export class PageQueryDto {

@@ -1,6 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional } from 'class-validator';
-import { IsInstant } from '../is-instant.decorator';
+import { IsInstant } from '@app/common';
 
 export const STATS_GROUPINGS = ['day', 'provider', 'country'] as const;
 export type StatsGrouping = (typeof STATS_GROUPINGS)[number];

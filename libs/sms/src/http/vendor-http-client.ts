@@ -1,6 +1,7 @@
 import { addAbortSignal, type Readable } from 'node:stream';
 import { text as readText } from 'node:stream/consumers';
 import axios, { type AxiosInstance } from 'axios';
+import { stopwatch } from '@app/metrics';
 import { SmsProviderError } from '../sms-provider.error';
 
 /** One request to a vendor, built by its adapter. */
@@ -82,13 +83,9 @@ export class VendorHttpClient {
 
   /** Sends the request; resolves with any reply below 500, rejects with an SmsProviderError otherwise. */
   async request(request: VendorRequest): Promise<VendorResponse> {
-    const started = process.hrtime.bigint();
+    const elapsed = stopwatch();
     const observe = (outcome: VendorCallOutcome) =>
-      this.options.observeCall?.({
-        provider: this.options.provider,
-        outcome,
-        seconds: Number(process.hrtime.bigint() - started) / 1e9,
-      });
+      this.options.observeCall?.({ provider: this.options.provider, outcome, seconds: elapsed() });
     try {
       const response = await this.exchange(request);
       observe('reply');

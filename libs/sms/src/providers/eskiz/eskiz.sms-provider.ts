@@ -1,5 +1,5 @@
 import { DeliveryStatus } from '../../delivery-status';
-import { digitsOnly, field } from '../../http/vendor-format';
+import { digitsOnly, field, maskSecrets } from '../../http/vendor-format';
 import {
   type VendorFault,
   VendorHttpClient,
@@ -147,10 +147,7 @@ export class EskizSmsProvider implements SmsProvider {
   private fault(response: VendorResponse): VendorFault {
     const message = field(response.json, 'message');
     if (typeof message !== 'string' || message === '') return { code: String(response.status) };
-    const secrets = [this.options.password, this.options.email, this.token].filter(
-      (secret): secret is string => !!secret,
-    );
-    const detail = secrets.reduce((text, secret) => text.split(secret).join('***'), message);
+    const detail = maskSecrets(message, [this.options.password, this.options.email, this.token]);
     return { code: String(response.status), detail };
   }
 }

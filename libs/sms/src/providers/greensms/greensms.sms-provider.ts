@@ -1,5 +1,5 @@
 import { DeliveryStatus } from '../../delivery-status';
-import { digitsOnly, field, scalarText } from '../../http/vendor-format';
+import { digitsOnly, field, maskSecrets, scalarText } from '../../http/vendor-format';
 import { type VendorFault, VendorHttpClient, type VendorResponse } from '../../http/vendor-http-client';
 import { SmsProviderError } from '../../sms-provider.error';
 import type { DeliveryReport, SmsBalance, SmsMessage, SmsProvider, SmsSendResult } from '../../sms-provider.interface';
@@ -122,10 +122,7 @@ export class GreenSmsProvider implements SmsProvider {
 
   /** Vendor texts are passed on to operators; make sure none of them can echo a credential back. */
   private redact(text: string): string {
-    const secrets = [this.options.password, this.options.token, this.options.user].filter(
-      (secret): secret is string => !!secret,
-    );
-    return secrets.reduce((result, secret) => result.split(secret).join('***'), text);
+    return maskSecrets(text, [this.options.password, this.options.token, this.options.user]);
   }
 }
 

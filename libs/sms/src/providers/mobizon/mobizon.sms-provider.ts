@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { DeliveryStatus } from '../../delivery-status';
 import { constantTimeEqual } from '@app/common';
-import { digitsOnly, isArray, isRecord, scalarText } from '../../http/vendor-format';
+import { digitsOnly, isArray, isRecord, maskSecrets, scalarText } from '../../http/vendor-format';
 import { type VendorFault, VendorHttpClient, type VendorResponse } from '../../http/vendor-http-client';
 import { SmsProviderError, WebhookRejectedError } from '../../sms-provider.error';
 import type {
@@ -170,7 +170,7 @@ export class MobizonSmsProvider implements SmsProvider {
 
   /** Vendor texts are quoted in our errors; make sure none of them echoes the API key. */
   private redact(text: string): string {
-    return this.options.apiKey ? text.split(this.options.apiKey).join('***') : text;
+    return maskSecrets(text, [this.options.apiKey]);
   }
 }
 

@@ -1,4 +1,4 @@
-import { isRecord } from '../../http/vendor-format';
+import { isRecord, maskSecrets } from '../../http/vendor-format';
 import type { VendorFault, VendorHttpClient, VendorResponse } from '../../http/vendor-http-client';
 import { SmsProviderError } from '../../sms-provider.error';
 
@@ -58,6 +58,5 @@ function readTwilioError(json: unknown): TwilioErrorBody | null {
 function describe({ message, detail }: TwilioErrorBody, secrets: string[]): string | undefined {
   const text = [message, detail].filter(Boolean).join(': ');
   if (!text) return undefined;
-  const masked = secrets.filter(Boolean).reduce((result, secret) => result.split(secret).join('***'), text);
-  return masked.slice(0, MAX_VENDOR_TEXT);
+  return maskSecrets(text, secrets).slice(0, MAX_VENDOR_TEXT);
 }

@@ -7,7 +7,7 @@ import { startEmbeddedPostgres } from '@app/database';
 import { urlForDatabase, withAdminClient } from './admin-sql';
 import { migrate } from './migrate';
 import { freePort } from './server-process';
-import { ADMIN_URL_VAR, RESPONSES_DIR_VAR, TEMPLATE_DB_VAR } from './test-env';
+import { ADMIN_URL_VAR, TEMPLATE_DB_VAR } from './test-env';
 
 /**
  * Uses the Postgres of DATABASE_URL when set (CI), otherwise starts a private embedded one.
@@ -36,5 +36,4 @@ export default async function globalSetup(): Promise<void> {
   await migrate(urlForDatabase(adminUrl, template));
   process.env[ADMIN_URL_VAR] = adminUrl;
   process.env[TEMPLATE_DB_VAR] = template;
-  process.env[RESPONSES_DIR_VAR] = mkdtempSync(join(tmpdir(), 'sms-auth-responses-'));
 }

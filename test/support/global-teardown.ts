@@ -1,6 +1,6 @@
 import { rmSync } from 'node:fs';
 import { withAdminClient } from './admin-sql';
-import { ADMIN_URL_VAR, RESPONSES_DIR_VAR, TEMPLATE_DB_VAR } from './test-env';
+import { ADMIN_URL_VAR, TEMPLATE_DB_VAR } from './test-env';
 
 export default async function globalTeardown(): Promise<void> {
   const adminUrl = process.env[ADMIN_URL_VAR];
@@ -10,8 +10,6 @@ export default async function globalTeardown(): Promise<void> {
       () => undefined,
     );
   }
-  const responses = process.env[RESPONSES_DIR_VAR];
-  if (responses) rmSync(responses, { recursive: true, force: true });
   const embedded = (globalThis as Record<string, unknown>).__SMS_AUTH_EMBEDDED__ as
     { stop(): Promise<void>; dir: string } | undefined;
   if (embedded) {

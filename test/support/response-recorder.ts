@@ -1,7 +1,4 @@
-import { appendFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type TestAgent from 'supertest/lib/agent';
-import { RESPONSES_DIR_VAR } from './test-env';
 
 /** One response a test app gave, as the OpenAPI check (openapi-responses.setup.ts) reads it. */
 export interface RecordedResponse {
@@ -43,8 +40,6 @@ function record(method: string, url: string, response: ResponseLike): void {
     test: expect.getState().currentTestName,
   };
   recordedResponses.push(entry);
-  const dir = process.env[RESPONSES_DIR_VAR];
-  if (dir) appendFileSync(join(dir, `worker-${process.env.JEST_WORKER_ID ?? 0}.jsonl`), `${JSON.stringify(entry)}\n`);
 }
 
 /**

@@ -3,8 +3,6 @@ import { randomBytes } from 'node:crypto';
 /** Environment variables the global setup hands to every test worker. */
 export const ADMIN_URL_VAR = 'SMS_AUTH_TEST_ADMIN_URL';
 export const TEMPLATE_DB_VAR = 'SMS_AUTH_TEST_TEMPLATE_DB';
-/** A directory for the responses the test apps gave, one JSONL file per worker (support/response-recorder.ts). */
-export const RESPONSES_DIR_VAR = 'SMS_AUTH_TEST_RESPONSES_DIR';
 
 /** A configuration for one test app: strong random secrets, quiet logs, codes exposed for the tests to read. */
 export function baseTestEnv(): Record<string, string> {

@@ -16,8 +16,7 @@ const MAX_VENDOR_TEXT = 200;
  * out of Twilio's text: its 404 message quotes the request path, which holds the AccountSid.
  */
 export function twilioFault(response: VendorResponse, secrets: string[]): VendorFault {
-  const error = readTwilioError(response.json);
-  return { code: error?.code ?? `http_${response.status}`, detail: error ? describe(error, secrets) : undefined };
+  return faultOf(readTwilioError(response.json), response.status, secrets);
 }
 
 /**
@@ -26,7 +25,8 @@ export function twilioFault(response: VendorResponse, secrets: string[]): Vendor
  * 21211/21408/21606/21608/21610/21612/21614/21635 …) is `rejected` with Twilio's code.
  */
 export function twilioFailure(http: VendorHttpClient, response: VendorResponse, secrets: string[]): SmsProviderError {
-  const { code, detail } = twilioFault(response, secrets);
+  const error = readTwilioError(response.json);
+  const { code, detail } = faultOf(error, response.status, secrets);
   const vendorText = detail ? `: ${detail}` : '';
   if (response.status === 429)
     return new SmsProviderError(
@@ -35,13 +35,17 @@ export function twilioFailure(http: VendorHttpClient, response: VendorResponse, 
       code,
       `Twilio rate limit reached (HTTP 429, code ${code})${vendorText}`,
     );
-  if (!readTwilioError(response.json) || response.status < 400) return http.malformed(response);
+  if (!error || response.status < 400) return http.malformed(response);
   return new SmsProviderError(
     'rejected',
     'twilio',
     code,
     `Twilio refused the request (HTTP ${response.status}, code ${code})${vendorText}`,
   );
+}
+
+function faultOf(error: TwilioErrorBody | null, status: number, secrets: string[]): VendorFault {
+  return { code: error?.code ?? `http_${status}`, detail: error ? describe(error, secrets) : undefined };
 }
 
 function readTwilioError(json: unknown): TwilioErrorBody | null {

@@ -59,7 +59,7 @@ interface PendingRecord {
 @Injectable()
 export class SendRecordWriter implements BeforeApplicationShutdown {
   private readonly logger = new Logger(SendRecordWriter.name);
-  private readonly pending = new Set<PendingRecord>();
+  /** The retries of the records waiting for the database, one per record. */
   private readonly running = new Set<Promise<void>>();
   private readonly sleepers = new Set<{ timer: NodeJS.Timeout; wake: () => void }>();
   private readonly policy: SendRecordRetryPolicy;
@@ -76,7 +76,7 @@ export class SendRecordWriter implements BeforeApplicationShutdown {
 
   /** Records waiting for the database. */
   get pendingCount(): number {
-    return this.pending.size;
+    return this.running.size;
   }
 
   /**
@@ -88,19 +88,13 @@ export class SendRecordWriter implements BeforeApplicationShutdown {
       await this.runner.query(...statement);
       return 'written';
     } catch (error) {
-      if (this.deadline !== null && Date.now() >= this.deadline) {
-        this.abandon(label, 0, error);
-        return 'deferred';
-      }
-      const record: PendingRecord = { statement, label, since: Date.now(), error };
-      this.pending.add(record);
-      this.metrics.sendRecordsWaiting(this.pending.size);
-      const retrying = this.retry(record).finally(() => {
-        this.pending.delete(record);
+      // Past the shutdown deadline, retry() abandons it at once.
+      const retrying = this.retry({ statement, label, since: Date.now(), error }).finally(() => {
         this.running.delete(retrying);
-        this.metrics.sendRecordsWaiting(this.pending.size);
+        this.metrics.sendRecordsWaiting(this.running.size);
       });
       this.running.add(retrying);
+      this.metrics.sendRecordsWaiting(this.running.size);
       return 'deferred';
     }
   }

@@ -60,7 +60,7 @@ const DELIVERY_VALUE_TYPES = [
  * if the guard matched. A replay finds the row changed, so it writes nothing; a concurrent replay waits
  * for the row lock of the first and then finds the same. Parameters of each part are renumbered.
  */
-export function onceStatement(guard: SqlStatement, inserts: (SqlStatement | null)[]): SqlStatement {
+function onceStatement(guard: SqlStatement, inserts: (SqlStatement | null)[]): SqlStatement {
   const values: unknown[] = [...guard[1]];
   const ctes = [`once AS (${guard[0]})`];
   inserts.forEach((statement, index) => {

@@ -402,19 +402,11 @@ export class VerificationService {
     // The attempts, the code's new state and their audit events: one statement, all or nothing, that
     // applies at most once. The message is out: if the database refuses the record now, it is retried in
     // the background and the client still gets its answer.
+    const auditEvents = this.audit.insertStatement(events);
     const written = await this.records.write(
       result.accepted
-        ? this.verifications.sentRecordStatement(
-            verificationId,
-            result.accepted,
-            result.attempts,
-            this.audit.insertStatement(events),
-          )
-        : this.verifications.sendFailedRecordStatement(
-            verificationId,
-            result.attempts,
-            this.audit.insertStatement(events),
-          ),
+        ? this.verifications.sentRecordStatement(verificationId, result.accepted, result.attempts, auditEvents)
+        : this.verifications.sendFailedRecordStatement(verificationId, result.attempts, auditEvents),
       { verificationId, kind: result.accepted ? 'sent' : 'send_failed' },
     );
     if (written === 'deferred')

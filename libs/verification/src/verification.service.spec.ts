@@ -326,6 +326,18 @@ describe(VerificationService.name, () => {
         expect(dataSource.query).toHaveBeenCalledTimes(1);
         expect(dataSource.query.mock.calls[0][0]).toBe('voidReservation');
       });
+
+      it('inside the reservation: rethrows and writes nothing (the transaction rolled back, no code is left)', async () => {
+        const { sut, dataSource, sms, verifications } = createSut();
+        const lost = new Error('Connection terminated unexpectedly');
+        verifications.sendHistory.mockRejectedValueOnce(lost);
+
+        await expect(sut.requestCode({ phoneNumber: MOBILE.e164, resend: false }, CLIENT)).rejects.toBe(lost);
+
+        expect(sms.dispatch).not.toHaveBeenCalled();
+        expect(verifications.voidReservationStatement).not.toHaveBeenCalled();
+        expect(dataSource.query).not.toHaveBeenCalled();
+      });
     });
 
     describe('a locked phone', () => {

@@ -177,18 +177,25 @@ export class VerificationService {
   }
 
   /**
-   * Runs the reservation transaction. If it fails, its COMMIT may still have succeeded (a connection lost
-   * while committing): the code it may have created is voided, now or as soon as the database takes
-   * writes again, so that a request that sent nothing never counts toward cooldown and caps.
+   * Runs the reservation transaction. If it fails after `work` inserted the code, its COMMIT may still have
+   * succeeded (a connection lost while committing): that code is voided, now or as soon as the database
+   * takes writes again, so that a request that sent nothing never counts toward cooldown and caps. A
+   * failure inside `work` rolls everything back, so there is nothing to void.
    */
   private async reserve(
     verificationId: string,
     base: Pick<AuditRecord, 'client' | 'phoneNumber'>,
     work: (manager: EntityManager) => Promise<SendReservation>,
   ): Promise<SendReservation> {
+    let inserted = false;
     try {
-      return await this.dataSource.transaction(work);
+      return await this.dataSource.transaction(async (manager) => {
+        const reservation = await work(manager);
+        inserted = 'history' in reservation;
+        return reservation;
+      });
     } catch (error) {
+      if (!inserted) throw error;
       const voided = this.audit.insertStatement([
         {
           ...base,

@@ -1,53 +1,50 @@
 #!/usr/bin/env node
 /**
- * npm run bench — the service's cost per request, on a real Postgres.
+ * npm run bench — the service's cost per request, on a real Postgres, optionally side by side with the peer.
  *
  * Starts the built service (console provider, generous per-IP limits, SMS_EXPOSE_CODE to learn codes)
  * on a scratch database of the local Postgres (or DATABASE_URL's server) and drives it with autocannon
  * at 50 connections: (a) send-code to distinct numbers, (b) verify-code of the codes (a) issued,
- * (c) refresh of the tokens (b) issued. Beside it, the SQL floor: the statements one send-code runs,
- * replayed through a pg Pool at the same concurrency. Prints a table and writes bench-results/*.json.
- * Checks afterwards that every successful request left its rows and audit events.
+ * (c) refresh of the tokens (b) issued. Checks afterwards that every successful request left its rows
+ * and audit events. Alone, it also measures the SQL floor: the statements one send-code runs, replayed
+ * through a pg Pool at the same concurrency.
+ *
+ * With BENCH_PEER_DIR (a copy of ../shared/peer-better-auth with its node_modules), it runs ROUNDS (3)
+ * alternating rounds of the peer and of sms-auth in this one invocation — send for DURATION s, then
+ * verify of VERIFY_AMOUNT (3000) of the codes sent — both on a pg pool of BENCH_POOL_SIZE (10), and
+ * prints the medians side by side as ratios, with the server CPU each spends per request.
  *
  *   npm run bench                  DURATION=10 CONNECTIONS=50 LABEL=after npm run bench
+ *   BENCH_PEER_DIR=/tmp/peer-better-auth npm run bench
  */
 const { spawn } = require('node:child_process');
 const { randomBytes, randomUUID } = require('node:crypto');
-const { mkdirSync, readFileSync, writeFileSync } = require('node:fs');
+const { mkdirSync, writeFileSync } = require('node:fs');
 const os = require('node:os');
 const { join } = require('node:path');
-const autocannon = require('autocannon');
 const { Client, Pool } = require('pg');
+const {
+  CONNECTIONS,
+  DURATION,
+  adminQuery,
+  dbUrl,
+  jsonPosts,
+  measured,
+  median,
+  processStats,
+  stop,
+  waitUntilReady,
+} = require('./bench-lib');
+const { peerRound } = require('./bench-peer');
 
-const DURATION = Number(process.env.DURATION ?? 10);
-const CONNECTIONS = Number(process.env.CONNECTIONS ?? 50);
 const PORT = Number(process.env.BENCH_PORT ?? 3999);
 const LABEL = process.env.LABEL ?? 'run';
-const ADMIN_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const PEER_DIR = process.env.BENCH_PEER_DIR;
+const ROUNDS = Number(process.env.ROUNDS ?? (PEER_DIR ? 3 : 1));
+const VERIFY_AMOUNT = Number(process.env.VERIFY_AMOUNT ?? (PEER_DIR ? 3000 : Number.MAX_SAFE_INTEGER));
+const POOL_SIZE = Number(process.env.BENCH_POOL_SIZE ?? (PEER_DIR ? 10 : 20));
 const DATABASE = 'sms_auth_bench';
 const BASE = `http://127.0.0.1:${PORT}`;
-
-const dbUrl = (name) => Object.assign(new URL(ADMIN_URL), { pathname: `/${name}` }).toString();
-
-async function adminQuery(sql) {
-  const client = new Client({ connectionString: ADMIN_URL });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
-
-/** The server's CPU seconds (user + system) and peak RSS, from /proc. */
-function processStats(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = Number(fields[11]) + Number(fields[12]);
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (key) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
-  return { cpuSeconds: ticks / 100, peakRssMb: Math.round(kb('VmHWM') / 1024), rssMb: Math.round(kb('VmRSS') / 1024) };
-}
 
 async function startServer() {
   const env = {
@@ -58,7 +55,7 @@ async function startServer() {
     PORT: String(PORT),
     HOST: '127.0.0.1',
     DATABASE_URL: dbUrl(DATABASE),
-    DATABASE_POOL_SIZE: process.env.DATABASE_POOL_SIZE ?? '20',
+    DATABASE_POOL_SIZE: String(POOL_SIZE),
     JWT_SECRET: randomBytes(32).toString('base64url'),
     OTP_SECRET: randomBytes(32).toString('base64url'),
     SMS_EXPOSE_CODE: 'true',
@@ -72,184 +69,174 @@ async function startServer() {
     env,
     stdio: ['ignore', 'ignore', 'inherit'],
   });
-  for (let i = 0; i < 200; i++) {
-    try {
-      if ((await fetch(`${BASE}/health/ready`)).ok) return child;
-    } catch {
-      // not yet listening
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  child.kill('SIGKILL');
-  throw new Error('the service did not become ready');
+  await waitUntilReady(`${BASE}/health/ready`, child);
+  return child;
 }
 
-function summarize(name, result, server) {
-  const non2xx = result.non2xx + result.errors + result.timeouts;
-  return {
-    name,
-    requests: result.requests.total,
-    rps: Math.round(result.requests.average),
-    p50_ms: result.latency.p50,
-    p99_ms: result.latency.p99,
-    non2xx,
-    server_cpu_percent: server ? Math.round((server.cpuSeconds / result.duration) * 100) : undefined,
-  };
-}
-
-function run(options) {
-  return new Promise((resolve, reject) => {
-    const settings = {
-      url: BASE,
-      connections: CONNECTIONS,
-      ...(options.amount ? {} : { duration: DURATION }),
-      ...options,
-    };
-    const instance = autocannon(settings, (error, result) => (error ? reject(error) : resolve(result)));
-    autocannon.track(instance, { renderProgressBar: false, renderResultsTable: false, renderLatencyTable: false });
-  });
-}
-
-/** CPU seconds of every Postgres server process on this machine (the database shares the cores). */
-function postgresCpuSeconds() {
-  let ticks = 0;
-  for (const pid of require('node:fs')
-    .readdirSync('/proc')
-    .filter((entry) => /^\d+$/.test(entry))) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      if (!stat.includes('(postgres)')) continue;
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]);
-    } catch {
-      // the process ended meanwhile
-    }
-  }
-  return ticks / 100;
-}
-
-async function measured(pid, name, options) {
-  const before = processStats(pid);
-  const postgresBefore = postgresCpuSeconds();
-  const loadBefore = process.cpuUsage();
-  const result = await run(options);
-  const after = processStats(pid);
-  const load = process.cpuUsage(loadBefore);
-  return {
-    ...summarize(name, result, { cpuSeconds: after.cpuSeconds - before.cpuSeconds }),
-    postgres_cpu_percent: Math.round(((postgresCpuSeconds() - postgresBefore) / result.duration) * 100),
-    load_generator_cpu_percent: Math.round(((load.user + load.system) / 1e6 / result.duration) * 100),
-  };
-}
-
-async function main() {
+/** One round of sms-auth on a fresh database: send, verify, refresh, and the rows they must have left. */
+async function smsAuthRound() {
   await adminQuery(`DROP DATABASE IF EXISTS ${DATABASE} WITH (FORCE)`);
   await adminQuery(`CREATE DATABASE ${DATABASE}`);
   const server = await startServer();
-  const results = [];
   try {
     // (a) send-code to distinct numbers; the responses' debug_code feed (b).
     let counter = 0;
     const codes = [];
-    results.push(
-      await measured(server.pid, 'send-code', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        requests: [
-          {
-            setupRequest: (request) => {
-              counter += 1;
-              const phone = `+7701${String(counter).padStart(7, '0')}`;
-              return { ...request, path: '/api/v1/sms-auth/send-code', body: JSON.stringify({ phone_number: phone }) };
-            },
-            onResponse: (status, body) => {
-              if (status === 200) {
-                const sent = JSON.parse(body);
-                codes.push({ phone: sent.phone_number, code: sent.debug_code });
-              }
-            },
-          },
-        ],
-      }),
+    const send = await measured(
+      server.pid,
+      BASE,
+      'send-code',
+      jsonPosts(
+        '/api/v1/sms-auth/send-code',
+        () => ({ phone_number: `+7701${String(++counter).padStart(7, '0')}` }),
+        (sent) => codes.push({ phone: sent.phone_number, code: sent.debug_code }),
+      ),
     );
 
     // (b) verify-code, each code once.
+    const toVerify = codes.slice(0, VERIFY_AMOUNT);
     let nextCode = 0;
     const refreshTokens = [];
-    results.push(
-      await measured(server.pid, 'verify-code', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        amount: codes.length,
-        requests: [
-          {
-            setupRequest: (request) => {
-              const { phone, code } = codes[nextCode++ % codes.length];
-              return {
-                ...request,
-                path: '/api/v1/sms-auth/verify-code',
-                body: JSON.stringify({ phone_number: phone, code }),
-              };
-            },
-            onResponse: (status, body) => {
-              if (status === 200) refreshTokens.push(JSON.parse(body).refresh_token);
-            },
-          },
-        ],
-      }).then((summary) => ({ ...summary, note: `${codes.length} codes, each verified once` })),
-    );
+    const verify = await measured(server.pid, BASE, 'verify-code', {
+      ...jsonPosts(
+        '/api/v1/sms-auth/verify-code',
+        () => {
+          const { phone, code } = toVerify[nextCode++ % toVerify.length];
+          return { phone_number: phone, code };
+        },
+        (login) => refreshTokens.push(login.refresh_token),
+      ),
+      amount: toVerify.length,
+    });
 
     // (c) refresh: a token is single-use, so each response's new token goes back into the queue.
     const queue = refreshTokens;
-    results.push(
-      await measured(server.pid, 'refresh', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        requests: [
-          {
-            setupRequest: (request) => ({
-              ...request,
-              path: '/api/v1/auth/refresh',
-              body: JSON.stringify({ refresh_token: queue.shift() }),
-            }),
-            onResponse: (status, body) => {
-              if (status === 200) queue.push(JSON.parse(body).refresh_token);
-            },
-          },
-        ],
-      }),
+    const refresh = await measured(
+      server.pid,
+      BASE,
+      'refresh',
+      jsonPosts(
+        '/api/v1/auth/refresh',
+        () => ({ refresh_token: queue.shift() }),
+        (pair) => queue.push(pair.refresh_token),
+      ),
     );
+    const results = [send, verify, refresh];
+    return { results, peak_rss_mb: processStats(server.pid).peakRssMb, integrity: await checkRows(results) };
+  } finally {
+    await stop(server);
+  }
+}
 
-    const memory = processStats(server.pid);
-    const integrity = await checkRows(results);
-    const floor = await sqlFloor();
+function machine() {
+  return {
+    cpus: os.cpus().length,
+    model: os.cpus()[0]?.model,
+    memory_gb: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+  };
+}
+
+function writeReport(report) {
+  mkdirSync(join(__dirname, '../bench-results'), { recursive: true });
+  const file = join(__dirname, `../bench-results/${report.label}-${report.at.replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, JSON.stringify(report, null, 2));
+  console.log(`\nwritten: ${file}`);
+}
+
+async function alone() {
+  try {
+    const round = await smsAuthRound();
     const report = {
       label: LABEL,
       at: new Date().toISOString(),
-      machine: {
-        cpus: os.cpus().length,
-        model: os.cpus()[0]?.model,
-        memory_gb: Math.round(os.totalmem() / 2 ** 30),
-        node: process.version,
-      },
+      machine: machine(),
       connections: CONNECTIONS,
       duration_s: DURATION,
-      results,
-      server: { peak_rss_mb: memory.peakRssMb },
-      sql_floor_send_code: floor,
-      integrity,
+      pool_size: POOL_SIZE,
+      results: round.results,
+      server: { peak_rss_mb: round.peak_rss_mb },
+      // On the database the round left behind (migrated, with its rows).
+      sql_floor_send_code: await sqlFloor(),
+      integrity: round.integrity,
     };
     print(report);
-    mkdirSync(join(__dirname, '../bench-results'), { recursive: true });
-    const file = join(__dirname, `../bench-results/${LABEL}-${report.at.replace(/[:.]/g, '-')}.json`);
-    writeFileSync(file, JSON.stringify(report, null, 2));
-    console.log(`\nwritten: ${file}`);
-    if (!integrity.ok) process.exitCode = 1;
+    writeReport(report);
+    if (!report.integrity.ok) process.exitCode = 1;
   } finally {
-    server.kill('SIGTERM');
-    await new Promise((resolve) => server.once('exit', resolve));
     await adminQuery(`DROP DATABASE IF EXISTS ${DATABASE} WITH (FORCE)`);
   }
+}
+
+/** ROUNDS alternating rounds of the peer and sms-auth, compared by their medians. */
+async function sideBySide() {
+  const rounds = { peer: [], smsAuth: [] };
+  try {
+    for (let round = 0; round < ROUNDS; round++) {
+      const order = round % 2 === 0 ? ['peer', 'smsAuth'] : ['smsAuth', 'peer'];
+      for (const side of order) {
+        const outcome =
+          side === 'peer'
+            ? await peerRound({ dir: PEER_DIR, poolSize: POOL_SIZE, verifyAmount: VERIFY_AMOUNT, phonePrefix: '+7701' })
+            : await smsAuthRound();
+        rounds[side].push(outcome);
+        console.log(`round ${round + 1} ${side}: ${outcome.results.map((r) => `${r.name} ${r.rps}/s`).join(', ')}`);
+      }
+    }
+  } finally {
+    await adminQuery(`DROP DATABASE IF EXISTS ${DATABASE} WITH (FORCE)`);
+  }
+  const of = (side, phase, key) => {
+    const value = median(rounds[side].map((round) => round.results.find((result) => result.name === phase)?.[key]));
+    return value === null ? null : Number(value.toFixed(2));
+  };
+  const comparison = ['send-code', 'verify-code', 'refresh'].map((phase) => {
+    const row = { phase };
+    for (const key of ['rps', 'p99_ms', 'server_cpu_ms_per_request', 'non2xx']) {
+      row[`peer_${key}`] = of('peer', phase, key);
+      row[`sms_auth_${key}`] = of('smsAuth', phase, key);
+    }
+    row.rps_ratio = row.peer_rps ? Number((row.sms_auth_rps / row.peer_rps).toFixed(2)) : null;
+    row.p99_ratio = row.peer_p99_ms ? Number((row.sms_auth_p99_ms / row.peer_p99_ms).toFixed(2)) : null;
+    row.cpu_ratio = row.peer_server_cpu_ms_per_request
+      ? Number((row.sms_auth_server_cpu_ms_per_request / row.peer_server_cpu_ms_per_request).toFixed(2))
+      : null;
+    return row;
+  });
+  const integrity = rounds.smsAuth.map((round) => round.integrity);
+  const report = {
+    label: LABEL,
+    at: new Date().toISOString(),
+    machine: machine(),
+    connections: CONNECTIONS,
+    duration_s: DURATION,
+    verify_amount: VERIFY_AMOUNT,
+    pool_size: POOL_SIZE,
+    rounds: ROUNDS,
+    comparison,
+    raw: rounds,
+    integrity_ok: integrity.every((check) => check.ok),
+  };
+  console.log(
+    `\nsms-auth vs better-auth (${report.label}): ${report.machine.cpus} cores, ${CONNECTIONS} connections, ` +
+      `pool ${POOL_SIZE}, medians of ${ROUNDS} alternating rounds`,
+  );
+  console.table(
+    comparison.map((row) => ({
+      phase: row.phase,
+      'peer req/s': row.peer_rps,
+      'sms-auth req/s': row.sms_auth_rps,
+      ratio: row.rps_ratio,
+      'peer p99': row.peer_p99_ms,
+      'sms-auth p99': row.sms_auth_p99_ms,
+      'peer CPU ms/req': row.peer_server_cpu_ms_per_request,
+      'sms-auth CPU ms/req': row.sms_auth_server_cpu_ms_per_request,
+      'non-2xx (peer/ours)': `${row.peer_non2xx ?? '-'}/${row.sms_auth_non2xx}`,
+    })),
+  );
+  console.log(`rows and audit events of every successful request: ${report.integrity_ok ? 'all present' : 'MISSING'}`);
+  writeReport(report);
+  if (!report.integrity_ok) process.exitCode = 1;
 }
 
 /**
@@ -309,6 +296,8 @@ async function checkRows(results) {
  */
 async function sqlFloor() {
   const pool = new Pool({ connectionString: dbUrl(DATABASE), max: CONNECTIONS });
+  // Dropping the scratch database afterwards ends connections that may still be closing.
+  pool.on('error', () => undefined);
   let done = 0;
   let phone = 0;
   const deadline = Date.now() + DURATION * 1000;
@@ -371,15 +360,19 @@ function sendCodeStatements(phone, id) {
     ],
     ['COMMIT', []],
     [
-      `WITH write_0 AS (INSERT INTO sms_deliveries (verification_id, attempt_number, provider, provider_message_id,
+      // The post-send record as onceStatement builds it: the code's state, then (only if that matched) the rows.
+      `WITH once AS (UPDATE sms_verifications
+                        SET provider = 'console', request_id = $2, delivery_status = 'delivered', updated_at = now()
+                      WHERE id = $1 AND delivery_status IS NULL RETURNING id),
+            insert_0 AS (INSERT INTO sms_deliveries (verification_id, attempt_number, provider, provider_message_id,
                                                      status, created_at, updated_at)
-                         VALUES ($1, 1, 'console', $2, 'delivered', now(), now())),
-            write_1 AS (UPDATE sms_verifications
-                           SET provider = 'console', request_id = $2, delivery_status = 'delivered', updated_at = now()
-                         WHERE id = $1),
-            write_2 AS (INSERT INTO audit_events (type, outcome, phone_number, verification_id, provider, details)
-                         VALUES ('code_sent', 'success', $3, $1, 'console', '{}'))
-       SELECT 1`,
+                         SELECT * FROM (VALUES ($1::uuid, 1, 'console', $2, 'delivered', now(), now())) AS guarded_rows
+                          WHERE EXISTS (SELECT 1 FROM once)),
+            insert_1 AS (INSERT INTO audit_events (type, outcome, phone_number, verification_id, provider, details)
+                         SELECT * FROM (VALUES ('code_sent', 'success', $3, $1::uuid, 'console', '{}'::jsonb))
+                                    AS guarded_rows
+                          WHERE EXISTS (SELECT 1 FROM once))
+       SELECT count(*)::int AS applied FROM once`,
       [id, messageId, phone],
     ],
   ];
@@ -402,7 +395,7 @@ function print(report) {
   );
 }
 
-main().catch((error) => {
+(PEER_DIR ? sideBySide() : alone()).catch((error) => {
   console.error(error);
   process.exit(1);
 });

@@ -16,6 +16,7 @@
  *
  *   npm run bench                  DURATION=10 CONNECTIONS=50 LABEL=after npm run bench
  *   BENCH_PEER_DIR=/tmp/peer-better-auth npm run bench
+ *   BENCH_MAIN_JS=/tmp/old/dist/apps/api/src/main.js node scripts/bench.js    (an older build, same driver)
  */
 const { spawn } = require('node:child_process');
 const { randomBytes, randomUUID } = require('node:crypto');
@@ -43,6 +44,8 @@ const PEER_DIR = process.env.BENCH_PEER_DIR;
 const ROUNDS = Number(process.env.ROUNDS ?? (PEER_DIR ? 3 : 1));
 const VERIFY_AMOUNT = Number(process.env.VERIFY_AMOUNT ?? (PEER_DIR ? 3000 : Number.MAX_SAFE_INTEGER));
 const POOL_SIZE = Number(process.env.BENCH_POOL_SIZE ?? (PEER_DIR ? 10 : 20));
+// Another build to measure with the same driver, e.g. a `git worktree` of an older commit, built.
+const MAIN_JS = process.env.BENCH_MAIN_JS ?? join(__dirname, '../dist/apps/api/src/main.js');
 const DATABASE = 'sms_auth_bench';
 const BASE = `http://127.0.0.1:${PORT}`;
 
@@ -65,7 +68,7 @@ async function startServer() {
   };
   // BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the server.
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, join(__dirname, '../dist/apps/api/src/main.js')], {
+  const child = spawn(process.execPath, [...nodeArgs, MAIN_JS], {
     env,
     stdio: ['ignore', 'ignore', 'inherit'],
   });

@@ -129,8 +129,8 @@ export class DatabaseAvailability {
     return true;
   }
 
-  /** A query succeeded: ends an outage, if one was recorded. */
-  reportSuccess(): void {
+  /** The probe query succeeded: ends the outage. */
+  private reportSuccess(): void {
     if (this.unavailableSince === null) return;
     const seconds = Math.round((Date.now() - this.unavailableSince) / 1000);
     this.unavailableSince = null;

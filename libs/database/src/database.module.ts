@@ -13,7 +13,7 @@ export class DatabaseModule {
   static forRoot(schema: Pick<DatabaseOptions, 'entities' | 'migrations'>): DynamicModule {
     return {
       module: DatabaseModule,
-      // Global: the error filter and health checks report outages to DatabaseAvailabilityService.
+      // Global: the error filter (an APP_FILTER) reports outages to DatabaseAvailabilityService.
       global: true,
       providers: [DatabaseAvailabilityService],
       exports: [DatabaseAvailabilityService],

@@ -15,10 +15,6 @@ export class GracefulShutdown {
     server.prependListener('request', (_request, response: ServerResponse) => this.track(response));
   }
 
-  get shuttingDown(): boolean {
-    return this.draining;
-  }
-
   get inFlightRequests(): number {
     return this.inFlight.size;
   }

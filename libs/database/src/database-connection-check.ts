@@ -10,7 +10,7 @@ export class DatabaseUnreachableError extends Error {
 }
 
 /** `host:port` of a postgres:// URL (never its user or password). */
-export function databaseAddress(url: string): string {
+function databaseAddress(url: string): string {
   try {
     const parsed = new URL(url);
     return `${parsed.hostname || 'localhost'}:${parsed.port || '5432'}`;

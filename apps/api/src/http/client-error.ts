@@ -17,7 +17,7 @@ function describe(code: string | undefined): { status: number; reason: string; m
 }
 
 /** The raw response for a request Node refused before any handler ran; nothing of the request is echoed. */
-export function clientErrorResponse(code: string | undefined): string {
+function clientErrorResponse(code: string | undefined): string {
   const { status, reason, message } = describe(code);
   const body = JSON.stringify({ success: false, error: { code: ErrorCode.ValidationFailed, message, reason } });
   return [

@@ -2,7 +2,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { DomainError, ErrorCode } from '@app/common';
 
 /** Deeper bodies are refused: no request of this API nests more than a few levels. */
-export const MAX_INPUT_DEPTH = 32;
+const MAX_INPUT_DEPTH = 32;
 
 interface Problem {
   field: string;
@@ -18,7 +18,7 @@ function fieldName(path: string): string {
  * the call stack) and reports the first value nested deeper than `maxDepth` or any key or string holding
  * a NUL character, which Postgres cannot store in text and answers with an error.
  */
-export function findBadInput(root: unknown, rootPath: string, maxDepth = MAX_INPUT_DEPTH): Problem | null {
+function findBadInput(root: unknown, rootPath: string, maxDepth = MAX_INPUT_DEPTH): Problem | null {
   const stack: { value: unknown; depth: number; path: string }[] = [{ value: root, depth: 0, path: rootPath }];
   while (stack.length > 0) {
     const { value, depth, path } = stack.pop()!;

@@ -325,6 +325,8 @@ function renderTotals(t, currency) {
 const PAGES = {
   verifications: {
     path: 'verifications',
+    container: ui.verifications,
+    moreButton: ui.verificationsMore,
     limit: 20,
     cursorName: 'verificationsCursor',
     what: 'verifications',
@@ -333,6 +335,8 @@ const PAGES = {
   },
   audit: {
     path: 'audit',
+    container: ui.audit,
+    moreButton: ui.auditMore,
     limit: 50,
     cursorName: 'auditCursor',
     what: 'audit events',
@@ -340,12 +344,6 @@ const PAGES = {
     emptyMessage: 'No audit events for this number.',
   },
 };
-function containerOf(kind) {
-  return kind === 'verifications' ? ui.verifications : ui.audit;
-}
-function moreButtonOf(kind) {
-  return kind === 'verifications' ? ui.verificationsMore : ui.auditMore;
-}
 
 async function searchPhone() {
   const phone = ui.phoneInput.value.trim();
@@ -373,7 +371,7 @@ async function searchPhone() {
 
 function showPage(kind, result, fresh) {
   const page = PAGES[kind];
-  const container = containerOf(kind);
+  const container = page.container;
   if (fresh) clear(container);
   if (result.status === 'rejected') {
     container.setAttribute('data-state', 'error');
@@ -386,17 +384,17 @@ function showPage(kind, result, fresh) {
   else if (items.length > 0) page.render(container, items);
   const next = result.value.next_cursor;
   lookup[page.cursorName] = typeof next === 'string' && next ? next : null;
-  moreButtonOf(kind).hidden = !lookup[page.cursorName];
+  page.moreButton.hidden = !lookup[page.cursorName];
   container.setAttribute('data-state', 'ready');
 }
 
 async function loadMore(kind) {
   const page = PAGES[kind];
-  const button = moreButtonOf(kind);
+  const button = page.moreButton;
   if (!lookup.phone || !lookup[page.cursorName]) return;
   const seq = historySeq;
   button.disabled = true;
-  containerOf(kind).setAttribute('data-state', 'loading');
+  page.container.setAttribute('data-state', 'loading');
   let result;
   try {
     const params = { phone: lookup.phone, cursor: lookup[page.cursorName], limit: PAGE_SIZE || page.limit };

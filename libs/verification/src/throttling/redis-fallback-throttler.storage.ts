@@ -21,31 +21,29 @@ export class RedisFallbackThrottlerStorage implements ThrottlerStorage {
   private readonly logger = new Logger('IpLimits');
   private readonly redisStorage: ThrottlerStorage;
   private readonly memoryStorage = new ThrottlerStorageService();
-  private readonly memoryHits?: Counter;
-  private readonly fallbackGauge?: Gauge;
+  private readonly memoryHits: Counter;
+  private readonly fallbackGauge: Gauge;
   private fallingBack = false;
   private skipRedisUntil = 0;
 
   constructor(
     private readonly redis: Redis,
-    registry?: Registry,
+    registry: Registry,
     private readonly now: () => number = Date.now,
     redisStorage?: ThrottlerStorage,
   ) {
     this.redisStorage = redisStorage ?? new ThrottlerStorageRedisService(redis);
-    if (registry) {
-      this.memoryHits = new Counter({
-        name: 'sms_auth_ip_limit_memory_hits_total',
-        help: 'Per-IP limit checks counted in this instance memory because Redis was unavailable',
-        registers: [registry],
-      });
-      this.fallbackGauge = new Gauge({
-        name: 'sms_auth_ip_limit_fallback',
-        help: '1 while per-IP limits are counted in memory (Redis unavailable), 0 while in Redis',
-        registers: [registry],
-      });
-      this.fallbackGauge.set(0);
-    }
+    this.memoryHits = new Counter({
+      name: 'sms_auth_ip_limit_memory_hits_total',
+      help: 'Per-IP limit checks counted in this instance memory because Redis was unavailable',
+      registers: [registry],
+    });
+    this.fallbackGauge = new Gauge({
+      name: 'sms_auth_ip_limit_fallback',
+      help: '1 while per-IP limits are counted in memory (Redis unavailable), 0 while in Redis',
+      registers: [registry],
+    });
+    this.fallbackGauge.set(0);
   }
 
   /** Where the last check was counted. */
@@ -72,7 +70,7 @@ export class RedisFallbackThrottlerStorage implements ThrottlerStorage {
     } else {
       this.fallBack(`connection ${this.redis.status}`);
     }
-    this.memoryHits?.inc();
+    this.memoryHits.inc();
     return this.memoryStorage.increment(key, ttl, limit, blockDuration, throttlerName);
   }
 
@@ -84,14 +82,14 @@ export class RedisFallbackThrottlerStorage implements ThrottlerStorage {
   private fallBack(reason: string): void {
     if (this.fallingBack) return;
     this.fallingBack = true;
-    this.fallbackGauge?.set(1);
+    this.fallbackGauge.set(1);
     this.logger.warn(`Redis unavailable (${reason}): per-IP limits are counted in this instance's memory`);
   }
 
   private recovered(): void {
     if (!this.fallingBack) return;
     this.fallingBack = false;
-    this.fallbackGauge?.set(0);
+    this.fallbackGauge.set(0);
     this.logger.log('Redis is back: per-IP limits are counted in Redis again');
   }
 }

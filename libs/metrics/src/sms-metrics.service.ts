@@ -4,7 +4,8 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 export type ProviderOperation = 'send' | 'status' | 'balance';
 export type ProviderOutcome = 'ok' | 'rejected' | 'unavailable';
 /** A deferred send record's retry: it failed again, it was written, or the retries gave up. */
-export type SendRecordRetryOutcome = 'failed' | 'written' | 'abandoned';
+const SEND_RECORD_RETRY_OUTCOMES = ['failed', 'written', 'abandoned'] as const;
+export type SendRecordRetryOutcome = (typeof SEND_RECORD_RETRY_OUTCOMES)[number];
 
 /** Why a verify-code was refused: the stable error code answered, in lower case. */
 export const VERIFY_FAILURE_REASONS = [
@@ -119,7 +120,7 @@ export class SmsMetrics {
       help: 'Send records waiting for the database to take writes again.',
       registers,
     });
-    for (const outcome of ['failed', 'written', 'abandoned'] as const) this.sendRecordRetries.inc({ outcome }, 0);
+    for (const outcome of SEND_RECORD_RETRY_OUTCOMES) this.sendRecordRetries.inc({ outcome }, 0);
     // Every reason is shown from the start (at 0), so that rates over it are defined before the first failure.
     for (const reason of VERIFY_FAILURE_REASONS) this.verifyFailures.inc({ reason }, 0);
   }

@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { Response } from 'supertest';
 import { ADMIN_API_KEY, STATS } from '../admin/admin-helpers';
+import { eventually } from '../support/eventually';
 import { expectError, login, ME, REFRESH, sendCode, verify } from '../support/http-helpers';
 import { startPrivatePostgres, type PrivatePostgres } from '../support/private-servers';
 import { createTestApp, nextPhone, type TestApp } from '../support/test-app';
@@ -15,14 +16,8 @@ import { createTestApp, nextPhone, type TestApp } from '../support/test-app';
 const OUTAGE_LINE = /^database unavailable: /;
 const RECOVERY_LINE = /^database available again/;
 
-/** Polls until `check` holds, for at most `attempts` × 100 ms (a bounded wait, not a timing assertion). */
-async function eventually(check: () => boolean | Promise<boolean>, what: string, attempts = 300): Promise<void> {
-  for (let attempt = 0; attempt < attempts; attempt++) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`timed out waiting until ${what}`);
-}
+/** Up to 30 s: the pool reconnects and the probe runs again once Postgres is back. */
+const RECOVERY = { attempts: 300, intervalMs: 100 };
 
 describe('Postgres outage: 503 SERVICE_UNAVAILABLE, one log line, recovery without a restart (e2e)', () => {
   let pg: PrivatePostgres;
@@ -86,8 +81,8 @@ describe('Postgres outage: 503 SERVICE_UNAVAILABLE, one log line, recovery witho
     await pg.start();
 
     // The same app, not restarted: the pool reconnects, the probe logs the end of the outage.
-    await eventually(async () => (await t.http.get('/health/ready')).status === 200, '/health/ready is 200');
-    await eventually(() => lines(info, RECOVERY_LINE) === 1, 'the recovery line is logged');
+    await eventually(async () => (await t.http.get('/health/ready')).status === 200, '/health/ready is 200', RECOVERY);
+    await eventually(() => lines(info, RECOVERY_LINE) === 1, 'the recovery line is logged', RECOVERY);
     const verified = await verify(t, pendingPhone, pending.body.debug_code);
     expect(verified.status).toBe(200);
     expect((await sendCode(t, nextPhone())).status).toBe(200);
@@ -108,8 +103,8 @@ describe('Postgres outage: 503 SERVICE_UNAVAILABLE, one log line, recovery witho
       expectError(await sendCode(t, nextPhone()), 503, 'SERVICE_UNAVAILABLE');
     expect(lines(warn, OUTAGE_LINE)).toBe(2);
     await pg.start();
-    await eventually(async () => (await sendCode(t, nextPhone())).status === 200, 'send-code succeeds again');
-    await eventually(() => lines(info, RECOVERY_LINE) === 2, 'the second recovery line is logged');
+    await eventually(async () => (await sendCode(t, nextPhone())).status === 200, 'send-code succeeds again', RECOVERY);
+    await eventually(() => lines(info, RECOVERY_LINE) === 2, 'the second recovery line is logged', RECOVERY);
     expect(error).not.toHaveBeenCalled();
   });
 });

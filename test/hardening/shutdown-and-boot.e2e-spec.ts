@@ -4,6 +4,7 @@ import { mkdtempSync, chmodSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
+import { eventually } from '../support/eventually';
 import { SEND_CODE } from '../support/http-helpers';
 import {
   freePort,
@@ -66,8 +67,6 @@ function accepts(port: number): Promise<boolean> {
   });
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 /** `promise`'s value, or `fallback` when it takes longer than `ms` (a bounded wait; the timer is cleared). */
 async function within<T, F>(promise: Promise<T>, ms: number, fallback: F): Promise<T | F> {
   let timer: NodeJS.Timeout | undefined;
@@ -81,15 +80,6 @@ async function within<T, F>(promise: Promise<T>, ms: number, fallback: F): Promi
 
 /** The exit code, or 'still running' when the process has not exited within `ms`. */
 const exitWithin = (server: ServerProcess, ms: number) => within(server.exited, ms, 'still running' as const);
-
-/** Polls until `check` holds, for at most `attempts` × 50 ms. */
-async function eventually(check: () => boolean | Promise<boolean>, what: string, attempts = 200): Promise<void> {
-  for (let attempt = 0; attempt < attempts; attempt++) {
-    if (await check()) return;
-    await sleep(50);
-  }
-  throw new Error(`timed out waiting until ${what}`);
-}
 
 describe('the service process: graceful shutdown and boot without a database', () => {
   let workDir: string;

@@ -1,13 +1,13 @@
 import { Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { JwtService } from '@nestjs/jwt';
-import { connect } from 'node:net';
 import { DeliveryStatus } from '@app/sms';
 import { DeliveryTrackingService } from '../../libs/verification/src/delivery/delivery-tracking.service';
 import { postWebhook } from '../fakes/fake-http-server';
 import { type MessaggioFake, startMessaggioFake } from '../fakes/messaggio.fake';
 import { startTwilioFake, type TwilioFake } from '../fakes/twilio.fake';
 import { ADMIN_API_KEY, AUDIT, STATS, VERIFICATIONS } from '../admin/admin-helpers';
+import { rawHttp } from '../support/raw-http';
 import { expectError, login, LOGOUT, ME, REFRESH, RESEND_CODE, SEND_CODE, VERIFY_CODE } from '../support/http-helpers';
 import { createTestApp, nextPhone, type TestApp } from '../support/test-app';
 
@@ -219,13 +219,13 @@ describe('bad input (e2e)', () => {
     it.each(['User-Agent', 'X-Forwarded-For'])('a %s header with a NUL → 400 JSON, nothing recorded', async (name) => {
       const phone = nextPhone();
       const body = JSON.stringify({ phone_number: phone });
-      const answer = await rawRequest(
-        baseUrl,
+      const answer = await rawHttp(
+        Number(new URL(baseUrl).port),
         `POST ${SEND_CODE} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n` +
           `Content-Length: ${body.length}\r\n${name}: evil\u0000agent\r\nConnection: close\r\n\r\n${body}`,
       );
-      expect(answer).toMatch(/^HTTP\/1\.1 400 /);
-      expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toMatchObject({
+      expect(answer.status).toBe(400);
+      expect(JSON.parse(answer.body)).toMatchObject({
         success: false,
         error: { code: 'VALIDATION_FAILED' },
       });
@@ -266,15 +266,3 @@ describe('bad input (e2e)', () => {
     });
   });
 });
-
-/** Sends bytes as they are (no client-side header checks) and resolves with everything the server answered. */
-function rawRequest(baseUrl: string, request: string): Promise<string> {
-  const { hostname, port } = new URL(baseUrl);
-  return new Promise((resolve, reject) => {
-    const socket = connect(Number(port), hostname, () => socket.write(request));
-    const chunks: Buffer[] = [];
-    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
-    socket.on('error', reject);
-    socket.on('close', () => resolve(Buffer.concat(chunks).toString('utf8')));
-  });
-}

@@ -1,7 +1,7 @@
-import { connect } from 'node:net';
 import { chromium } from 'playwright-core';
 import { API_CSP } from '../../apps/api/src/http/security-headers';
 import { ADMIN_API_KEY } from '../admin/admin-helpers';
+import { type RawAnswer, rawHttp } from '../support/raw-http';
 import { expectError, login, LOGOUT, ME, REFRESH, RESEND_CODE, SEND_CODE, VERIFY_CODE } from '../support/http-helpers';
 import { createTestApp, nextPhone, type TestApp } from '../support/test-app';
 
@@ -127,31 +127,9 @@ describe('response headers and Node-level refusals (e2e)', () => {
   });
 
   describe("requests Node's parser refuses get the JSON error body", () => {
-    /** Writes bytes as they are and resolves with the whole answer once the server closes the connection. */
-    function raw(request: string, then?: string): Promise<{ status: number; headers: string; body: string }> {
-      return new Promise((resolve, reject) => {
-        const socket = connect(port, '127.0.0.1', () => socket.write(request));
-        const chunks: Buffer[] = [];
-        socket.on('data', (chunk: Buffer) => {
-          chunks.push(chunk);
-          // `then` goes out once the first answer has arrived, as a second request on the same connection.
-          if (then !== undefined && chunks.length === 1) socket.write(then);
-        });
-        // The server may close while a long request is still being written: what it answered is what counts.
-        socket.on('error', (error: NodeJS.ErrnoException) => (error.code === 'EPIPE' ? undefined : reject(error)));
-        socket.on('close', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          const split = text.indexOf('\r\n\r\n');
-          resolve({
-            status: Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1]),
-            headers: text.slice(0, split),
-            body: text.slice(split + 4),
-          });
-        });
-      });
-    }
+    const raw = (request: string, then?: string) => rawHttp(port, request, then);
 
-    function expectJsonError(answer: { status: number; headers: string; body: string }, status: number): void {
+    function expectJsonError(answer: RawAnswer, status: number): void {
       expect(answer.status).toBe(status);
       expect(answer.headers).toMatch(/content-type: application\/json/i);
       expect(answer.headers).toMatch(/x-content-type-options: nosniff/i);

@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { Logger } from '@nestjs/common';
+import { eventually } from '../support/eventually';
 import { sendCode, verify } from '../support/http-helpers';
 import { startPrivateRedis, type PrivateRedis } from '../support/private-servers';
 import { createTestApp, nextPhone, type TestApp } from '../support/test-app';
@@ -18,15 +19,6 @@ const RECOVERY_LINE = /Redis is back: per-IP limits are counted in Redis again/;
 /** A client address no other test or run used (Redis keeps counts for the whole window). */
 function freshIp(): string {
   return ['fd08', ...Array.from({ length: 7 }, () => randomInt(0x10000).toString(16))].join(':');
-}
-
-/** Polls until `check` holds, for at most `attempts` × 50 ms (a bounded wait, not a timing assertion). */
-async function eventually(check: () => Promise<boolean>, what: string, attempts = 200): Promise<void> {
-  for (let attempt = 0; attempt < attempts; attempt++) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`timed out waiting until ${what}`);
 }
 
 /** The value of an unlabelled metric on GET /metrics. */

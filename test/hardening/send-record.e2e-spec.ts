@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { Client } from 'pg';
 import { SendRecordWriter } from '@app/verification';
 import { DeliveryStatus, SMS_PROVIDERS, type SmsMessage, type SmsProvider, SmsProviderError } from '@app/sms';
+import { eventually } from '../support/eventually';
 import { startPrivatePostgres, type PrivatePostgres } from '../support/private-servers';
 import { createTestApp, nextIp, nextPhone, type TestApp } from '../support/test-app';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
@@ -14,6 +15,8 @@ import { ADMIN_URL_VAR } from '../support/test-env';
  */
 
 const SEND = '/api/v1/sms-auth/send-code';
+/** How long a pending record may take to be written: 300 × 100 ms. */
+const WAIT = { attempts: 300, intervalMs: 100 };
 
 interface Reply {
   status: number;
@@ -48,20 +51,6 @@ async function listen(t: TestApp): Promise<(body: unknown) => Promise<Reply>> {
     const text = await response.text();
     return { status: response.status, body: text ? JSON.parse(text) : null };
   };
-}
-
-/** Polls until `check` holds (bounded: a generous number of tries, never a timing assertion). */
-async function eventually(check: () => boolean | Promise<boolean>, what: string, tries = 300): Promise<void> {
-  for (let attempt = 0; attempt < tries; attempt++) {
-    if (
-      await Promise.resolve()
-        .then(check)
-        .catch(() => false)
-    )
-      return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`gave up waiting: ${what}`);
 }
 
 async function withClient<T>(url: string, work: (client: Client) => Promise<T>): Promise<T> {
@@ -152,7 +141,7 @@ describe('no lost send record (issue 9, item 7)', () => {
       expect(reply.body).toMatchObject({ success: true, sms_id: sent.messageId });
       await restarted;
       const writer = t.app.get(SendRecordWriter);
-      await eventually(() => writer.pendingCount === 0, 'the pending record to be written');
+      await eventually(() => writer.pendingCount === 0, 'the pending record to be written', WAIT);
       await withClient(pg.url, async (client) => {
         expect(await sendRecord(client, reply.body.verification_id)).toEqual({
           provider: 'console',
@@ -188,7 +177,7 @@ describe('no lost send record (issue 9, item 7)', () => {
       expect(failed.body.error.code).toBe('SMS_PROVIDER_UNAVAILABLE');
       provider.beforeAnswer = () => Promise.resolve();
       await pg.start();
-      await eventually(() => t.app.get(SendRecordWriter).pendingCount === 0, 'the failed record');
+      await eventually(() => t.app.get(SendRecordWriter).pendingCount === 0, 'the failed record', WAIT);
       const { rows } = await withClient(pg.url, (client) =>
         client.query<{ status: string; attempts: number; failed_events: number }>(
           `SELECT v.status,
@@ -217,7 +206,7 @@ describe('no lost send record (issue 9, item 7)', () => {
       } finally {
         await pg.start();
       }
-      await eventually(() => t.app.get(SendRecordWriter).pendingCount === 0, 'the void of the reservation');
+      await eventually(() => t.app.get(SendRecordWriter).pendingCount === 0, 'the void of the reservation', WAIT);
 
       const retry = await post({ phone_number: phone });
       expect(retry.status).toBe(200);

@@ -8,3 +8,4 @@ export * from './http/api-error-responses.decorator';
 export * from './http/client.decorator';
 export * from './constant-time-equal';
 export * from './is-instant.decorator';
+export * from './mask-secrets';

@@ -1,3 +1,4 @@
+import { maskSecrets } from '@app/common';
 import { Client } from 'pg';
 import { DATABASE_CONNECT_TIMEOUT_MS, describeDatabaseFailure } from './database-unavailable';
 
@@ -19,17 +20,19 @@ function databaseAddress(url: string): string {
   }
 }
 
-function withoutPassword(text: string, url: string): string {
-  let password = '';
+/** The URL's password as written (percent-encoded) and decoded, for masking; [] when there is none. */
+function passwordForms(url: string): string[] {
+  let password: string;
   try {
     password = new URL(url).password;
   } catch {
-    return text;
+    return [];
   }
-  if (!password) return text;
-  let result = text;
-  for (const form of new Set([password, decodeURIComponent(password)])) result = result.split(form).join('***');
-  return result;
+  try {
+    return [password, decodeURIComponent(password)];
+  } catch {
+    return [password]; // a malformed %-escape: only the form as written can appear
+  }
 }
 
 /**
@@ -47,7 +50,7 @@ export async function checkDatabaseConnection(url: string, timeoutMs = DATABASE_
     const timedOut = Date.now() - started >= timeoutMs;
     const reason = timedOut
       ? `no answer within ${timeoutMs} ms (connect timeout)`
-      : withoutPassword(describeDatabaseFailure(error), url);
+      : maskSecrets(describeDatabaseFailure(error), passwordForms(url));
     throw new DatabaseUnreachableError(
       `cannot connect to the database at ${databaseAddress(url)} (DATABASE_URL): ${reason}`,
     );

@@ -24,8 +24,3 @@ export function scalarText(value: unknown): string | null {
   if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
   return null;
 }
-
-/** `text` with every occurrence of each non-empty secret replaced by `***`, before a vendor's text is quoted. */
-export function maskSecrets(text: string, secrets: readonly (string | undefined)[]): string {
-  return secrets.reduce<string>((masked, secret) => (secret ? masked.split(secret).join('***') : masked), text);
-}

@@ -1,5 +1,6 @@
+import { maskSecrets } from '@app/common';
 import { DeliveryStatus } from '../../delivery-status';
-import { digitsOnly, field, maskSecrets } from '../../http/vendor-format';
+import { digitsOnly, field } from '../../http/vendor-format';
 import {
   type VendorFault,
   VendorHttpClient,

@@ -1,5 +1,6 @@
+import { maskSecrets } from '@app/common';
 import { DeliveryStatus } from '../../delivery-status';
-import { digitsOnly, field, maskSecrets, scalarText } from '../../http/vendor-format';
+import { digitsOnly, field, scalarText } from '../../http/vendor-format';
 import { type VendorFault, VendorHttpClient, type VendorResponse } from '../../http/vendor-http-client';
 import { SmsProviderError } from '../../sms-provider.error';
 import type { DeliveryReport, SmsBalance, SmsMessage, SmsProvider, SmsSendResult } from '../../sms-provider.interface';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { DeliveryStatus } from '../../delivery-status';
-import { constantTimeEqual } from '@app/common';
-import { digitsOnly, isArray, isRecord, maskSecrets, scalarText } from '../../http/vendor-format';
+import { constantTimeEqual, maskSecrets } from '@app/common';
+import { digitsOnly, isArray, isRecord, scalarText } from '../../http/vendor-format';
 import { type VendorFault, VendorHttpClient, type VendorResponse } from '../../http/vendor-http-client';
 import { SmsProviderError, WebhookRejectedError } from '../../sms-provider.error';
 import type {

@@ -1,4 +1,5 @@
-import { isRecord, maskSecrets } from '../../http/vendor-format';
+import { maskSecrets } from '@app/common';
+import { isRecord } from '../../http/vendor-format';
 import type { VendorFault, VendorHttpClient, VendorResponse } from '../../http/vendor-http-client';
 import { SmsProviderError } from '../../sms-provider.error';
 

@@ -2,6 +2,7 @@ import { createHash, createHmac } from 'node:crypto';
 import { type Pool } from 'pg';
 import request from 'supertest';
 import { SMS_PROVIDERS, type SmsProvider, SmsProviderError } from '@app/sms';
+import { ageRefreshRotation } from './support/http-helpers';
 import { createTestApp, nextIp, nextPhone, type TestApp } from './support/test-app';
 
 /** SPEC §6: the audit trail (order, fields, append-only), no secret at rest, refusals change nothing else. */
@@ -90,11 +91,7 @@ describe('audit trail and data at rest (SPEC §6)', () => {
       .expect(200);
     expect(refreshed.body.refresh_token).not.toBe(login.body.refresh_token);
     // Past the refresh grace window (SPEC §7): as if the token had been rotated a minute ago.
-    const aged = await t.sql.query(
-      "UPDATE refresh_tokens SET used_at = used_at - interval '1 minute' WHERE token_hash = $1 AND used_at IS NOT NULL",
-      [createHash('sha256').update(login.body.refresh_token).digest('hex')],
-    );
-    expect(aged.rowCount).toBe(1);
+    await ageRefreshRotation(t, login.body.refresh_token, 60);
     const reuse = await t.http.post(REFRESH).set(headers).send({ refresh_token: login.body.refresh_token }).expect(401);
     expect(reuse.body.error.code).toBe('REFRESH_TOKEN_REUSED');
 

@@ -1,7 +1,7 @@
-import { hashRefreshToken } from '../libs/auth/src/refresh-token-codec';
 import { createTestApp, nextPhone, type TestApp } from './support/test-app';
 import {
   ageCodes,
+  ageRefreshRotation,
   expectError,
   ME,
   REFRESH,
@@ -305,11 +305,7 @@ describe('error codes (e2e)', () => {
       const rotated = await t.http.post(REFRESH).send({ refresh_token: login.body.refresh_token });
       expect(rotated.status).toBe(200);
       // Past the grace window (REFRESH_REUSE_GRACE_SECONDS, 10 s by default): as if rotated a minute ago.
-      const aged = await t.sql.query(
-        "UPDATE refresh_tokens SET used_at = used_at - interval '1 minute' WHERE token_hash = $1 AND used_at IS NOT NULL",
-        [hashRefreshToken(login.body.refresh_token)],
-      );
-      expect(aged.rowCount).toBe(1);
+      await ageRefreshRotation(t, login.body.refresh_token, 60);
 
       expectError(
         await t.http.post(REFRESH).send({ refresh_token: login.body.refresh_token }),

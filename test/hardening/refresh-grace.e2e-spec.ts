@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { GRACE_SIBLING_LIMIT } from '../../libs/auth/src/auth.service';
 import { hashRefreshToken } from '../../libs/auth/src/refresh-token-codec';
+import { ageRefreshRotation } from '../support/http-helpers';
 import { createTestApp, nextIp, nextPhone, type TestApp } from '../support/test-app';
 
 /**
@@ -77,15 +78,6 @@ async function auditCounts(c: Client, sessionId: string): Promise<Record<string,
   return Object.fromEntries(rows.map((row) => [row.grace ? `${row.type}(grace)` : row.type, row.n]));
 }
 
-/** As if the token had been rotated `seconds` earlier than it was. */
-async function ageRotation(c: Client, token: string, seconds: number): Promise<void> {
-  const { rowCount } = await c.t.sql.query(
-    `UPDATE refresh_tokens SET used_at = used_at - make_interval(secs => $2) WHERE token_hash = $1 AND used_at IS NOT NULL`,
-    [hashRefreshToken(token), seconds],
-  );
-  expect(rowCount).toBe(1);
-}
-
 function expectError(reply: Reply, status: number, code: string): void {
   expect({ status: reply.status, code: reply.body?.error?.code }).toEqual({ status, code });
   expect(reply.body.success).toBe(false);
@@ -160,7 +152,7 @@ describe('refresh grace window (SPEC §7)', () => {
       ]);
       expect(usedAtAfter.rows).toEqual(usedAt.rows);
 
-      await ageRotation(c, session.refresh_token, 61);
+      await ageRefreshRotation(c.t, session.refresh_token, 61);
       expectError(await refresh(c, session.refresh_token), 401, 'REFRESH_TOKEN_REUSED');
 
       expect(await sessionRow(c, session.sessionId)).toEqual({
@@ -251,12 +243,12 @@ describe('refresh grace window (SPEC §7)', () => {
       const session = await login(c);
       expect((await refresh(c, session.refresh_token)).status).toBe(200);
 
-      await ageRotation(c, session.refresh_token, 5);
+      await ageRefreshRotation(c.t, session.refresh_token, 5);
       const sibling = await refresh(c, session.refresh_token);
       expect(sibling.status).toBe(200);
       expect((await me(c, sibling.body.access_token)).status).toBe(200);
 
-      await ageRotation(c, session.refresh_token, 6);
+      await ageRefreshRotation(c.t, session.refresh_token, 6);
       expectError(await refresh(c, session.refresh_token), 401, 'REFRESH_TOKEN_REUSED');
       expectError(await refresh(c, sibling.body.refresh_token), 401, 'UNAUTHORIZED');
     });

@@ -1,4 +1,6 @@
 import type { Response } from 'supertest';
+import type { Pool } from 'pg';
+import { hashRefreshToken } from '../../libs/auth/src/refresh-token-codec';
 import type { TestApp } from './test-app';
 
 export const SEND_CODE = '/api/v1/sms-auth/send-code';
@@ -51,6 +53,15 @@ export async function ageCodes(t: TestApp, phone: string, interval: string): Pro
     phone,
     interval,
   ]);
+}
+
+/** As if the refresh token had been rotated `seconds` earlier than it was (to step past the grace window). */
+export async function ageRefreshRotation(t: { sql: Pool }, token: string, seconds: number): Promise<void> {
+  const { rowCount } = await t.sql.query(
+    `UPDATE refresh_tokens SET used_at = used_at - make_interval(secs => $2) WHERE token_hash = $1 AND used_at IS NOT NULL`,
+    [hashRefreshToken(token), seconds],
+  );
+  expect(rowCount).toBe(1);
 }
 
 /** Asserts the error envelope `{success:false, error:{code, message, ...}}`, its status, and that it carries no stack trace. */

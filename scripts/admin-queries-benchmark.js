@@ -10,6 +10,7 @@
  */
 const { Client } = require('pg');
 const { DataSource } = require('typeorm');
+const { seedCodes } = require('./bench-seed');
 
 const DIST = '../dist/apps/api/src';
 const { typeOrmOptions } = require('../dist/libs/database/src');
@@ -48,47 +49,6 @@ async function prepareDatabase() {
   await dataSource.destroy();
 }
 
-/** Realistic spread: 90 days, 3 countries, 3 providers, most codes verified, some expired/failed/max attempts. */
-async function seed(client) {
-  await client.query(
-    `
-    INSERT INTO sms_verifications (id, phone_number, country, code_hash, status, attempts, max_attempts, locale,
-      provider, request_id,
-                                   delivery_status, is_test_number, expires_at, created_at, updated_at, verified_at)
-    SELECT gen_random_uuid(),
-           '+7701' || lpad((i % 3000000)::text, 7, '0'),
-           (ARRAY['KZ','KZ','KZ','UZ','RU'])[1 + i % 5],
-           md5(i::text) || md5((i + 1)::text),
-           s.status,
-           CASE WHEN s.status = 'max_attempts_reached' THEN 5 WHEN i % 7 = 0 THEN 1 ELSE 0 END,
-           5, 'ru',
-           CASE WHEN s.status = 'failed' THEN NULL ELSE (ARRAY['mobizon','twilio','eskiz'])[1 + i % 3] END,
-           CASE WHEN s.status = 'failed' THEN NULL ELSE 'msg-' || i END,
-           CASE WHEN s.status = 'failed' THEN 'failed' WHEN i % 10 = 0 THEN 'sent' ELSE 'delivered' END,
-           false,
-           t.created_at + interval '5 minutes', t.created_at, t.created_at,
-           CASE WHEN s.status = 'approved' THEN t.created_at + (15 + i % 60) * interval '1 second' END
-      FROM generate_series(1, $1::int) AS i
-      CROSS JOIN LATERAL (SELECT now() - ((i::bigint * 7919) % ($2::int * 86400)) * interval '1 second' AS created_at) t
-      CROSS JOIN LATERAL (SELECT CASE WHEN i % 20 = 0 THEN 'expired' WHEN i % 50 = 0 THEN 'max_attempts_reached'
-                                      WHEN i % 100 = 0 THEN 'failed' WHEN i % 25 = 0 THEN 'canceled'
-                                        ELSE 'approved' END AS status) s`,
-    [ROWS, DAYS],
-  );
-  await client.query(`
-    INSERT INTO sms_deliveries (verification_id, attempt_number, provider, provider_message_id, status, created_at,
-      updated_at)
-    SELECT id, 1, coalesce(provider, 'mobizon'), request_id, coalesce(delivery_status, 'failed'), created_at,
-      created_at FROM sms_verifications`);
-  await client.query(`
-    INSERT INTO audit_events (occurred_at, type, outcome, phone_number, verification_id, provider, details)
-    SELECT created_at,
-      (ARRAY['code_requested','code_sent','code_verified','token_issued'])[1 + (row_number() OVER ()) % 4],
-           'success', phone_number, id, provider, '{}'::jsonb
-      FROM sms_verifications`);
-  await client.query('ANALYZE');
-}
-
 /** The SQL a repository would run, captured without running it. */
 async function capture(build) {
   const captured = [];
@@ -113,7 +73,7 @@ async function main() {
   await timed('migrate', prepareDatabase);
   const client = new Client({ connectionString: benchUrl });
   await client.connect();
-  await timed(`seed ${ROWS} codes, deliveries and audit events`, () => seed(client));
+  await timed(`seed ${ROWS} codes, deliveries and audit events`, () => seedCodes(client, { rows: ROWS, days: DAYS }));
   const {
     rows: [sample],
   } = await client.query(`SELECT phone_number, user_id FROM sms_verifications ORDER BY created_at DESC LIMIT 1`);

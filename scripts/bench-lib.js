@@ -1,11 +1,21 @@
-/** What both sides of `npm run bench` share: the load driver, process CPU from /proc, and small helpers. */
-const { readFileSync, readdirSync } = require('node:fs');
+/**
+ * What both sides of `npm run bench` (and `npm run bench:round-trips`) share: starting the service, the load
+ * driver, process CPU from /proc, and small helpers.
+ */
+const { execFileSync, spawn } = require('node:child_process');
+const { randomBytes } = require('node:crypto');
+const { readFileSync, readdirSync, readlinkSync } = require('node:fs');
+const net = require('node:net');
+const { join } = require('node:path');
 const autocannon = require('autocannon');
 const { Client } = require('pg');
 
 const DURATION = Number(process.env.DURATION ?? 10);
 const CONNECTIONS = Number(process.env.CONNECTIONS ?? 50);
 const ADMIN_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+// Another build to measure with the same driver, e.g. a `git worktree` of an older commit, built.
+const MAIN_JS = process.env.BENCH_MAIN_JS ?? join(__dirname, '../dist/apps/api/src/main.js');
 
 const dbUrl = (name) => Object.assign(new URL(ADMIN_URL), { pathname: `/${name}` }).toString();
 
@@ -17,6 +27,98 @@ async function adminQuery(sql) {
   } finally {
     await client.end();
   }
+}
+
+/**
+ * Starts the built service (MAIN_JS) on `port` against `databaseUrl`: console provider, SMS_EXPOSE_CODE to
+ * learn codes, per-IP limits out of the way, status polling out of the way; resolves once /health/ready is 200.
+ */
+async function startSmsAuth({ port, databaseUrl, poolSize }) {
+  const env = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    NODE_ENV: 'test', // SMS_EXPOSE_CODE is refused in production; 'test' logs JSON like production does
+    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info', // as in production: a line per request
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    DATABASE_URL: databaseUrl,
+    DATABASE_POOL_SIZE: String(poolSize),
+    JWT_SECRET: randomBytes(32).toString('base64url'),
+    OTP_SECRET: randomBytes(32).toString('base64url'),
+    SMS_EXPOSE_CODE: 'true',
+    IP_SEND_LIMIT: '100000000',
+    IP_VERIFY_LIMIT: '100000000',
+    SMS_STATUS_POLL_INTERVAL_MS: '600000',
+  };
+  // BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the server.
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, MAIN_JS], {
+    env,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  await waitUntilReady(`http://127.0.0.1:${port}/health/ready`, child);
+  return child;
+}
+
+/** A TCP port free on loopback now. */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * The pid of the process listening on TCP `port` of this machine, or null when none can be seen: from
+ * `ss -Hltnp`, else by the socket's inode in /proc/net/tcp{,6} and the processes' /proc/PID/fd links.
+ */
+function listeningPid(port) {
+  try {
+    const out = execFileSync('ss', ['-Hltnp', `sport = :${port}`], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    const match = /pid=(\d+)/.exec(out);
+    if (match) return Number(match[1]);
+  } catch {
+    // no ss here: the /proc way below
+  }
+  const inodes = new Set();
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text;
+    try {
+      text = readFileSync(table, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.trim().split('\n').slice(1)) {
+      // sl local_address rem_address st … inode: state 0A is LISTEN, the port is the local address's hex tail.
+      const columns = line.trim().split(/\s+/);
+      if (columns[3] === '0A' && parseInt(columns[1].split(':')[1], 16) === port) inodes.add(columns[9]);
+    }
+  }
+  if (inodes.size === 0) return null;
+  for (const pid of readdirSync('/proc').filter((entry) => /^\d+$/.test(entry))) {
+    let fds;
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue; // ended, or not ours to read
+    }
+    for (const fd of fds) {
+      try {
+        const inode = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`))?.[1];
+        if (inode && inodes.has(inode)) return Number(pid);
+      } catch {
+        // closed meanwhile
+      }
+    }
+  }
+  return null;
 }
 
 /** A process's CPU seconds (user + system) and peak RSS, from /proc. */
@@ -53,13 +155,27 @@ function run(url, options) {
   });
 }
 
-/** One phase of load against the server `pid` listens as at `url`, with the CPU it and Postgres spent. */
+/** The CPU seconds of `pid`, or null when it is unknown (null) or cannot be read. */
+function cpuSecondsOf(pid) {
+  if (!pid) return null;
+  try {
+    return processStats(pid).cpuSeconds;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * One phase of load against the server `pid` listens as at `url`, with the CPU it and Postgres spent.
+ * `pid` may be null (a server this machine cannot see): its CPU figures are then null.
+ */
 async function measured(pid, url, name, options) {
-  const before = processStats(pid);
+  const before = cpuSecondsOf(pid);
   const postgresBefore = postgresCpuSeconds();
   const loadBefore = process.cpuUsage();
   const result = await run(url, options);
-  const serverCpu = processStats(pid).cpuSeconds - before.cpuSeconds;
+  const after = cpuSecondsOf(pid);
+  const serverCpu = before === null || after === null ? null : after - before;
   const load = process.cpuUsage(loadBefore);
   const requests = result.requests.total;
   return {
@@ -69,8 +185,9 @@ async function measured(pid, url, name, options) {
     p50_ms: result.latency.p50,
     p99_ms: result.latency.p99,
     non2xx: result.non2xx + result.errors + result.timeouts,
-    server_cpu_percent: Math.round((serverCpu / result.duration) * 100),
-    server_cpu_ms_per_request: requests ? Number(((serverCpu * 1000) / requests).toFixed(2)) : null,
+    server_cpu_percent: serverCpu === null ? null : Math.round((serverCpu / result.duration) * 100),
+    server_cpu_ms_per_request:
+      serverCpu !== null && requests ? Number(((serverCpu * 1000) / requests).toFixed(2)) : null,
     postgres_cpu_percent: Math.round(((postgresCpuSeconds() - postgresBefore) / result.duration) * 100),
     load_generator_cpu_percent: Math.round(((load.user + load.system) / 1e6 / result.duration) * 100),
   };
@@ -123,12 +240,16 @@ module.exports = {
   ADMIN_URL,
   CONNECTIONS,
   DURATION,
+  MAIN_JS,
   adminQuery,
   dbUrl,
+  freePort,
   jsonPosts,
+  listeningPid,
   measured,
   median,
   processStats,
+  startSmsAuth,
   stop,
   waitUntilReady,
 };

@@ -9,22 +9,31 @@
  * and audit events. Alone, it also measures the SQL floor: the statements one send-code runs, replayed
  * through a pg Pool at the same concurrency.
  *
- * With BENCH_PEER_DIR (a copy of ../shared/peer-better-auth with its node_modules), it runs ROUNDS (3)
- * alternating rounds of the peer and of sms-auth in this one invocation — send for DURATION s, then
- * verify of VERIFY_AMOUNT (3000) of the codes sent — both on a pg pool of BENCH_POOL_SIZE (10), and
- * prints the medians side by side as ratios, with the server CPU each spends per request.
+ * With a peer (better-auth, ../shared/peer-better-auth), it runs ROUNDS (3) alternating rounds of the peer
+ * and of sms-auth in this one invocation — send for DURATION s, then verify of VERIFY_AMOUNT (3000) of the
+ * codes sent — both on a pg pool of BENCH_POOL_SIZE (10), and prints the medians side by side as ratios,
+ * with the server CPU each spends per request. The peer is either BENCH_PEER_DIR (a copy with its
+ * node_modules: the bench starts it on a fresh database each round) or `--peer-url URL` / BENCH_PEER_URL (a
+ * peer started by hand: each round begins with TRUNCATE of its tables on BENCH_PEER_DATABASE_URL, and its
+ * CPU is read from the process listening on the URL's port, "n/a" when none can be seen).
+ *
+ * BENCH_SEED_CODES=N seeds N codes with their delivery rows and audit events (90 days of traffic, numbers
+ * that never collide with the bench's) once into a template database; every sms-auth round's database is
+ * then a copy of it (CREATE DATABASE … TEMPLATE), so the rounds measure the cost with that much data.
  *
  *   npm run bench                  DURATION=10 CONNECTIONS=50 LABEL=after npm run bench
  *   BENCH_PEER_DIR=/tmp/peer-better-auth npm run bench
+ *   npm run bench -- --peer-url http://127.0.0.1:3101        (the peer started by hand, see its README)
+ *   BENCH_SEED_CODES=1000000 npm run bench
  *   BENCH_MAIN_JS=/tmp/old/dist/apps/api/src/main.js node scripts/bench.js    (an older build, same driver)
  */
-const { spawn } = require('node:child_process');
-const { randomBytes, randomUUID } = require('node:crypto');
+const { randomUUID } = require('node:crypto');
 const { mkdirSync, writeFileSync } = require('node:fs');
 const os = require('node:os');
 const { join } = require('node:path');
 const { Client, Pool } = require('pg');
 const {
+  ADMIN_URL,
   CONNECTIONS,
   DURATION,
   adminQuery,
@@ -33,53 +42,124 @@ const {
   measured,
   median,
   processStats,
+  startSmsAuth,
   stop,
-  waitUntilReady,
 } = require('./bench-lib');
-const { peerRound } = require('./bench-peer');
+const { attachPeer, peerRound } = require('./bench-peer');
+const { COUNTRY_PHONES, lifecycleEvents, seedCodes } = require('./bench-seed');
 
+const USAGE = 'usage: node scripts/bench.js [--peer-url URL]   (or: npm run bench -- --peer-url URL)';
+
+/** The command line: `--peer-url URL` or `--peer-url=URL`, nothing else. */
+function parseArgs(argv) {
+  const options = {};
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--peer-url' || arg.startsWith('--peer-url=')) {
+      options.peerUrl = arg === '--peer-url' ? argv[++i] : arg.slice('--peer-url='.length);
+      if (!options.peerUrl || !URL.canParse(options.peerUrl)) {
+        console.error(`--peer-url needs a URL such as http://127.0.0.1:3101\n${USAGE}`);
+        process.exit(2);
+      }
+    } else {
+      console.error(`unknown argument: ${arg}\n${USAGE}`);
+      process.exit(2);
+    }
+  }
+  return options;
+}
+
+const ARGS = parseArgs(process.argv.slice(2));
 const PORT = Number(process.env.BENCH_PORT ?? 3999);
 const LABEL = process.env.LABEL ?? 'run';
-const PEER_DIR = process.env.BENCH_PEER_DIR;
-const ROUNDS = Number(process.env.ROUNDS ?? (PEER_DIR ? 3 : 1));
-const VERIFY_AMOUNT = Number(process.env.VERIFY_AMOUNT ?? (PEER_DIR ? 3000 : Number.MAX_SAFE_INTEGER));
-const POOL_SIZE = Number(process.env.BENCH_POOL_SIZE ?? (PEER_DIR ? 10 : 20));
-// Another build to measure with the same driver, e.g. a `git worktree` of an older commit, built.
-const MAIN_JS = process.env.BENCH_MAIN_JS ?? join(__dirname, '../dist/apps/api/src/main.js');
-const DATABASE = 'sms_auth_bench';
+const PEER_URL = ARGS.peerUrl ?? process.env.BENCH_PEER_URL;
+// --peer-url (or BENCH_PEER_URL) wins over BENCH_PEER_DIR.
+const PEER_DIR = PEER_URL ? undefined : process.env.BENCH_PEER_DIR;
+const WITH_PEER = Boolean(PEER_URL || PEER_DIR);
+const ROUNDS = Number(process.env.ROUNDS ?? (WITH_PEER ? 3 : 1));
+const VERIFY_AMOUNT = Number(process.env.VERIFY_AMOUNT ?? (WITH_PEER ? 3000 : Number.MAX_SAFE_INTEGER));
+const POOL_SIZE = Number(process.env.BENCH_POOL_SIZE ?? (WITH_PEER ? 10 : 20));
+const SEED_CODES = Number(process.env.BENCH_SEED_CODES ?? 0);
+if (!Number.isInteger(SEED_CODES) || SEED_CODES < 0) {
+  console.error(`BENCH_SEED_CODES must be a whole number of codes, not ${process.env.BENCH_SEED_CODES}`);
+  process.exit(2);
+}
+const DATABASE = process.env.BENCH_DATABASE ?? 'sms_auth_bench';
+// The seeded database every round's database is copied from (BENCH_SEED_CODES only).
+const SEED_TEMPLATE = `${DATABASE}_seed`;
 const BASE = `http://127.0.0.1:${PORT}`;
+// The numbers the bench sends to; the seed's never start so (bench-seed.js COUNTRY_PHONES).
+const PHONE_PREFIX = '+7701';
 
-async function startServer() {
-  const env = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    NODE_ENV: 'test', // SMS_EXPOSE_CODE is refused in production; 'test' logs JSON like production does
-    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info', // as in production: a line per request
-    PORT: String(PORT),
-    HOST: '127.0.0.1',
-    DATABASE_URL: dbUrl(DATABASE),
-    DATABASE_POOL_SIZE: String(POOL_SIZE),
-    JWT_SECRET: randomBytes(32).toString('base64url'),
-    OTP_SECRET: randomBytes(32).toString('base64url'),
-    SMS_EXPOSE_CODE: 'true',
-    IP_SEND_LIMIT: '100000000',
-    IP_VERIFY_LIMIT: '100000000',
-    SMS_STATUS_POLL_INTERVAL_MS: '600000',
-  };
-  // BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the server.
-  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, MAIN_JS], {
-    env,
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  await waitUntilReady(`${BASE}/health/ready`, child);
-  return child;
+function startServer(database = DATABASE) {
+  return startSmsAuth({ port: PORT, databaseUrl: dbUrl(database), poolSize: POOL_SIZE });
+}
+
+/**
+ * BENCH_SEED_CODES: the template every round's database is copied from — migrated by the service itself
+ * (a boot on it), then seeded, vacuumed (hint bits set, frozen: the copies' reads write nothing) and analyzed.
+ */
+async function prepareSeedTemplate() {
+  const started = Date.now();
+  await adminQuery(`DROP DATABASE IF EXISTS ${SEED_TEMPLATE} WITH (FORCE)`);
+  await adminQuery(`CREATE DATABASE ${SEED_TEMPLATE}`);
+  await stop(await startServer(SEED_TEMPLATE));
+  const client = new Client({ connectionString: dbUrl(SEED_TEMPLATE) });
+  await client.connect();
+  try {
+    await seedCodes(client, { rows: SEED_CODES, days: 90, phones: COUNTRY_PHONES, events: lifecycleEvents });
+    await client.query('VACUUM (FREEZE, ANALYZE)');
+    const {
+      rows: [size],
+    } = await client.query(
+      `SELECT pg_database_size(current_database()) AS bytes,
+              (SELECT count(*) FROM audit_events)::int AS audit_events,
+              (SELECT count(*) FROM sms_deliveries)::int AS deliveries`,
+    );
+    const seed = {
+      codes: SEED_CODES,
+      audit_events: size.audit_events,
+      deliveries: size.deliveries,
+      database_mb: Math.round(Number(size.bytes) / 2 ** 20),
+      seconds: Math.round((Date.now() - started) / 1000),
+    };
+    console.log(
+      `seeded with ${SEED_CODES} codes (${seed.audit_events} audit events, ${seed.deliveries} delivery rows, ` +
+        `${seed.database_mb} MB) in ${seed.seconds} s; every sms-auth round runs on a copy`,
+    );
+    return seed;
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * The round's database: empty, or a copy of the seeded template. On Postgres 15+ as a file copy (STRATEGY =
+ * FILE_COPY: checkpoints around the copy) rather than WAL-logging every page, which would leave the round a
+ * checkpoint of the whole copy to pay for.
+ */
+async function createRoundDatabase() {
+  await adminQuery(`DROP DATABASE IF EXISTS ${DATABASE} WITH (FORCE)`);
+  if (!SEED_CODES) return adminQuery(`CREATE DATABASE ${DATABASE}`);
+  const client = new Client({ connectionString: ADMIN_URL });
+  await client.connect();
+  try {
+    const version = Number((await client.query('SHOW server_version_num')).rows[0].server_version_num);
+    const strategy = version >= 150000 ? ' STRATEGY = FILE_COPY' : '';
+    await client.query(`CREATE DATABASE ${DATABASE} TEMPLATE ${SEED_TEMPLATE}${strategy}`);
+  } finally {
+    await client.end();
+  }
+}
+
+async function dropDatabases() {
+  await adminQuery(`DROP DATABASE IF EXISTS ${DATABASE} WITH (FORCE)`);
+  if (SEED_CODES) await adminQuery(`DROP DATABASE IF EXISTS ${SEED_TEMPLATE} WITH (FORCE)`);
 }
 
 /** One round of sms-auth on a fresh database: send, verify, refresh, and the rows they must have left. */
 async function smsAuthRound() {
-  await adminQuery(`DROP DATABASE IF EXISTS ${DATABASE} WITH (FORCE)`);
-  await adminQuery(`CREATE DATABASE ${DATABASE}`);
+  await createRoundDatabase();
   const server = await startServer();
   try {
     // (a) send-code to distinct numbers; the responses' debug_code feed (b).
@@ -91,7 +171,7 @@ async function smsAuthRound() {
       'send-code',
       jsonPosts(
         '/api/v1/sms-auth/send-code',
-        () => ({ phone_number: `+7701${String(++counter).padStart(7, '0')}` }),
+        () => ({ phone_number: `${PHONE_PREFIX}${String(++counter).padStart(7, '0')}` }),
         (sent) => codes.push({ phone: sent.phone_number, code: sent.debug_code }),
       ),
     );
@@ -149,6 +229,7 @@ function writeReport(report) {
 
 async function alone() {
   try {
+    const seed = SEED_CODES ? await prepareSeedTemplate() : null;
     const round = await smsAuthRound();
     const report = {
       label: LABEL,
@@ -157,6 +238,7 @@ async function alone() {
       connections: CONNECTIONS,
       duration_s: DURATION,
       pool_size: POOL_SIZE,
+      seed,
       results: round.results,
       server: { peak_rss_mb: round.peak_rss_mb },
       // On the database the round left behind (migrated, with its rows).
@@ -167,27 +249,47 @@ async function alone() {
     writeReport(report);
     if (!report.integrity.ok) process.exitCode = 1;
   } finally {
-    await adminQuery(`DROP DATABASE IF EXISTS ${DATABASE} WITH (FORCE)`);
+    await dropDatabases();
   }
 }
 
 /** ROUNDS alternating rounds of the peer and sms-auth, compared by their medians. */
 async function sideBySide() {
   const rounds = { peer: [], smsAuth: [] };
+  // A peer started by hand: reachable, and its pid (for its CPU) if this machine can see it.
+  const attached = PEER_URL ? await attachPeer(PEER_URL) : null;
+  const peer = attached
+    ? { started: 'by hand', url: attached.base, pid: attached.pid, database_url: attached.databaseUrl }
+    : { started: 'by the bench', dir: PEER_DIR };
+  if (attached) {
+    console.log(
+      `peer: ${attached.base}, started by hand (its pg pool is its own PG_POOL_MAX), ` +
+        (attached.pid ? `pid ${attached.pid}` : 'no process seen listening on its port: its CPU is n/a') +
+        `; its tables are emptied before each of its rounds (${attached.databaseUrl})`,
+    );
+  }
+  let seed = null;
   try {
+    seed = SEED_CODES ? await prepareSeedTemplate() : null;
     for (let round = 0; round < ROUNDS; round++) {
       const order = round % 2 === 0 ? ['peer', 'smsAuth'] : ['smsAuth', 'peer'];
       for (const side of order) {
         const outcome =
           side === 'peer'
-            ? await peerRound({ dir: PEER_DIR, poolSize: POOL_SIZE, verifyAmount: VERIFY_AMOUNT, phonePrefix: '+7701' })
+            ? await peerRound({
+                dir: PEER_DIR,
+                attached,
+                poolSize: POOL_SIZE,
+                verifyAmount: VERIFY_AMOUNT,
+                phonePrefix: PHONE_PREFIX,
+              })
             : await smsAuthRound();
         rounds[side].push(outcome);
         console.log(`round ${round + 1} ${side}: ${outcome.results.map((r) => `${r.name} ${r.rps}/s`).join(', ')}`);
       }
     }
   } finally {
-    await adminQuery(`DROP DATABASE IF EXISTS ${DATABASE} WITH (FORCE)`);
+    await dropDatabases();
   }
   const of = (side, phase, key) => {
     const value = median(rounds[side].map((round) => round.results.find((result) => result.name === phase)?.[key]));
@@ -216,13 +318,17 @@ async function sideBySide() {
     verify_amount: VERIFY_AMOUNT,
     pool_size: POOL_SIZE,
     rounds: ROUNDS,
+    peer,
+    seed,
     comparison,
     raw: rounds,
     integrity_ok: integrity.every((check) => check.ok),
   };
   console.log(
     `\nsms-auth vs better-auth (${report.label}): ${report.machine.cpus} cores, ${CONNECTIONS} connections, ` +
-      `pool ${POOL_SIZE}, medians of ${ROUNDS} alternating rounds`,
+      `pool ${POOL_SIZE}, medians of ${ROUNDS} alternating rounds` +
+      (attached ? `, peer at ${attached.base} (started by hand)` : '') +
+      (seed ? `, sms-auth seeded with ${SEED_CODES} codes` : ''),
   );
   console.table(
     comparison.map((row) => ({
@@ -232,7 +338,7 @@ async function sideBySide() {
       ratio: row.rps_ratio,
       'peer p99': row.peer_p99_ms,
       'sms-auth p99': row.sms_auth_p99_ms,
-      'peer CPU ms/req': row.peer_server_cpu_ms_per_request,
+      'peer CPU ms/req': row.phase === 'refresh' ? null : (row.peer_server_cpu_ms_per_request ?? 'n/a'),
       'sms-auth CPU ms/req': row.sms_auth_server_cpu_ms_per_request,
       'non-2xx (peer/ours)': `${row.peer_non2xx ?? '-'}/${row.sms_auth_non2xx}`,
     })),
@@ -256,26 +362,31 @@ async function checkRows(results) {
   await new Promise((resolve) => setTimeout(resolve, 1000));
   const client = new Client({ connectionString: dbUrl(DATABASE) });
   await client.connect();
+  // Only the bench's own codes (its numbers): a seeded database (BENCH_SEED_CODES) has codes of other numbers.
   const {
     rows: [row],
-  } = await client.query(`
-    SELECT (SELECT count(*) FROM sms_verifications)::int AS codes,
-           (SELECT count(*) FROM sms_verifications v
+  } = await client.query(
+    `
+    WITH ours AS (SELECT * FROM sms_verifications WHERE phone_number LIKE $1 || '%')
+    SELECT (SELECT count(*) FROM ours)::int AS codes,
+           (SELECT count(*) FROM ours v
              WHERE NOT EXISTS (SELECT 1 FROM audit_events e
                                 WHERE e.verification_id = v.id AND e.type = 'code_requested')
            )::int AS codes_without_requested_event,
-           (SELECT count(*) FROM sms_verifications v
+           (SELECT count(*) FROM ours v
              WHERE NOT EXISTS (SELECT 1 FROM sms_deliveries d WHERE d.verification_id = v.id)
                 OR NOT EXISTS (SELECT 1 FROM audit_events e WHERE e.verification_id = v.id AND e.type = 'code_sent')
            )::int AS codes_without_delivery_or_sent_event,
-           (SELECT count(*) FROM sms_verifications WHERE status = 'approved')::int AS verified_codes,
-           (SELECT count(*) FROM sms_verifications v WHERE status = 'approved'
+           (SELECT count(*) FROM ours WHERE status = 'approved')::int AS verified_codes,
+           (SELECT count(*) FROM ours v WHERE status = 'approved'
                AND (NOT EXISTS (SELECT 1 FROM audit_events e
                                  WHERE e.verification_id = v.id AND e.type = 'code_verified')
                     OR NOT EXISTS (SELECT 1 FROM sessions s WHERE s.user_id = v.user_id))
            )::int AS verified_without_event_or_session,
            (SELECT count(*) FROM refresh_tokens WHERE used_at IS NOT NULL)::int AS refreshed_tokens,
-           (SELECT count(*) FROM audit_events WHERE type = 'token_refreshed')::int AS token_refreshed_events`);
+           (SELECT count(*) FROM audit_events WHERE type = 'token_refreshed')::int AS token_refreshed_events`,
+    [PHONE_PREFIX],
+  );
   const found = row;
   await client.end();
   const expected = {
@@ -384,7 +495,8 @@ function sendCodeStatements(phone, id) {
 function print(report) {
   console.log(
     `\nsms-auth bench (${report.label}): ${report.machine.cpus} cores, ${report.connections} connections, ` +
-      `${report.duration_s} s per phase`,
+      `${report.duration_s} s per phase` +
+      (report.seed ? `, seeded with ${report.seed.codes} codes` : ''),
   );
   console.table(report.results.map(({ note: _note, ...row }) => row));
   console.log(`server peak RSS: ${report.server.peak_rss_mb} MB`);
@@ -398,7 +510,7 @@ function print(report) {
   );
 }
 
-(PEER_DIR ? sideBySide() : alone()).catch((error) => {
+(WITH_PEER ? sideBySide() : alone()).catch((error) => {
   console.error(error);
   process.exit(1);
 });

@@ -2,6 +2,7 @@ import { InitialSchema1795240056819 } from './1795240056819-InitialSchema';
 import { AuditEventsAppendOnly1795240100000 } from './1795240100000-AuditEventsAppendOnly';
 import { TrackSmsDeliveryStatus1795241726949 } from './1795241726949-TrackSmsDeliveryStatus';
 import { IndexAdminQueries1795242379114 } from './1795242379114-IndexAdminQueries';
+import { HotPathFunctions1795300000000 } from './1795300000000-HotPathFunctions';
 
 /** Every migration, oldest first. `npm run migration:generate` writes a new file; add it here. */
 export const MIGRATIONS = [
@@ -9,4 +10,5 @@ export const MIGRATIONS = [
   AuditEventsAppendOnly1795240100000,
   TrackSmsDeliveryStatus1795241726949,
   IndexAdminQueries1795242379114,
+  HotPathFunctions1795300000000,
 ];

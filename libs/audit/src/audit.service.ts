@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectEntityManager } from '@nestjs/typeorm';
 import type { ClientInfo } from '@app/common';
-import type { SqlStatement } from '@app/database';
 import { EntityManager } from 'typeorm';
 import { AuditEventType, AuditOutcome } from './audit-event-type';
 
@@ -18,6 +17,35 @@ export interface AuditRecord {
   details?: Record<string, unknown>;
 }
 
+/** An event as the columns of its audit_events row (what the SQL functions of the hot paths read as JSON). */
+export interface AuditRow {
+  type: AuditEventType;
+  outcome: AuditOutcome;
+  phone_number: string | null;
+  user_id: string | null;
+  verification_id: string | null;
+  session_id: string | null;
+  provider: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  details: Record<string, unknown>;
+}
+
+export function auditRow(event: AuditRecord): AuditRow {
+  return {
+    type: event.type,
+    outcome: event.outcome,
+    phone_number: event.phoneNumber ?? null,
+    user_id: event.userId ?? null,
+    verification_id: event.verificationId ?? null,
+    session_id: event.sessionId ?? null,
+    provider: event.provider ?? null,
+    ip: event.client?.ip?.slice(0, 64) ?? null,
+    user_agent: event.client?.userAgent?.slice(0, 512) ?? null,
+    details: event.details ?? {},
+  };
+}
+
 @Injectable()
 export class AuditService {
   constructor(@InjectEntityManager() private readonly defaultManager: EntityManager) {}
@@ -30,50 +58,9 @@ export class AuditService {
     await this.recordMany([event], manager);
   }
 
+  /** Appends the events in their order, in one statement (sms_auth_audit_json, migration HotPathFunctions). */
   async recordMany(events: AuditRecord[], manager: EntityManager = this.defaultManager): Promise<void> {
-    const statement = this.insertStatement(events);
-    if (statement) await manager.query(...statement);
-  }
-
-  /**
-   * The INSERT of these events as a statement of its own (null for none), for callers that send it
-   * together with the change it records (WriteBatch).
-   * Plain SQL: TypeORM's insert builder costs more CPU than the round trip.
-   */
-  insertStatement(events: AuditRecord[]): SqlStatement | null {
-    if (events.length === 0) return null;
-    const values: unknown[] = [];
-    const rows = events.map((event) => {
-      values.push(
-        event.type,
-        event.outcome,
-        event.phoneNumber ?? null,
-        event.userId ?? null,
-        event.verificationId ?? null,
-        event.sessionId ?? null,
-        event.provider ?? null,
-        event.client?.ip?.slice(0, 64) ?? null,
-        event.client?.userAgent?.slice(0, 512) ?? null,
-        JSON.stringify(event.details ?? {}),
-      );
-      const first = values.length - AUDIT_COLUMNS.length;
-      const placeholders = AUDIT_COLUMNS.map((column, index) => `$${first + index + 1}::${AUDIT_COLUMN_TYPES[column]}`);
-      return `(${placeholders.join(', ')})`;
-    });
-    return [`INSERT INTO audit_events (${AUDIT_COLUMNS.join(', ')}) VALUES ${rows.join(', ')}`, values];
+    if (events.length === 0) return;
+    await manager.query('SELECT sms_auth_audit_json($1)', [JSON.stringify(events.map(auditRow))]);
   }
 }
-
-const AUDIT_COLUMN_TYPES = {
-  type: 'varchar',
-  outcome: 'varchar',
-  phone_number: 'varchar',
-  user_id: 'uuid',
-  verification_id: 'uuid',
-  session_id: 'uuid',
-  provider: 'varchar',
-  ip: 'varchar',
-  user_agent: 'varchar',
-  details: 'jsonb',
-} as const;
-const AUDIT_COLUMNS = Object.keys(AUDIT_COLUMN_TYPES) as (keyof typeof AUDIT_COLUMN_TYPES)[];

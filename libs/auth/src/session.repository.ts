@@ -1,8 +1,34 @@
 import { Injectable } from '@nestjs/common';
-import type { SqlStatement } from '@app/database';
+import { ConfigService } from '@nestjs/config';
+import type { AppConfig } from '@app/config';
+import { SqlClient, StatementCoalescer } from '@app/database';
 import { EntityManager } from 'typeorm';
-import { Session } from './entities/session.entity';
 import { User } from './entities/user.entity';
+
+/**
+ * At most this many refresh tokens per spent token inside the grace window (its successor included). Far above
+ * an honest client (a few tabs, a retry or two), and it keeps a spent token from minting rows without bound:
+ * past it, a repeat counts as reuse.
+ */
+export const GRACE_SIBLING_LIMIT = 32;
+
+export interface RefreshRequest {
+  tokenHash: string;
+  /** The hash of the token that replaces it, generated before the call (unused when refused). */
+  newTokenHash: string;
+  ip: string | null;
+  userAgent: string | null;
+}
+
+export interface RefreshRow {
+  request: number;
+  result: 'ROTATED' | 'SIBLING' | 'REUSED' | 'UNAUTHORIZED';
+  user_id: string | null;
+  phone_number: string | null;
+  session_id: string | null;
+}
+
+const REFRESH_SQL = 'SELECT * FROM sms_auth_refresh_tokens($1, $2, $3, $4)';
 
 export interface RefreshTokenWithSession {
   tokenId: string;
@@ -10,8 +36,6 @@ export interface RefreshTokenWithSession {
   userId: string;
   phoneNumber: string;
   usedAt: Date | null;
-  /** Seconds since `usedAt`, by the database's clock (the one that stamped it); null when never used. */
-  usedSecondsAgo: number | null;
   expiresAt: Date;
   sessionRevokedAt: Date | null;
   sessionExpiresAt: Date;
@@ -28,7 +52,6 @@ interface RefreshTokenRow {
   token_id: string;
   session_id: string;
   used_at: Date | null;
-  used_seconds_ago: number | null;
   expires_at: Date;
   user_id: string;
   revoked_at: Date | null;
@@ -36,45 +59,48 @@ interface RefreshTokenRow {
   phone_number: string;
 }
 
-/** All SQL of users, sessions and refresh tokens. Every method runs on the caller's manager (its transaction). */
+/**
+ * All SQL of users, sessions and refresh tokens. The refresh is ONE statement (sms_auth_refresh_tokens, migration
+ * HotPathFunctions), shared with concurrent refreshes; the other methods run on the caller's manager (its
+ * transaction).
+ */
 @Injectable()
 export class SessionRepository {
-  /** Creates the user on first login; either way stamps `last_login_at`. */
-  async upsertUserForLogin(manager: EntityManager, phoneNumber: string): Promise<{ user: User; isNew: boolean }> {
-    const [row] = await manager.query<(UserRow & { inserted: boolean })[]>(
-      `INSERT INTO users (phone_number, last_login_at) VALUES ($1, now())
-       ON CONFLICT (phone_number) DO UPDATE SET last_login_at = now()
-       RETURNING id, phone_number, created_at, last_login_at, (xmax = 0) AS inserted`,
-      [phoneNumber],
-    );
-    const user = manager.create(User, {
-      id: row.id,
-      phoneNumber: row.phone_number,
-      createdAt: row.created_at,
-      lastLoginAt: row.last_login_at,
+  /** The refreshes of concurrent requests, in one statement (StatementCoalescer). */
+  private readonly refreshes: StatementCoalescer<RefreshRequest, RefreshRow>;
+
+  constructor(sql: SqlClient, config: ConfigService<AppConfig, true>) {
+    const settings = [
+      config.get('REFRESH_TOKEN_TTL_DAYS', { infer: true }) * 86_400,
+      config.get('REFRESH_REUSE_GRACE_SECONDS', { infer: true }),
+      GRACE_SIBLING_LIMIT,
+    ];
+    this.refreshes = new StatementCoalescer(async (requests) => {
+      const rows = await sql.query<RefreshRow>(REFRESH_SQL, [
+        JSON.stringify(
+          requests.map((request) => ({
+            token_hash: request.tokenHash,
+            new_token_hash: request.newTokenHash,
+            ip: request.ip,
+            user_agent: request.userAgent,
+          })),
+        ),
+        ...settings,
+      ]);
+      const byRequest = new Map(rows.map((row) => [row.request, row]));
+      return requests.map((_, index) => byRequest.get(index + 1)!);
     });
-    return { user, isNew: row.inserted };
   }
 
-  createSessionStatement(session: Pick<Session, 'id' | 'userId' | 'expiresAt' | 'ip' | 'userAgent'>): SqlStatement {
-    return [
-      'INSERT INTO sessions (id, user_id, expires_at, ip, user_agent) VALUES ($1, $2, $3, $4, $5)',
-      [session.id, session.userId, session.expiresAt, session.ip, session.userAgent],
-    ];
+  /** Rotates a refresh token (sms_auth_refresh, migration HotPathFunctions: the rules are there). */
+  refresh(request: RefreshRequest): Promise<RefreshRow> {
+    return this.refreshes.submit(request);
   }
 
-  refreshTokenStatement(sessionId: string, tokenHash: string, expiresAt: Date): SqlStatement {
-    return [
-      'INSERT INTO refresh_tokens (session_id, token_hash, expires_at) VALUES ($1, $2, $3)',
-      [sessionId, tokenHash, expiresAt],
-    ];
-  }
-
-  /** Locks the token row, so concurrent refreshes of one token are serialised. */
+  /** Locks the token and session rows, so that a logout and a refresh of one token take turns. */
   async findRefreshTokenForUpdate(manager: EntityManager, tokenHash: string): Promise<RefreshTokenWithSession | null> {
     const [row] = await manager.query<RefreshTokenRow[]>(
       `SELECT rt.id AS token_id, rt.session_id, rt.used_at, rt.expires_at,
-              EXTRACT(EPOCH FROM clock_timestamp() - rt.used_at)::float8 AS used_seconds_ago,
               s.user_id, s.revoked_at, s.expires_at AS session_expires_at, u.phone_number
          FROM refresh_tokens rt
          JOIN sessions s ON s.id = rt.session_id
@@ -90,36 +116,10 @@ export class SessionRepository {
       userId: row.user_id,
       phoneNumber: row.phone_number,
       usedAt: row.used_at,
-      usedSecondsAgo: row.used_seconds_ago,
       expiresAt: row.expires_at,
       sessionRevokedAt: row.revoked_at,
       sessionExpiresAt: row.session_expires_at,
     };
-  }
-
-  spendRefreshTokenStatement(tokenId: string): SqlStatement {
-    return ['UPDATE refresh_tokens SET used_at = now() WHERE id = $1', [tokenId]];
-  }
-
-  /**
-   * Refresh tokens the session got since the spent token was rotated: its successor, the grace siblings, and
-   * anything rotated from those. Exact only under the session's row lock (findRefreshTokenForUpdate holds it).
-   */
-  async countTokensIssuedSinceRotation(
-    manager: EntityManager,
-    sessionId: string,
-    spentTokenId: string,
-  ): Promise<number> {
-    const [row] = await manager.query<{ n: number }[]>(
-      `SELECT count(*)::int AS n FROM refresh_tokens
-        WHERE session_id = $1 AND created_at >= (SELECT used_at FROM refresh_tokens WHERE id = $2)`,
-      [sessionId, spentTokenId],
-    );
-    return row.n;
-  }
-
-  touchSessionStatement(sessionId: string): SqlStatement {
-    return ['UPDATE sessions SET last_refreshed_at = now() WHERE id = $1', [sessionId]];
   }
 
   /** Revokes a session unless it already is; true when this call revoked it. */

@@ -5,6 +5,7 @@ import type { AppConfig } from '@app/config';
 import { DataSource } from 'typeorm';
 import { DatabaseAvailabilityService } from './database-availability.service';
 import { keepPoolClientErrorsHandled } from './pool-client-errors';
+import { SqlClient } from './sql-client';
 import { DatabaseOptions, typeOrmOptions } from './typeorm-options';
 
 @Module({})
@@ -13,10 +14,11 @@ export class DatabaseModule {
   static forRoot(schema: Pick<DatabaseOptions, 'entities' | 'migrations'>): DynamicModule {
     return {
       module: DatabaseModule,
-      // Global: the error filter (an APP_FILTER) reports outages to DatabaseAvailabilityService.
+      // Global: the error filter (an APP_FILTER) reports outages to DatabaseAvailabilityService; the hot paths use
+      // SqlClient.
       global: true,
-      providers: [DatabaseAvailabilityService],
-      exports: [DatabaseAvailabilityService],
+      providers: [DatabaseAvailabilityService, SqlClient],
+      exports: [DatabaseAvailabilityService, SqlClient],
       imports: [
         TypeOrmModule.forRootAsync({
           inject: [ConfigService],

@@ -6,4 +6,5 @@ export * from './typeorm-options';
 export * from './embedded-postgres';
 export * from './native-import';
 export * from './redis.module';
-export * from './write-batch';
+export * from './sql-client';
+export * from './statement-coalescer';

@@ -1,7 +1,7 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, Optional } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import type { SqlRunner, SqlStatement } from '@app/database';
+import { StatementCoalescer } from '@app/database';
 import { SmsMetrics } from '@app/metrics';
+import { type SendRecord, VerificationRepository } from './verification.repository';
 
 /** How a send record the database refused is retried. */
 export interface SendRecordRetryPolicy {
@@ -32,16 +32,10 @@ export function sendRecordRetryDelayMs(policy: SendRecordRetryPolicy, retry: num
 }
 
 /** What a record is, for logs and tests: never its values (phone numbers, vendor ids). */
-export type SendRecordKind = 'sent' | 'send_failed' | 'reservation_voided';
-
-export interface SendRecordLabel {
-  verificationId: string;
-  kind: SendRecordKind;
-}
+export type SendRecordKind = SendRecord['kind'];
 
 interface PendingRecord {
-  statement: SqlStatement;
-  label: SendRecordLabel;
+  record: SendRecord;
   since: number;
   /** The last refusal, for the log line if the record is abandoned. */
   error: unknown;
@@ -49,17 +43,27 @@ interface PendingRecord {
 
 /**
  * Writes the record of a send that already happened (or of one that did not), so that no database
- * failure loses it: the first try is inline; if the database refuses it, the statement is retried in
- * the background with exponential backoff until it is written or the policy's bound has passed, and the
- * caller answers meanwhile. Statements must be idempotent: a retry may follow a COMMIT whose reply was lost.
+ * failure loses it.
  *
- * The queue is in memory: records survive a database outage, not a crash of this process during one
+ * Group commit: records of concurrent requests go to the database together, one statement and one commit for
+ * all that arrived while the previous statement ran; each caller's promise settles when the statement that
+ * carries its record has committed, so nothing is answered before it is durable.
+ *
+ * If the database refuses a record, it is retried in the background with exponential backoff until it is
+ * written or the policy's bound has passed, and the caller answers meanwhile. Records apply at most once
+ * (sms_auth_record_sends), so a retry may follow a COMMIT whose reply was lost.
+ *
+ * The retry queue is in memory: records survive a database outage, not a crash of this process during one
  * (on an orderly shutdown the pending ones get `shutdownWaitMs` more).
  */
 @Injectable()
 export class SendRecordWriter implements BeforeApplicationShutdown {
   private readonly logger = new Logger(SendRecordWriter.name);
-  /** The retries of the records waiting for the database, one per record. */
+  /** The records of concurrent sends, written together. */
+  private readonly statements: StatementCoalescer<SendRecord, number>;
+  /** Writes not yet settled (their statement runs or waits). */
+  private readonly writing = new Set<Promise<unknown>>();
+  /** The retries of the records the database refused, one per record. */
   private readonly running = new Set<Promise<void>>();
   private readonly sleepers = new Set<{ timer: NodeJS.Timeout; wake: () => void }>();
   private readonly policy: SendRecordRetryPolicy;
@@ -67,41 +71,43 @@ export class SendRecordWriter implements BeforeApplicationShutdown {
   private deadline: number | null = null;
 
   constructor(
-    @InjectDataSource() private readonly runner: SqlRunner,
+    private readonly verifications: VerificationRepository,
     private readonly metrics: SmsMetrics,
     @Optional() @Inject(SEND_RECORD_RETRY_POLICY) policy?: SendRecordRetryPolicy,
   ) {
     this.policy = policy ?? DEFAULT_SEND_RECORD_RETRY_POLICY;
+    this.statements = new StatementCoalescer(async (records) => {
+      await this.verifications.recordSends(records);
+      return records.map(() => 1);
+    });
   }
 
-  /** Records waiting for the database. */
+  /** Records the database refused, waiting for a retry. */
   get pendingCount(): number {
     return this.running.size;
   }
 
   /**
-   * Runs the statement once; if that fails, keeps retrying it in the background. 'written' when the
-   * first try succeeded, 'deferred' when it is pending (never throws).
+   * Writes the record with those of concurrent callers; if the database refuses it, keeps retrying it in the
+   * background. 'written' once committed, 'deferred' when it is pending (never throws).
    */
-  async write(statement: SqlStatement, label: SendRecordLabel): Promise<'written' | 'deferred'> {
+  async write(record: SendRecord): Promise<'written' | 'deferred'> {
+    const writing = this.statements.submit(record);
+    this.writing.add(writing);
     try {
-      await this.runner.query(...statement);
+      await writing;
       return 'written';
     } catch (error) {
-      // Past the shutdown deadline, retry() abandons it at once.
-      const retrying = this.retry({ statement, label, since: Date.now(), error }).finally(() => {
-        this.running.delete(retrying);
-        this.metrics.sendRecordsWaiting(this.running.size);
-      });
-      this.running.add(retrying);
-      this.metrics.sendRecordsWaiting(this.running.size);
+      this.defer(record, error);
       return 'deferred';
+    } finally {
+      this.writing.delete(writing);
     }
   }
 
-  /** Resolves once nothing is pending (written or abandoned). */
+  /** Resolves once nothing is being written or pending (written or abandoned). */
   async settled(): Promise<void> {
-    while (this.running.size > 0) await Promise.all([...this.running]);
+    while (this.writing.size > 0 || this.running.size > 0) await Promise.allSettled([...this.writing, ...this.running]);
   }
 
   /** Before the database connection closes: retry what is pending, without backoff, for `shutdownWaitMs` at most. */
@@ -111,6 +117,16 @@ export class SendRecordWriter implements BeforeApplicationShutdown {
     await this.settled();
   }
 
+  private defer(record: SendRecord, error: unknown): void {
+    // Past the shutdown deadline, retry() abandons it at once.
+    const retrying = this.retry({ record, since: Date.now(), error }).finally(() => {
+      this.running.delete(retrying);
+      this.metrics.sendRecordsWaiting(this.running.size);
+    });
+    this.running.add(retrying);
+    this.metrics.sendRecordsWaiting(this.running.size);
+  }
+
   private async retry(record: PendingRecord): Promise<void> {
     for (let retry = 0; ; retry++) {
       // At shutdown the backoff shrinks to its first step, until the deadline.
@@ -118,14 +134,14 @@ export class SendRecordWriter implements BeforeApplicationShutdown {
       const delay = this.deadline === null ? backoff : Math.min(backoff, this.policy.firstDelayMs);
       const giveUpAt = Math.min(record.since + this.policy.giveUpAfterMs, this.deadline ?? Infinity);
       if (Date.now() + delay > giveUpAt) {
-        this.abandon(record.label, retry, record.error);
+        this.abandon(record.record, retry, record.error);
         return;
       }
       await this.sleep(delay);
       try {
-        await this.runner.query(...record.statement);
+        await this.verifications.recordSends([record.record]);
         this.metrics.sendRecordRetried('written');
-        const { kind, verificationId } = record.label;
+        const { kind, verificationId } = record.record;
         this.logger.log(`${kind} record of verification ${verificationId} written after ${retry + 1} retries`);
         return;
       } catch (error) {
@@ -135,7 +151,7 @@ export class SendRecordWriter implements BeforeApplicationShutdown {
     }
   }
 
-  private abandon(label: SendRecordLabel, retries: number, error: unknown): void {
+  private abandon(label: Pick<SendRecord, 'kind' | 'verificationId'>, retries: number, error: unknown): void {
     this.metrics.sendRecordRetried('abandoned');
     // The error's class and SQLSTATE only: a driver message may quote the statement's values.
     const reason = error instanceof Error ? error.name : typeof error;

@@ -1,341 +1,223 @@
 import { Injectable } from '@nestjs/common';
-import type { SmsAttempt } from '@app/sms';
-import { DeliveryStatus } from '@app/sms';
-import type { SqlStatement } from '@app/database';
-import { EntityManager } from 'typeorm';
-import { SmsVerification } from './entities/sms-verification.entity';
-import { VerificationStatus } from './entities/verification-status';
-import type { SendHistory } from './send-policy';
+import { ConfigService } from '@nestjs/config';
+import type { AuditRow } from '@app/audit';
+import type { AppConfig } from '@app/config';
+import { SqlClient, StatementCoalescer } from '@app/database';
+import type { DeliveryStatus, SmsAttempt } from '@app/sms';
 
-export interface PendingVerificationFields {
+export interface SendReservationRequest {
   id: string;
   phoneNumber: string;
   country: string | null;
   codeHash: string;
-  maxAttempts: number;
   locale: string;
   isTestNumber: boolean;
   ip: string | null;
   userAgent: string | null;
-  ttlSeconds: number;
+  action: 'send' | 'resend';
 }
 
-interface SendHistoryRow {
-  now: Date;
-  sends_last_hour: number;
-  sends_last_day: number;
-  last_sent_at: Date | null;
-  oldest_in_hour_at: Date | null;
-  oldest_in_day_at: Date | null;
+/** What sms_auth_reserve_send answered: the code is reserved, or the send is refused (and audited). */
+export type SendReservation =
+  | { result: 'RESERVED'; resendAfter: number }
+  | { result: 'PHONE_LOCKED'; now: Date; lockedUntil: Date; retryAfter: number }
+  | { result: 'RATE_LIMITED' | 'RESEND_TOO_SOON'; retryAfter: number; limit: string };
+
+interface ReservationRow {
+  request: number;
+  result: SendReservation['result'];
+  db_now: Date;
   locked_until: Date | null;
+  retry_after: number | null;
+  refused_limit: string | null;
+  resend_after: number | null;
 }
 
-interface PendingForUpdateRow {
-  now: Date;
+export interface VerifyWriteRequest {
+  phoneNumber: string;
+  /** The pending code the caller read and checked, null when there was none. */
+  readId: string | null;
+  matched: boolean;
+  /** The session and first refresh token a right code creates. */
+  sessionId: string;
+  refreshTokenHash: string;
+  ip: string | null;
+  userAgent: string | null;
+}
+
+export type VerifyResult =
+  'APPROVED' | 'STALE' | 'PHONE_LOCKED' | 'NO_ACTIVE_CODE' | 'CODE_EXPIRED' | 'MAX_ATTEMPTS_REACHED' | 'CODE_INVALID';
+
+export interface VerifyWriteRow {
+  request: number;
+  result: VerifyResult;
+  db_now: Date;
   locked_until: Date | null;
-  id: string | null;
-  code_hash: string;
-  attempts: number;
-  max_attempts: number;
-  expires_at: Date;
+  attempts_left: number | null;
+  /** Wrong codes of the phone in 24 h, when this one was wrong. */
+  failures: number | null;
+  verification_id: string | null;
   provider: string | null;
-  expired: boolean;
+  user_id: string | null;
+  user_created_at: Date | null;
+  user_last_login_at: Date | null;
+  is_new_user: boolean | null;
 }
-
-/** Casts of the parameters of one sms_deliveries row after its verification id (an INSERT … SELECT needs them). */
-const DELIVERY_VALUE_TYPES = [
-  'smallint',
-  'varchar',
-  'varchar',
-  'varchar',
-  'varchar',
-  'varchar',
-  'timestamptz',
-  'timestamptz',
-] as const;
 
 /**
- * ONE statement that applies at most once: `guard` is an UPDATE … RETURNING that matches only while its
- * row is in the state before the write, and each `insert` (an `INSERT INTO t (cols) VALUES …`) runs only
- * if the guard matched. A replay finds the row changed, so it writes nothing; a concurrent replay waits
- * for the row lock of the first and then finds the same. Parameters of each part are renumbered.
+ * The record of one send, written by sms_auth_record_sends at most once: `sent` (a provider accepted it),
+ * `send_failed` (none did: the code becomes failed) or `reservation_voided` (the request failed after its
+ * reservation may have committed: the code becomes failed if nothing was sent for it). The phone orders the
+ * rows of a batch (see sms_auth_record_sends).
  */
-function onceStatement(guard: SqlStatement, inserts: (SqlStatement | null)[]): SqlStatement {
-  const values: unknown[] = [...guard[1]];
-  const ctes = [`once AS (${guard[0]})`];
-  inserts.forEach((statement, index) => {
-    if (!statement) return;
-    const [sql, params] = statement;
-    const match = /^\s*(INSERT INTO [\w.]+\s*\([^)]*\))\s*VALUES\s([\s\S]+)$/.exec(sql);
-    if (!match) throw new Error('onceStatement guards only INSERT … VALUES statements');
-    const offset = values.length;
-    const renumber = (text: string) => text.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + offset}`);
-    values.push(...params);
-    ctes.push(
-      `insert_${index} AS (${match[1]} SELECT * FROM (VALUES ${renumber(match[2])}) AS guarded_rows ` +
-        'WHERE EXISTS (SELECT 1 FROM once))',
-    );
-  });
-  return [`WITH ${ctes.join(',\n')}\nSELECT count(*)::int AS applied FROM once`, values];
+export type SendRecord =
+  | {
+      kind: 'sent';
+      verificationId: string;
+      phoneNumber: string;
+      accepted: { provider: string; messageId: string | null; status: DeliveryStatus };
+      attempts: SmsAttempt[];
+      events: AuditRow[];
+    }
+  | { kind: 'send_failed'; verificationId: string; phoneNumber: string; attempts: SmsAttempt[]; events: AuditRow[] }
+  | { kind: 'reservation_voided'; verificationId: string; phoneNumber: string; events: AuditRow[] };
+
+const RESERVE_SQL = 'SELECT * FROM sms_auth_reserve_sends($1, $2, $3, $4, $5, $6)';
+const READ_PENDING_SQL =
+  "SELECT phone_number, id, code_hash FROM sms_verifications WHERE phone_number = ANY($1) AND status = 'pending'";
+const VERIFY_SQL = 'SELECT * FROM sms_auth_verify_codes($1, $2, $3, $4)';
+const RECORD_SENDS_SQL = 'SELECT count(*) FILTER (WHERE applied)::int AS applied FROM sms_auth_record_sends($1)';
+
+/** The row of each item, in the items' order: the batch functions answer in lock order, numbered by `request`. */
+function inRequestOrder<Row extends { request: number }>(rows: Row[], count: number): Row[] {
+  const byRequest = new Map(rows.map((row) => [row.request, row]));
+  return Array.from({ length: count }, (_, index) => byRequest.get(index + 1)!);
 }
 
-/** All SQL of codes, their deliveries and phone locks. Every method runs on the caller's manager (its transaction). */
+/** A send record as the JSON sms_auth_record_sends reads. */
+function recordJson(record: SendRecord): Record<string, unknown> {
+  const attempts = 'attempts' in record ? record.attempts : [];
+  return {
+    kind: record.kind,
+    verification_id: record.verificationId,
+    phone_number: record.phoneNumber,
+    ...(record.kind === 'sent'
+      ? {
+          provider: record.accepted.provider,
+          message_id: record.accepted.messageId,
+          delivery_status: record.accepted.status,
+        }
+      : {}),
+    deliveries: attempts.map((attempt) => ({
+      provider: attempt.provider,
+      provider_message_id: attempt.messageId,
+      status: attempt.status,
+      // Vendors' codes and texts have no length limit of their own: the function cuts them to the columns'.
+      error_code: attempt.errorCode,
+      error_message: attempt.errorMessage,
+      started_at: attempt.startedAt,
+      finished_at: attempt.finishedAt,
+    })),
+    events: record.events,
+  };
+}
+
+/**
+ * The SQL of codes on the hot paths. Each method is ONE statement (a function of migration HotPathFunctions),
+ * committed on its own and shared with the concurrent calls of the same method (StatementCoalescer).
+ */
 @Injectable()
 export class VerificationRepository {
-  /** Serialises sends and verifies of one phone until the transaction ends. */
-  async lockPhoneForTransaction(manager: EntityManager, phoneNumber: string): Promise<void> {
-    await manager.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [phoneNumber]);
-  }
+  private readonly reservations: StatementCoalescer<SendReservationRequest, ReservationRow>;
+  private readonly pendingReads: StatementCoalescer<string, { id: string; codeHash: string } | null>;
+  private readonly verifyWrites: StatementCoalescer<VerifyWriteRequest, VerifyWriteRow>;
 
-  async lockPhone(manager: EntityManager, phoneNumber: string, seconds: number, reason: string): Promise<Date> {
-    const [row] = await manager.query<{ locked_until: Date }[]>(
-      `INSERT INTO phone_locks (phone_number, locked_until, reason) VALUES ($1, now() + make_interval(secs => $2), $3)
-       ON CONFLICT (phone_number) DO UPDATE SET locked_until = EXCLUDED.locked_until, reason = EXCLUDED.reason,
-         updated_at = now()
-       RETURNING locked_until`,
-      [phoneNumber, seconds, reason],
-    );
-    return row.locked_until;
-  }
-
-  /**
-   * Sends that count toward cooldown and caps (every code of the last 24 h except those no provider
-   * accepted), and the phone's lock if one is in force: what a send must know, in one query.
-   */
-  async sendHistory(
-    manager: EntityManager,
-    phoneNumber: string,
-  ): Promise<SendHistory & { now: Date; lockedUntil: Date | null }> {
-    const [row] = await manager.query<SendHistoryRow[]>(
-      `SELECT now() AS now,
-              count(*) FILTER (WHERE created_at > now() - interval '1 hour')::int AS sends_last_hour,
-              count(*)::int AS sends_last_day,
-              max(created_at) AS last_sent_at,
-              min(created_at) FILTER (WHERE created_at > now() - interval '1 hour') AS oldest_in_hour_at,
-              min(created_at) AS oldest_in_day_at,
-              (SELECT locked_until FROM phone_locks WHERE phone_number = $1 AND locked_until > now()) AS locked_until
-         FROM sms_verifications
-        WHERE phone_number = $1 AND created_at > now() - interval '24 hours' AND status <> $2`,
-      [phoneNumber, VerificationStatus.Failed],
-    );
-    return {
-      now: row.now,
-      sendsLastHour: row.sends_last_hour,
-      sendsLastDay: row.sends_last_day,
-      lastSentAt: row.last_sent_at,
-      oldestInHourAt: row.oldest_in_hour_at,
-      oldestInDayAt: row.oldest_in_day_at,
-      lockedUntil: row.locked_until,
-    };
-  }
-
-  /** Ends the phone's pending code, if any: `expired` when its time had run out, `canceled` otherwise. */
-  async closePending(
-    manager: EntityManager,
-    phoneNumber: string,
-  ): Promise<{ id: string; status: VerificationStatus }[]> {
-    // TypeORM answers UPDATE … RETURNING with [rows, rowCount].
-    const [rows] = await manager.query<[{ id: string; status: VerificationStatus }[], number]>(
-      `UPDATE sms_verifications
-          SET status = CASE WHEN expires_at <= now() THEN 'expired' ELSE 'canceled' END, updated_at = now()
-        WHERE phone_number = $1 AND status = 'pending'
-        RETURNING id, status`,
-      [phoneNumber],
-    );
-    return rows;
-  }
-
-  /** The new pending code; it expires `ttlSeconds` after the transaction's now(). */
-  insertPendingStatement(fields: PendingVerificationFields): SqlStatement {
-    return [
-      `INSERT INTO sms_verifications
-         (id, phone_number, country, code_hash, status, attempts, max_attempts, locale, is_test_number, ip, user_agent,
-           expires_at)
-       VALUES ($1, $2, $3, $4, 'pending', 0, $5, $6, $7, $8, $9, now() + make_interval(secs => $10))`,
-      [
-        fields.id,
-        fields.phoneNumber,
-        fields.country,
-        fields.codeHash,
-        fields.maxAttempts,
-        fields.locale,
-        fields.isTestNumber,
-        fields.ip,
-        fields.userAgent,
-        fields.ttlSeconds,
-      ],
+  constructor(
+    private readonly sql: SqlClient,
+    config: ConfigService<AppConfig, true>,
+  ) {
+    const reserveSettings = [
+      config.get('OTP_MAX_ATTEMPTS', { infer: true }),
+      config.get('OTP_TTL_SECONDS', { infer: true }),
+      config.get('RESEND_COOLDOWN_SECONDS', { infer: true }),
+      config.get('PHONE_SEND_LIMIT_HOUR', { infer: true }),
+      config.get('PHONE_SEND_LIMIT_DAY', { infer: true }),
     ];
-  }
-
-  /** The rows of each send attempt (failover makes several); null when no provider was tried. */
-  deliveryAttemptsStatement(verificationId: string, attempts: SmsAttempt[]): SqlStatement | null {
-    if (attempts.length === 0) return null;
-    const values: unknown[] = [verificationId];
-    const rows = attempts.map((attempt, index) => {
-      // Vendors' codes and texts have no length limit of their own.
-      values.push(
-        index + 1,
-        attempt.provider,
-        attempt.messageId,
-        attempt.status,
-        attempt.errorCode?.slice(0, 64) ?? null,
-        attempt.errorMessage?.slice(0, 512) ?? null,
-        attempt.startedAt,
-        attempt.finishedAt,
-      );
-      const at = values.length - DELIVERY_VALUE_TYPES.length;
-      return `($1::uuid, ${DELIVERY_VALUE_TYPES.map((type, offset) => `$${at + offset + 1}::${type}`).join(', ')})`;
+    const verifySettings = [
+      config.get('PHONE_MAX_FAILURES', { infer: true }),
+      config.get('PHONE_LOCK_SECONDS', { infer: true }),
+      config.get('REFRESH_TOKEN_TTL_DAYS', { infer: true }) * 86_400,
+    ];
+    this.reservations = new StatementCoalescer(async (requests) =>
+      inRequestOrder(
+        await this.sql.query<ReservationRow>(RESERVE_SQL, [
+          JSON.stringify(requests.map(reservationJson)),
+          ...reserveSettings,
+        ]),
+        requests.length,
+      ),
+    );
+    this.pendingReads = new StatementCoalescer(async (phones) => {
+      const rows = await this.sql.query<{ phone_number: string; id: string; code_hash: string }>(READ_PENDING_SQL, [
+        [...new Set(phones)],
+      ]);
+      const byPhone = new Map(rows.map((row) => [row.phone_number, { id: row.id, codeHash: row.code_hash }]));
+      return phones.map((phone) => byPhone.get(phone) ?? null);
     });
-    return [
-      `INSERT INTO sms_deliveries (verification_id, attempt_number, provider, provider_message_id, status, error_code,
-        error_message, created_at, updated_at)
-       VALUES ${rows.join(', ')}`,
-      values,
-    ];
-  }
-
-  /**
-   * The record of a send a provider accepted: the code's provider and delivery state, every attempt's row
-   * and the audit events, as ONE statement that applies at most once (see onceStatement), so that it can
-   * be retried after a failure whose COMMIT may have succeeded.
-   */
-  sentRecordStatement(
-    id: string,
-    accepted: { provider: string; messageId: string | null; status: DeliveryStatus },
-    attempts: SmsAttempt[],
-    auditEvents: SqlStatement | null,
-  ): SqlStatement {
-    return onceStatement(
-      [
-        `UPDATE sms_verifications SET provider = $2, request_id = $3, delivery_status = $4, updated_at = now()
-          WHERE id = $1 AND delivery_status IS NULL
-          RETURNING id`,
-        [id, accepted.provider, accepted.messageId, accepted.status],
-      ],
-      [this.deliveryAttemptsStatement(id, attempts), auditEvents],
+    this.verifyWrites = new StatementCoalescer(async (requests) =>
+      inRequestOrder(
+        await this.sql.query<VerifyWriteRow>(VERIFY_SQL, [JSON.stringify(requests.map(verifyJson)), ...verifySettings]),
+        requests.length,
+      ),
     );
   }
 
-  /**
-   * The record of a send no provider accepted: the code becomes `failed` (it never counts toward cooldown
-   * and caps), with the attempts' rows and audit events; applies at most once, like sentRecordStatement.
-   */
-  sendFailedRecordStatement(id: string, attempts: SmsAttempt[], auditEvents: SqlStatement | null): SqlStatement {
-    return onceStatement(
-      [
-        `UPDATE sms_verifications
-            SET status = CASE WHEN status IN ('pending', 'canceled', 'expired') THEN $2 ELSE status END,
-                delivery_status = $3, updated_at = now()
-          WHERE id = $1 AND delivery_status IS NULL
-          RETURNING id`,
-        [id, VerificationStatus.Failed, DeliveryStatus.Failed],
-      ],
-      [this.deliveryAttemptsStatement(id, attempts), auditEvents],
-    );
+  async reserveSend(request: SendReservationRequest): Promise<SendReservation> {
+    const row = await this.reservations.submit(request);
+    if (row.result === 'RESERVED') return { result: row.result, resendAfter: row.resend_after ?? 0 };
+    if (row.result === 'PHONE_LOCKED')
+      return { result: row.result, now: row.db_now, lockedUntil: row.locked_until!, retryAfter: row.retry_after! };
+    return { result: row.result, retryAfter: row.retry_after!, limit: row.refused_limit! };
   }
 
-  /**
-   * After a reservation failed (its COMMIT may still have succeeded): the code, if it exists and nothing
-   * was sent for it, becomes `failed`, so that the failed request does not count toward cooldown and caps.
-   * The audit events are written only if such a code existed; applies at most once.
-   */
-  voidReservationStatement(id: string, auditEvents: SqlStatement | null): SqlStatement {
-    return onceStatement(
-      [
-        `UPDATE sms_verifications SET status = $2, updated_at = now()
-          WHERE id = $1 AND status IN ('pending', 'canceled', 'expired') AND delivery_status IS NULL
-          RETURNING id`,
-        [id, VerificationStatus.Failed],
-      ],
-      [auditEvents],
-    );
+  /** The phone's pending code, without a lock: verify checks it, then writes under the lock (writeVerify). */
+  readPending(phoneNumber: string): Promise<{ id: string; codeHash: string } | null> {
+    return this.pendingReads.submit(phoneNumber);
   }
 
-  /**
-   * What a verify must know, in one query: the phone's lock if one is in force, and its pending code,
-   * row-locked so that concurrent verifies of it take turns (a waiter re-reads the row and finds it no
-   * longer pending once the first one approved it).
-   */
-  async findPendingForUpdate(
-    manager: EntityManager,
-    phoneNumber: string,
-  ): Promise<{ now: Date; lockedUntil: Date | null; pending: (SmsVerification & { expired: boolean }) | null }> {
-    const [row] = await manager.query<PendingForUpdateRow[]>(
-      `SELECT now() AS now, l.locked_until,
-              p.id, p.code_hash, p.attempts, p.max_attempts, p.expires_at, p.provider,
-                (p.expires_at <= now()) AS expired
-         FROM (SELECT 1) AS one
-         LEFT JOIN phone_locks l ON l.phone_number = $1 AND l.locked_until > now()
-         LEFT JOIN LATERAL (
-           SELECT id, code_hash, attempts, max_attempts, expires_at, provider
-             FROM sms_verifications
-            WHERE phone_number = $1 AND status = 'pending'
-            FOR UPDATE) p ON true`,
-      [phoneNumber],
-    );
-    const pending = row.id
-      ? Object.assign(new SmsVerification(), {
-          id: row.id,
-          phoneNumber,
-          codeHash: row.code_hash,
-          attempts: row.attempts,
-          maxAttempts: row.max_attempts,
-          expiresAt: row.expires_at,
-          provider: row.provider,
-          expired: row.expired,
-        })
-      : null;
-    return { now: row.now, lockedUntil: row.locked_until, pending };
+  writeVerify(request: VerifyWriteRequest): Promise<VerifyWriteRow> {
+    return this.verifyWrites.submit(request);
   }
 
-  /** The status of the phone's most recent code, to explain why nothing is pending. */
-  async latestStatus(manager: EntityManager, phoneNumber: string): Promise<VerificationStatus | null> {
-    const [row] = await manager.query<{ status: VerificationStatus }[]>(
-      'SELECT status FROM sms_verifications WHERE phone_number = $1 ORDER BY created_at DESC LIMIT 1',
-      [phoneNumber],
-    );
-    return row?.status ?? null;
+  /** Writes the records (any number, in one statement and one commit); returns how many applied. */
+  async recordSends(records: SendRecord[]): Promise<number> {
+    const row = await this.sql.one<{ applied: number }>(RECORD_SENDS_SQL, [JSON.stringify(records.map(recordJson))]);
+    return row.applied;
   }
+}
 
-  async setStatus(manager: EntityManager, id: string, status: VerificationStatus): Promise<void> {
-    await manager.query('UPDATE sms_verifications SET status = $2, updated_at = now() WHERE id = $1', [id, status]);
-  }
+function reservationJson(request: SendReservationRequest): Record<string, unknown> {
+  return {
+    id: request.id,
+    phone_number: request.phoneNumber,
+    country: request.country,
+    code_hash: request.codeHash,
+    locale: request.locale,
+    is_test_number: request.isTestNumber,
+    ip: request.ip,
+    user_agent: request.userAgent,
+    action: request.action,
+  };
+}
 
-  /** Counts one wrong code; returns the new attempt count. */
-  async recordWrongAttempt(manager: EntityManager, id: string, maxAttempts: number): Promise<number> {
-    const [rows] = await manager.query<[{ attempts: number }[], number]>(
-      `UPDATE sms_verifications
-          SET attempts = attempts + 1,
-              status = CASE WHEN attempts + 1 >= $2 THEN 'max_attempts_reached' ELSE status END,
-              updated_at = now()
-        WHERE id = $1
-        RETURNING attempts`,
-      [id, maxAttempts],
-    );
-    return rows[0].attempts;
-  }
-
-  approveStatement(id: string, userId: string): SqlStatement {
-    return [
-      'UPDATE sms_verifications SET status = $2, verified_at = now(), user_id = $3, updated_at = now() WHERE id = $1',
-      [id, VerificationStatus.Approved, userId],
-    ];
-  }
-
-  /**
-   * Wrong codes entered for this phone in the last 24 h, across every code sent (resending does not
-   * reset it), counting only codes sent after the phone's last lock ended: a served lock wipes the slate.
-   */
-  async failuresLastDay(manager: EntityManager, phoneNumber: string): Promise<number> {
-    const [row] = await manager.query<{ failures: number }[]>(
-      `SELECT coalesce(sum(attempts), 0)::int AS failures
-         FROM sms_verifications
-        WHERE phone_number = $1
-          AND created_at > greatest(
-                now() - interval '24 hours',
-                (SELECT locked_until FROM phone_locks WHERE phone_number = $1))`,
-      [phoneNumber],
-    );
-    return row.failures;
-  }
+function verifyJson(request: VerifyWriteRequest): Record<string, unknown> {
+  return {
+    phone_number: request.phoneNumber,
+    read_id: request.readId,
+    matched: request.matched,
+    session_id: request.sessionId,
+    refresh_token_hash: request.refreshTokenHash,
+    ip: request.ip,
+    user_agent: request.userAgent,
+  };
 }

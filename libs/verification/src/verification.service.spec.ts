@@ -1,8 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { ConfigService } from '@nestjs/config';
-import type { DataSource, EntityManager } from 'typeorm';
-import { AuditEventType, type AuditService } from '@app/audit';
-import type { AuthService } from '@app/auth';
+import { type AuditRow, AuditEventType } from '@app/audit';
+import { type AuthService, type IssuedLogin, type LoginCredentials, User } from '@app/auth';
 import { type ClientInfo, DomainError, ErrorCode } from '@app/common';
 import type { AppConfig } from '@app/config';
 import type { SmsMetrics } from '@app/metrics';
@@ -16,11 +15,17 @@ import {
   SmsProviderError,
 } from '@app/sms';
 import type { CodeHasher } from './code-hasher';
-import type { SendHistory } from './send-policy';
+import type { SendRecordWriter } from './send-record-writer';
 import type { TestNumbers } from './test-numbers.service';
-import { SendRecordWriter } from './send-record-writer';
 import { VerificationService } from './verification.service';
-import type { VerificationRepository } from './verification.repository';
+import type {
+  SendRecord,
+  SendReservation,
+  SendReservationRequest,
+  VerificationRepository,
+  VerifyWriteRequest,
+  VerifyWriteRow,
+} from './verification.repository';
 
 const NOW = new Date('2026-03-01T12:00:00.000Z');
 const CLIENT: ClientInfo = { ip: '203.0.113.7', userAgent: 'unit-test' };
@@ -28,29 +33,21 @@ const MOBILE: PhoneNumber = { e164: '+77001234567', country: 'KZ', canReceiveSms
 const TEST_NUMBER: PhoneNumber = { e164: '+77000000001', country: 'KZ', canReceiveSms: true };
 const TEST_NUMBER_CODE = '111111';
 const GENERATED_CODE = '482913';
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
+/** What the service reads; the limits (attempts, cooldown, caps, lock) are the repository's, for the SQL. */
 const DEFAULT_CONFIG: Partial<AppConfig> = {
   NODE_ENV: 'development',
   OTP_TTL_SECONDS: 300,
-  OTP_MAX_ATTEMPTS: 5,
-  PHONE_MAX_FAILURES: 20,
-  PHONE_LOCK_SECONDS: 3600,
   SMS_DEFAULT_LOCALE: 'ru',
   SMS_EXPOSE_CODE: true,
-  RESEND_COOLDOWN_SECONDS: 60,
-  PHONE_SEND_LIMIT_HOUR: 5,
-  PHONE_SEND_LIMIT_DAY: 10,
 };
 
-const noHistory = (): SendHistory & { now: Date; lockedUntil: Date | null } => ({
-  now: NOW,
-  lockedUntil: null,
-  sendsLastHour: 0,
-  sendsLastDay: 0,
-  lastSentAt: null,
-  oldestInHourAt: null,
-  oldestInDayAt: null,
-});
+const CREDENTIALS: LoginCredentials = {
+  sessionId: 'session-1',
+  refreshToken: 'refresh-token-1',
+  refreshTokenHash: 'sha256(refresh-token-1)',
+};
 
 function attempt(overrides: Partial<SmsAttempt>): SmsAttempt {
   return {
@@ -70,20 +67,63 @@ function acceptedBy(provider: string, messageId: string): SmsDispatchResult {
   return { attempts: [accepted], accepted };
 }
 
-function createSut(config: Partial<AppConfig> = {}) {
-  const manager = { name: 'transaction manager', query: jest.fn().mockResolvedValue([]) } as unknown as EntityManager;
-  const dataSource = {
-    transaction: jest.fn((work: (m: EntityManager) => Promise<unknown>) => work(manager)),
-    query: jest.fn().mockResolvedValue([]),
+/** An audit_events row as the service builds it for the mobile number and CLIENT. */
+function row(fields: Pick<AuditRow, 'type' | 'outcome' | 'verification_id'> & Partial<AuditRow>): AuditRow {
+  return {
+    phone_number: MOBILE.e164,
+    user_id: null,
+    session_id: null,
+    provider: null,
+    ip: CLIENT.ip,
+    user_agent: CLIENT.userAgent,
+    details: {},
+    ...fields,
   };
+}
+
+function verifyRow(fields: Pick<VerifyWriteRow, 'result'> & Partial<VerifyWriteRow>): VerifyWriteRow {
+  return {
+    request: 1,
+    db_now: NOW,
+    locked_until: null,
+    attempts_left: null,
+    failures: null,
+    verification_id: null,
+    provider: null,
+    user_id: null,
+    user_created_at: null,
+    user_last_login_at: null,
+    is_new_user: null,
+    ...fields,
+  };
+}
+
+const USER_CREATED_AT = new Date('2026-01-15T08:00:00.000Z');
+const approved = (verificationId: string): VerifyWriteRow =>
+  verifyRow({
+    result: 'APPROVED',
+    verification_id: verificationId,
+    provider: 'alpha',
+    user_id: 'user-1',
+    user_created_at: USER_CREATED_AT,
+    user_last_login_at: NOW,
+    is_new_user: false,
+  });
+
+const RESERVED: SendReservation = { result: 'RESERVED', resendAfter: 60 };
+
+function createSut(config: Partial<AppConfig> = {}) {
   const verifications = {
-    lockPhoneForTransaction: jest.fn().mockResolvedValue(undefined),
-    sendHistory: jest.fn().mockResolvedValue(noHistory()),
-    closePending: jest.fn().mockResolvedValue([]),
-    insertPendingStatement: jest.fn((fields: { id: string }) => ['insertPending', [fields]]),
-    sentRecordStatement: jest.fn((...args: unknown[]) => ['sentRecord', args]),
-    sendFailedRecordStatement: jest.fn((...args: unknown[]) => ['sendFailedRecord', args]),
-    voidReservationStatement: jest.fn((...args: unknown[]) => ['voidReservation', args]),
+    reserveSend: jest.fn((_request: SendReservationRequest): Promise<SendReservation> => Promise.resolve(RESERVED)),
+    readPending: jest.fn((_phoneNumber: string): Promise<{ id: string; codeHash: string } | null> =>
+      Promise.resolve(null),
+    ),
+    writeVerify: jest.fn((_request: VerifyWriteRequest): Promise<VerifyWriteRow> =>
+      Promise.resolve(verifyRow({ result: 'NO_ACTIVE_CODE' })),
+    ),
+  };
+  const records = {
+    write: jest.fn((_record: SendRecord): Promise<'written' | 'deferred'> => Promise.resolve('written')),
   };
   const phones = {
     parse: jest.fn((input: string) => (input === TEST_NUMBER.e164 ? TEST_NUMBER : MOBILE)),
@@ -92,59 +132,52 @@ function createSut(config: Partial<AppConfig> = {}) {
   const hasher = {
     generate: jest.fn().mockReturnValue(GENERATED_CODE),
     hash: jest.fn((id: string, code: string) => `hmac(${id}:${code})`),
+    matches: jest.fn((stored: string, id: string, candidate: string) => stored === `hmac(${id}:${candidate})`),
   };
   const testNumbers = {
     fixedCodeFor: jest.fn((e164: string) => (e164 === TEST_NUMBER.e164 ? TEST_NUMBER_CODE : undefined)),
   };
   const templates = { render: jest.fn((_locale: string, values: { code: string }) => `Your code: ${values.code}`) };
   const sms = { dispatch: jest.fn().mockResolvedValue(acceptedBy('alpha', 'alpha-msg-1')) };
-  const audit = {
-    record: jest.fn().mockResolvedValue(undefined),
-    recordMany: jest.fn().mockResolvedValue(undefined),
-    insertStatement: jest.fn((events: unknown[]) => ['audit', events]),
+  const auth = {
+    loginCredentials: jest.fn(() => CREDENTIALS),
+    issuedLogin: jest.fn((credentials: LoginCredentials, user: User, isNew: boolean): IssuedLogin => ({
+      user,
+      isNew,
+      tokens: {
+        accessToken: `access-token-of-${credentials.sessionId}`,
+        refreshToken: credentials.refreshToken,
+        expiresIn: 900,
+        sessionId: credentials.sessionId,
+      },
+    })),
   };
-  const auth = { issueLogin: jest.fn() };
   const metrics = {
     codeSent: jest.fn(),
     codeVerified: jest.fn(),
     codeSendFailed: jest.fn(),
     verifyFailed: jest.fn(),
     providerCall: jest.fn(),
-    sendRecordRetried: jest.fn(),
-    sendRecordsWaiting: jest.fn(),
   };
   const values: Partial<AppConfig> = { ...DEFAULT_CONFIG, ...config };
 
   const sut = new VerificationService(
-    dataSource as unknown as DataSource,
     verifications as unknown as VerificationRepository,
     phones as unknown as PhoneService,
     hasher as unknown as CodeHasher,
     testNumbers as unknown as TestNumbers,
     templates as unknown as MessageTemplates,
     sms as unknown as SmsDispatcher,
-    audit as unknown as AuditService,
     auth as unknown as AuthService,
     { get: (key: keyof AppConfig) => values[key] } as unknown as ConfigService<AppConfig, true>,
     metrics as unknown as SmsMetrics,
-    new SendRecordWriter(dataSource, metrics as unknown as SmsMetrics),
+    records as unknown as SendRecordWriter,
   );
-  /** The id the service gave the new code (as inserted). */
-  const insertedId = (): string => verifications.insertPendingStatement.mock.calls[0][0].id;
-  return { sut, manager, dataSource, verifications, phones, hasher, templates, sms, audit, metrics, insertedId };
-}
-
-/** Every audit event recorded, through `record`, `recordMany` or a batched `insertStatement`. */
-function auditedEvents(audit: {
-  record: jest.Mock;
-  recordMany: jest.Mock;
-  insertStatement: jest.Mock;
-}): Array<Record<string, unknown>> {
-  return [
-    ...audit.record.mock.calls.map(([event]) => event),
-    ...audit.recordMany.mock.calls.flatMap(([events]) => events),
-    ...audit.insertStatement.mock.calls.flatMap(([events]) => events),
-  ];
+  /** The id the service gave the new code (as reserved). */
+  const reservedId = (): string => verifications.reserveSend.mock.calls[0][0].id;
+  /** Every send record the service handed to the writer. */
+  const written = (): SendRecord[] => records.write.mock.calls.map(([record]) => record);
+  return { sut, verifications, records, phones, hasher, templates, sms, auth, metrics, reservedId, written };
 }
 
 async function rejectionOf(promise: Promise<unknown>): Promise<DomainError> {
@@ -158,32 +191,40 @@ async function rejectionOf(promise: Promise<unknown>): Promise<DomainError> {
 }
 
 describe(VerificationService.name, () => {
+  let warn: jest.SpyInstance;
+
   beforeEach(() => {
-    jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
   });
 
   afterEach(() => jest.restoreAllMocks());
 
   describe('requestCode', () => {
-    it('stores the hash of a new code and hands the rendered message to the SMS dispatcher', async () => {
-      const { sut, verifications, hasher, templates, sms, phones, insertedId } = createSut();
+    it('reserves the hash of a new code and hands the rendered message to the SMS dispatcher', async () => {
+      const { sut, verifications, hasher, templates, sms, phones, reservedId } = createSut();
 
       const result = await sut.requestCode({ phoneNumber: '87001234567', resend: false }, CLIENT);
 
+      expect(phones.parse).toHaveBeenCalledWith('87001234567');
       expect(phones.assertSmsRecipient).toHaveBeenCalledWith(MOBILE);
-      expect(verifications.insertPendingStatement).toHaveBeenCalledWith(
-        expect.objectContaining({
-          phoneNumber: MOBILE.e164,
-          codeHash: `hmac(${insertedId()}:${GENERATED_CODE})`,
-          isTestNumber: false,
-          ttlSeconds: 300,
-        }),
-      );
-      expect(hasher.hash).toHaveBeenCalledWith(insertedId(), GENERATED_CODE);
+      expect(reservedId()).toMatch(UUID);
+      expect(verifications.reserveSend).toHaveBeenCalledTimes(1);
+      expect(verifications.reserveSend).toHaveBeenCalledWith({
+        id: reservedId(),
+        phoneNumber: MOBILE.e164,
+        country: 'KZ',
+        codeHash: `hmac(${reservedId()}:${GENERATED_CODE})`,
+        locale: 'ru',
+        isTestNumber: false,
+        ip: CLIENT.ip,
+        userAgent: CLIENT.userAgent,
+        action: 'send',
+      });
+      expect(hasher.hash).toHaveBeenCalledWith(reservedId(), GENERATED_CODE);
       expect(templates.render).toHaveBeenCalledWith('ru', { code: GENERATED_CODE, ttlSeconds: 300 });
       expect(sms.dispatch).toHaveBeenCalledWith({ to: MOBILE.e164, text: `Your code: ${GENERATED_CODE}` }, 'KZ');
       expect(result).toEqual({
-        verificationId: insertedId(),
+        verificationId: reservedId(),
         phoneNumber: MOBILE.e164,
         smsId: 'alpha-msg-1',
         expiresIn: 300,
@@ -192,35 +233,96 @@ describe(VerificationService.name, () => {
       });
     });
 
-    it('records the accepted send on the new code', async () => {
-      const { sut, verifications, insertedId } = createSut();
-      await sut.requestCode({ phoneNumber: MOBILE.e164, resend: false }, CLIENT);
-      expect(verifications.sentRecordStatement).toHaveBeenCalledWith(
-        insertedId(),
-        expect.objectContaining({ provider: 'alpha', messageId: 'alpha-msg-1', status: DeliveryStatus.Sent }),
-        [expect.objectContaining({ provider: 'alpha', messageId: 'alpha-msg-1' })],
-        expect.anything(),
+    it('reserves a resend as such, in the requested locale, and announces the resend_after the reservation gave', async () => {
+      const { sut, verifications, templates } = createSut();
+      verifications.reserveSend.mockResolvedValue({ result: 'RESERVED', resendAfter: 120 });
+
+      const result = await sut.requestCode({ phoneNumber: MOBILE.e164, locale: 'kk', resend: true }, CLIENT);
+
+      expect(verifications.reserveSend).toHaveBeenCalledWith(
+        expect.objectContaining({ action: 'resend', locale: 'kk' }),
       );
-      expect(verifications.sendFailedRecordStatement).not.toHaveBeenCalled();
+      expect(templates.render).toHaveBeenCalledWith('kk', { code: GENERATED_CODE, ttlSeconds: 300 });
+      expect(result.resendAfter).toBe(120);
     });
 
-    it('announces the doubled cooldown after a resend', async () => {
-      const { sut, verifications } = createSut();
-      verifications.sendHistory.mockResolvedValue({
-        ...noHistory(),
-        sendsLastHour: 1,
-        sendsLastDay: 1,
-        lastSentAt: new Date(NOW.getTime() - 90_000),
-        oldestInHourAt: new Date(NOW.getTime() - 90_000),
-        oldestInDayAt: new Date(NOW.getTime() - 90_000),
+    it('records the accepted send on the new code, with its attempt and its code_sent audit row', async () => {
+      const { sut, records, reservedId, written } = createSut();
+
+      await sut.requestCode({ phoneNumber: MOBILE.e164, resend: false }, CLIENT);
+
+      expect(records.write).toHaveBeenCalledTimes(1);
+      const accepted = attempt({ provider: 'alpha', messageId: 'alpha-msg-1', status: DeliveryStatus.Sent });
+      expect(written()).toEqual([
+        {
+          kind: 'sent',
+          verificationId: reservedId(),
+          phoneNumber: MOBILE.e164,
+          accepted,
+          attempts: [accepted],
+          events: [
+            row({
+              type: AuditEventType.CodeSent,
+              outcome: 'success',
+              verification_id: reservedId(),
+              provider: 'alpha',
+              details: { message_id: 'alpha-msg-1', attempts: 1 },
+            }),
+          ],
+        },
+      ]);
+    });
+
+    it('turns a failover into one send record: every attempt, a code_send_failed row per failure, then code_sent', async () => {
+      const { sut, sms, metrics, reservedId, written } = createSut();
+      const timeout = new SmsProviderError('unavailable', 'alpha', 'timeout', 'alpha did not answer in 5000 ms');
+      const failed = attempt({
+        provider: 'alpha',
+        errorCode: 'timeout',
+        errorMessage: timeout.message,
+        error: timeout,
       });
-      const result = await sut.requestCode({ phoneNumber: MOBILE.e164, resend: true }, CLIENT);
-      expect(result.resendAfter).toBe(120);
+      const accepted = attempt({ provider: 'beta', messageId: 'beta-msg-9', status: DeliveryStatus.Sent });
+      sms.dispatch.mockResolvedValue({ attempts: [failed, accepted], accepted });
+
+      const result = await sut.requestCode({ phoneNumber: MOBILE.e164, resend: false }, CLIENT);
+
+      expect(result.smsId).toBe('beta-msg-9');
+      expect(written()).toEqual([
+        {
+          kind: 'sent',
+          verificationId: reservedId(),
+          phoneNumber: MOBILE.e164,
+          accepted,
+          attempts: [failed, accepted],
+          events: [
+            row({
+              type: AuditEventType.CodeSendFailed,
+              outcome: 'failure',
+              verification_id: reservedId(),
+              provider: 'alpha',
+              details: {
+                error_code: ErrorCode.SmsProviderUnavailable,
+                provider_code: 'timeout',
+                message: 'alpha did not answer in 5000 ms',
+              },
+            }),
+            row({
+              type: AuditEventType.CodeSent,
+              outcome: 'success',
+              verification_id: reservedId(),
+              provider: 'beta',
+              details: { message_id: 'beta-msg-9', attempts: 2 },
+            }),
+          ],
+        },
+      ]);
+      expect(metrics.codeSent.mock.calls).toEqual([['beta']]);
     });
 
     describe('a test number', () => {
       it('is never handed to the SMS dispatcher and answers sms_id null with its fixed code', async () => {
-        const { sut, sms, hasher, verifications, phones, insertedId } = createSut();
+        const { sut, sms, hasher, verifications, phones, reservedId, written } = createSut();
 
         const result = await sut.requestCode({ phoneNumber: TEST_NUMBER.e164, resend: false }, CLIENT);
 
@@ -228,15 +330,28 @@ describe(VerificationService.name, () => {
         expect(sms.dispatch).not.toHaveBeenCalled();
         expect(hasher.generate).not.toHaveBeenCalled();
         expect(result).toMatchObject({ smsId: null, debugCode: TEST_NUMBER_CODE, phoneNumber: TEST_NUMBER.e164 });
-        expect(verifications.insertPendingStatement).toHaveBeenCalledWith(
-          expect.objectContaining({ isTestNumber: true, codeHash: `hmac(${insertedId()}:${TEST_NUMBER_CODE})` }),
+        expect(verifications.reserveSend).toHaveBeenCalledWith(
+          expect.objectContaining({ isTestNumber: true, codeHash: `hmac(${reservedId()}:${TEST_NUMBER_CODE})` }),
         );
-        expect(verifications.sentRecordStatement).toHaveBeenCalledWith(
-          insertedId(),
-          { provider: 'test_number', messageId: null, status: DeliveryStatus.Delivered },
-          [],
-          expect.anything(),
-        );
+        expect(written()).toEqual([
+          {
+            kind: 'sent',
+            verificationId: reservedId(),
+            phoneNumber: TEST_NUMBER.e164,
+            accepted: { provider: 'test_number', messageId: null, status: DeliveryStatus.Delivered },
+            attempts: [],
+            events: [
+              row({
+                type: AuditEventType.CodeSent,
+                outcome: 'success',
+                phone_number: TEST_NUMBER.e164,
+                verification_id: reservedId(),
+                provider: 'test_number',
+                details: { test_number: true },
+              }),
+            ],
+          },
+        ]);
       });
     });
 
@@ -253,142 +368,164 @@ describe(VerificationService.name, () => {
         await expect(sut.requestCode({ phoneNumber: MOBILE.e164, resend: false }, CLIENT)).rejects.toBe(outage);
       });
 
-      it('marks the code as failed (so it does not count toward the limits) and keeps the attempts', async () => {
-        const { sut, sms, verifications, insertedId } = createSut();
+      it('records send_failed (the code becomes failed, so it does not count toward the limits) with the attempts and a code_send_failed row', async () => {
+        const { sut, sms, records, reservedId, written } = createSut();
         const dispatched = failedDispatch();
         sms.dispatch.mockResolvedValue(dispatched);
 
         await sut.requestCode({ phoneNumber: MOBILE.e164, resend: false }, CLIENT).catch(() => undefined);
 
-        expect(verifications.sendFailedRecordStatement).toHaveBeenCalledWith(
-          insertedId(),
-          dispatched.attempts,
-          expect.anything(),
-        );
-        expect(verifications.sentRecordStatement).not.toHaveBeenCalled();
+        // The attempts, the failed state and the audit rows go to the writer as one record.
+        expect(records.write).toHaveBeenCalledTimes(1);
+        expect(written()).toEqual([
+          {
+            kind: 'send_failed',
+            verificationId: reservedId(),
+            phoneNumber: MOBILE.e164,
+            attempts: dispatched.attempts,
+            events: [
+              row({
+                type: AuditEventType.CodeSendFailed,
+                outcome: 'failure',
+                verification_id: reservedId(),
+                provider: 'alpha',
+                details: {
+                  error_code: ErrorCode.SmsProviderUnavailable,
+                  provider_code: 'timeout',
+                  message: outage.message,
+                },
+              }),
+            ],
+          },
+        ]);
       });
 
-      it('records a code_send_failed audit event with the provider and its code', async () => {
-        const { sut, sms, audit, dataSource, insertedId } = createSut();
-        sms.dispatch.mockResolvedValue(failedDispatch());
+      it('answers SMS_PROVIDER_UNAVAILABLE when no provider is configured, after recording send_failed', async () => {
+        const { sut, sms, written } = createSut();
+        sms.dispatch.mockResolvedValue({ attempts: [] });
 
-        await sut.requestCode({ phoneNumber: MOBILE.e164, resend: false }, CLIENT).catch(() => undefined);
+        const error = await rejectionOf(sut.requestCode({ phoneNumber: MOBILE.e164, resend: false }, CLIENT));
 
-        expect(auditedEvents(audit)).toContainEqual(
-          expect.objectContaining({
-            type: AuditEventType.CodeSendFailed,
-            outcome: 'failure',
-            provider: 'alpha',
-            verificationId: insertedId(),
-            phoneNumber: MOBILE.e164,
-            details: expect.objectContaining({
-              error_code: ErrorCode.SmsProviderUnavailable,
-              provider_code: 'timeout',
-            }),
-          }),
-        );
-        expect(auditedEvents(audit)).not.toContainEqual(expect.objectContaining({ type: AuditEventType.CodeSent }));
-        // The attempts, the failed state and the audit events go to the database as one statement.
-        expect(dataSource.query).toHaveBeenCalledTimes(1);
-        expect(dataSource.query.mock.calls[0][0]).toBe('sendFailedRecord');
+        expect(error.code).toBe(ErrorCode.SmsProviderUnavailable);
+        expect(written()).toEqual([expect.objectContaining({ kind: 'send_failed', attempts: [], events: [] })]);
       });
     });
 
     describe('when the database fails', () => {
-      it('after the provider accepted: still answers with the sms_id and writes the record once it can', async () => {
-        const { sut, dataSource, insertedId } = createSut();
-        dataSource.query.mockRejectedValueOnce(new Error('Connection terminated unexpectedly'));
+      it('after the provider accepted: still answers with the sms_id when the record is deferred, and warns', async () => {
+        const { sut, records, reservedId } = createSut();
+        records.write.mockResolvedValueOnce('deferred');
 
         const result = await sut.requestCode({ phoneNumber: MOBILE.e164, resend: false }, CLIENT);
 
         expect(result.smsId).toBe('alpha-msg-1');
-        const writer = (sut as unknown as { records: SendRecordWriter }).records;
-        expect(writer.pendingCount).toBe(1);
-        await writer.settled();
-        expect(writer.pendingCount).toBe(0);
-        expect(dataSource.query).toHaveBeenCalledTimes(2);
-        expect(dataSource.query.mock.calls[1]).toEqual(dataSource.query.mock.calls[0]);
-        expect(dataSource.query.mock.calls[1][1][0]).toBe(insertedId());
+        expect(records.write).toHaveBeenCalledWith(
+          expect.objectContaining({ kind: 'sent', verificationId: reservedId() }),
+        );
+        expect(warn).toHaveBeenCalledWith(expect.stringContaining(`send record of verification ${reservedId()}`));
+        expect(warn).toHaveBeenCalledWith(expect.stringContaining('pending'));
       });
 
-      it('before any provider was tried: rethrows, sends nothing and voids the code the COMMIT may have left', async () => {
-        const { sut, dataSource, sms, verifications, insertedId } = createSut();
+      it('does not warn when the record was written', async () => {
+        const { sut } = createSut();
+        await sut.requestCode({ phoneNumber: MOBILE.e164, resend: false }, CLIENT);
+        expect(warn).not.toHaveBeenCalled();
+      });
+
+      it('when the reservation may have committed (no answer from the server): rethrows, sends nothing and voids the code', async () => {
+        const { sut, verifications, sms, reservedId, written } = createSut();
         const lost = new Error('Connection terminated unexpectedly');
-        dataSource.transaction.mockImplementationOnce(async (work: (m: EntityManager) => Promise<unknown>) => {
-          await work({ query: jest.fn().mockResolvedValue([]) } as unknown as EntityManager);
-          throw lost;
+        verifications.reserveSend.mockRejectedValueOnce(lost);
+
+        await expect(sut.requestCode({ phoneNumber: MOBILE.e164, resend: false }, CLIENT)).rejects.toBe(lost);
+
+        expect(sms.dispatch).not.toHaveBeenCalled();
+        expect(written()).toEqual([
+          {
+            kind: 'reservation_voided',
+            verificationId: reservedId(),
+            phoneNumber: MOBILE.e164,
+            events: [
+              row({
+                type: AuditEventType.CodeSendFailed,
+                outcome: 'failure',
+                verification_id: reservedId(),
+                details: { reason: 'request_failed', sent: false },
+              }),
+            ],
+          },
+        ]);
+      });
+
+      it('when the server reported the reservation failed: rethrows and writes nothing (no code is left)', async () => {
+        const { sut, verifications, sms, records } = createSut();
+        const refused = Object.assign(new Error('could not serialize access due to concurrent update'), {
+          severity: 'ERROR',
+          code: '40001',
         });
+        verifications.reserveSend.mockRejectedValueOnce(refused);
 
-        await expect(sut.requestCode({ phoneNumber: MOBILE.e164, resend: false }, CLIENT)).rejects.toBe(lost);
-
-        expect(sms.dispatch).not.toHaveBeenCalled();
-        expect(verifications.voidReservationStatement).toHaveBeenCalledWith(insertedId(), expect.anything());
-        expect(dataSource.query).toHaveBeenCalledTimes(1);
-        expect(dataSource.query.mock.calls[0][0]).toBe('voidReservation');
-      });
-
-      it('inside the reservation: rethrows and writes nothing (the transaction rolled back, no code is left)', async () => {
-        const { sut, dataSource, sms, verifications } = createSut();
-        const lost = new Error('Connection terminated unexpectedly');
-        verifications.sendHistory.mockRejectedValueOnce(lost);
-
-        await expect(sut.requestCode({ phoneNumber: MOBILE.e164, resend: false }, CLIENT)).rejects.toBe(lost);
+        await expect(sut.requestCode({ phoneNumber: MOBILE.e164, resend: false }, CLIENT)).rejects.toBe(refused);
 
         expect(sms.dispatch).not.toHaveBeenCalled();
-        expect(verifications.voidReservationStatement).not.toHaveBeenCalled();
-        expect(dataSource.query).not.toHaveBeenCalled();
+        expect(records.write).not.toHaveBeenCalled();
       });
     });
 
-    describe('a locked phone', () => {
-      const lockedUntil = new Date(NOW.getTime() + 1800_000);
-
-      it('answers PHONE_LOCKED with the time left, and inserts nothing', async () => {
-        const { sut, verifications, sms } = createSut();
-        verifications.sendHistory.mockResolvedValue({ ...noHistory(), lockedUntil });
+    describe('refusals', () => {
+      it('answers PHONE_LOCKED with the time left by the database clock, and sends nothing', async () => {
+        const { sut, verifications, sms, records } = createSut();
+        const lockedUntil = new Date(NOW.getTime() + 1_799_200);
+        verifications.reserveSend.mockResolvedValue({
+          result: 'PHONE_LOCKED',
+          now: NOW,
+          lockedUntil,
+          retryAfter: 1800,
+        });
 
         const error = await rejectionOf(sut.requestCode({ phoneNumber: MOBILE.e164, resend: false }, CLIENT));
 
         expect(error.code).toBe(ErrorCode.PhoneLocked);
         expect(error.retryAfterSeconds).toBe(1800);
-        expect(error.details).toMatchObject({ retry_after: 1800, locked_until: lockedUntil.toISOString() });
-        expect(verifications.insertPendingStatement).not.toHaveBeenCalled();
-        expect(verifications.closePending).not.toHaveBeenCalled();
+        expect(error.details).toEqual({ retry_after: 1800, locked_until: lockedUntil.toISOString() });
         expect(sms.dispatch).not.toHaveBeenCalled();
+        expect(records.write).not.toHaveBeenCalled();
       });
 
-      it('audits the refusal', async () => {
-        const { sut, verifications, audit } = createSut();
-        verifications.sendHistory.mockResolvedValue({ ...noHistory(), lockedUntil });
+      it('answers RESEND_TOO_SOON during the cooldown with the seconds left, and sends nothing', async () => {
+        const { sut, verifications, sms, records } = createSut();
+        verifications.reserveSend.mockResolvedValue({
+          result: 'RESEND_TOO_SOON',
+          retryAfter: 50,
+          limit: 'phone_cooldown',
+        });
 
-        await sut.requestCode({ phoneNumber: MOBILE.e164, resend: false }, CLIENT).catch(() => undefined);
+        const error = await rejectionOf(sut.requestCode({ phoneNumber: MOBILE.e164, resend: true }, CLIENT));
 
-        expect(auditedEvents(audit)).toEqual([
-          expect.objectContaining({ outcome: 'failure', phoneNumber: MOBILE.e164 }),
-        ]);
-      });
-    });
-
-    it('refuses a resend during the cooldown with RESEND_TOO_SOON, inserting nothing', async () => {
-      const { sut, verifications, sms, audit } = createSut();
-      const tenSecondsAgo = new Date(NOW.getTime() - 10_000);
-      verifications.sendHistory.mockResolvedValue({
-        ...noHistory(),
-        sendsLastHour: 1,
-        sendsLastDay: 1,
-        lastSentAt: tenSecondsAgo,
-        oldestInHourAt: tenSecondsAgo,
-        oldestInDayAt: tenSecondsAgo,
+        expect(error).toMatchObject({
+          code: ErrorCode.ResendTooSoon,
+          retryAfterSeconds: 50,
+          details: { retry_after: 50, limit: 'phone_cooldown' },
+        });
+        expect(error.message).toContain('50 s');
+        expect(sms.dispatch).not.toHaveBeenCalled();
+        expect(records.write).not.toHaveBeenCalled();
       });
 
-      const error = await rejectionOf(sut.requestCode({ phoneNumber: MOBILE.e164, resend: true }, CLIENT));
+      it.each(['phone_hour', 'phone_day'])('answers RATE_LIMITED at the %s cap, and sends nothing', async (limit) => {
+        const { sut, verifications, sms, records } = createSut();
+        verifications.reserveSend.mockResolvedValue({ result: 'RATE_LIMITED', retryAfter: 1200, limit });
 
-      expect(error).toMatchObject({ code: ErrorCode.ResendTooSoon, retryAfterSeconds: 50 });
-      expect(verifications.insertPendingStatement).not.toHaveBeenCalled();
-      expect(sms.dispatch).not.toHaveBeenCalled();
-      expect(auditedEvents(audit)).toEqual([
-        expect.objectContaining({ type: AuditEventType.RateLimited, outcome: 'failure' }),
-      ]);
+        const error = await rejectionOf(sut.requestCode({ phoneNumber: MOBILE.e164, resend: false }, CLIENT));
+
+        expect(error).toMatchObject({
+          code: ErrorCode.RateLimited,
+          retryAfterSeconds: 1200,
+          details: { retry_after: 1200, limit },
+        });
+        expect(sms.dispatch).not.toHaveBeenCalled();
+        expect(records.write).not.toHaveBeenCalled();
+      });
     });
 
     describe('debug code', () => {
@@ -424,9 +561,223 @@ describe(VerificationService.name, () => {
         const outage = new SmsProviderError('unavailable', 'alpha', 'timeout', 'alpha did not answer');
         sms.dispatch.mockResolvedValue({ attempts: [attempt({ error: outage })], error: outage });
         await sut.requestCode({ phoneNumber: MOBILE.e164, resend: false }, CLIENT).catch(() => undefined);
-        verifications.sendHistory.mockResolvedValue({ ...noHistory(), lockedUntil: new Date(NOW.getTime() + 60_000) });
+        verifications.reserveSend.mockResolvedValue({
+          result: 'PHONE_LOCKED',
+          now: NOW,
+          lockedUntil: new Date(NOW.getTime() + 60_000),
+          retryAfter: 60,
+        });
         await sut.requestCode({ phoneNumber: MOBILE.e164, resend: false }, CLIENT).catch(() => undefined);
         expect(metrics.codeSent).not.toHaveBeenCalled();
+      });
+    });
+  });
+
+  describe('verifyCode', () => {
+    const PENDING = { id: 'verification-1', codeHash: `hmac(verification-1:${GENERATED_CODE})` };
+
+    it('checks the code against the pending one and writes the outcome with the new session', async () => {
+      const { sut, verifications, hasher, phones } = createSut();
+      verifications.readPending.mockResolvedValue(PENDING);
+      verifications.writeVerify.mockResolvedValue(approved(PENDING.id));
+
+      await sut.verifyCode('87001234567', GENERATED_CODE, CLIENT);
+
+      expect(phones.parse).toHaveBeenCalledWith('87001234567');
+      expect(verifications.readPending).toHaveBeenCalledWith(MOBILE.e164);
+      expect(hasher.matches).toHaveBeenCalledWith(PENDING.codeHash, PENDING.id, GENERATED_CODE);
+      expect(verifications.writeVerify).toHaveBeenCalledTimes(1);
+      expect(verifications.writeVerify).toHaveBeenCalledWith({
+        phoneNumber: MOBILE.e164,
+        readId: PENDING.id,
+        matched: true,
+        sessionId: CREDENTIALS.sessionId,
+        refreshTokenHash: CREDENTIALS.refreshTokenHash,
+        ip: CLIENT.ip,
+        userAgent: CLIENT.userAgent,
+      });
+    });
+
+    it('answers an approval with the login of the session it created', async () => {
+      const { sut, verifications, auth, metrics } = createSut();
+      verifications.readPending.mockResolvedValue(PENDING);
+      verifications.writeVerify.mockResolvedValue(approved(PENDING.id));
+
+      const login = await sut.verifyCode(MOBILE.e164, GENERATED_CODE, CLIENT);
+
+      expect(auth.loginCredentials).toHaveBeenCalledTimes(1);
+      expect(auth.issuedLogin).toHaveBeenCalledTimes(1);
+      const [credentials, user, isNew] = auth.issuedLogin.mock.calls[0];
+      expect(credentials).toBe(CREDENTIALS);
+      expect(user).toBeInstanceOf(User);
+      expect(user).toEqual({
+        id: 'user-1',
+        phoneNumber: MOBILE.e164,
+        createdAt: USER_CREATED_AT,
+        lastLoginAt: NOW,
+      });
+      expect(isNew).toBe(false);
+      expect(login).toEqual({
+        user,
+        isNew: false,
+        tokens: {
+          accessToken: 'access-token-of-session-1',
+          refreshToken: CREDENTIALS.refreshToken,
+          expiresIn: 900,
+          sessionId: CREDENTIALS.sessionId,
+        },
+        verificationId: PENDING.id,
+        phoneNumber: MOBILE.e164,
+      });
+      expect(metrics.codeVerified.mock.calls).toEqual([['alpha']]);
+      expect(metrics.verifyFailed).not.toHaveBeenCalled();
+    });
+
+    it('passes matched false when the hasher says the code is wrong', async () => {
+      const { sut, verifications, hasher } = createSut();
+      verifications.readPending.mockResolvedValue(PENDING);
+      verifications.writeVerify.mockResolvedValue(verifyRow({ result: 'CODE_INVALID', attempts_left: 4 }));
+
+      await sut.verifyCode(MOBILE.e164, '000000', CLIENT).catch(() => undefined);
+
+      expect(hasher.matches).toHaveBeenCalledWith(PENDING.codeHash, PENDING.id, '000000');
+      expect(verifications.writeVerify).toHaveBeenCalledWith(
+        expect.objectContaining({ readId: PENDING.id, matched: false }),
+      );
+    });
+
+    it('passes matched as CodeHasher.matches answers it, whatever the code looks like', async () => {
+      const { sut, verifications, hasher } = createSut();
+      verifications.readPending.mockResolvedValue(PENDING);
+      hasher.matches.mockReturnValueOnce(false);
+
+      await sut.verifyCode(MOBILE.e164, GENERATED_CODE, CLIENT).catch(() => undefined);
+
+      expect(verifications.writeVerify).toHaveBeenCalledWith(expect.objectContaining({ matched: false }));
+    });
+
+    it('writes readId null and matched false, without checking a hash, when nothing is pending', async () => {
+      const { sut, verifications, hasher } = createSut();
+      verifications.readPending.mockResolvedValue(null);
+
+      const error = await rejectionOf(sut.verifyCode(MOBILE.e164, GENERATED_CODE, CLIENT));
+
+      expect(error.code).toBe(ErrorCode.NoActiveCode);
+      expect(hasher.matches).not.toHaveBeenCalled();
+      expect(verifications.writeVerify).toHaveBeenCalledWith(expect.objectContaining({ readId: null, matched: false }));
+    });
+
+    it('reads again when the pending code changed between the read and the write (STALE)', async () => {
+      const { sut, verifications, hasher, auth } = createSut();
+      const replacement = { id: 'verification-2', codeHash: 'hmac(verification-2:777777)' };
+      verifications.readPending.mockResolvedValueOnce(PENDING).mockResolvedValueOnce(replacement);
+      verifications.writeVerify
+        .mockResolvedValueOnce(verifyRow({ result: 'STALE' }))
+        .mockResolvedValueOnce(approved(replacement.id));
+
+      const login = await sut.verifyCode(MOBILE.e164, '777777', CLIENT);
+
+      expect(verifications.readPending).toHaveBeenCalledTimes(2);
+      expect(verifications.writeVerify.mock.calls.map(([request]) => [request.readId, request.matched])).toEqual([
+        [PENDING.id, false],
+        [replacement.id, true],
+      ]);
+      expect(hasher.matches).toHaveBeenLastCalledWith(replacement.codeHash, replacement.id, '777777');
+      // One login: the same session id and token offered to each write.
+      expect(auth.loginCredentials).toHaveBeenCalledTimes(1);
+      expect(
+        verifications.writeVerify.mock.calls.every(([request]) => request.sessionId === CREDENTIALS.sessionId),
+      ).toBe(true);
+      expect(login.verificationId).toBe(replacement.id);
+    });
+
+    it('gives up after 3 reads that all turned STALE, with an internal error (not a refusal)', async () => {
+      const { sut, verifications, metrics, auth } = createSut();
+      verifications.readPending.mockResolvedValue(PENDING);
+      verifications.writeVerify.mockResolvedValue(verifyRow({ result: 'STALE' }));
+
+      const failure = await sut.verifyCode(MOBILE.e164, GENERATED_CODE, CLIENT).catch((error: unknown) => error);
+
+      expect(failure).toBeInstanceOf(Error);
+      expect(failure).not.toBeInstanceOf(DomainError);
+      expect((failure as Error).message).toContain('STALE');
+      expect((failure as Error).message).not.toContain(MOBILE.e164);
+      expect(verifications.readPending).toHaveBeenCalledTimes(3);
+      expect(verifications.writeVerify).toHaveBeenCalledTimes(3);
+      expect(auth.issuedLogin).not.toHaveBeenCalled();
+      expect(metrics.codeVerified).not.toHaveBeenCalled();
+    });
+
+    describe('refusals', () => {
+      it.each<[string, VerifyWriteRow, ErrorCode, Record<string, unknown>]>([
+        [
+          'CODE_INVALID',
+          verifyRow({ result: 'CODE_INVALID', attempts_left: 2 }),
+          ErrorCode.CodeInvalid,
+          { attempts_left: 2 },
+        ],
+        [
+          'MAX_ATTEMPTS_REACHED',
+          verifyRow({ result: 'MAX_ATTEMPTS_REACHED', attempts_left: 0 }),
+          ErrorCode.MaxAttemptsReached,
+          { attempts_left: 0 },
+        ],
+        ['CODE_EXPIRED', verifyRow({ result: 'CODE_EXPIRED' }), ErrorCode.CodeExpired, {}],
+        ['NO_ACTIVE_CODE', verifyRow({ result: 'NO_ACTIVE_CODE' }), ErrorCode.NoActiveCode, {}],
+      ])('maps %s to its DomainError and counts the failure', async (_, answer, code, details) => {
+        const { sut, verifications, metrics, auth } = createSut();
+        verifications.readPending.mockResolvedValue(PENDING);
+        verifications.writeVerify.mockResolvedValue(answer);
+
+        const error = await rejectionOf(sut.verifyCode(MOBILE.e164, '000000', CLIENT));
+
+        expect(error.code).toBe(code);
+        expect(error.details).toEqual(details);
+        expect(error.retryAfterSeconds).toBeUndefined();
+        expect(metrics.verifyFailed.mock.calls).toEqual([[code.toLowerCase()]]);
+        expect(metrics.codeVerified).not.toHaveBeenCalled();
+        expect(auth.issuedLogin).not.toHaveBeenCalled();
+      });
+
+      it('maps PHONE_LOCKED to retry_after and locked_until by the database clock, with Retry-After', async () => {
+        const { sut, verifications, metrics } = createSut();
+        // db_now is not this process's clock: the time left is counted from it, rounded up.
+        const dbNow = new Date('2026-03-01T09:30:00.000Z');
+        const lockedUntil = new Date(dbNow.getTime() + 3_599_400);
+        verifications.readPending.mockResolvedValue(PENDING);
+        verifications.writeVerify.mockResolvedValue(
+          verifyRow({ result: 'PHONE_LOCKED', db_now: dbNow, locked_until: lockedUntil }),
+        );
+
+        const error = await rejectionOf(sut.verifyCode(MOBILE.e164, GENERATED_CODE, CLIENT));
+
+        expect(error.code).toBe(ErrorCode.PhoneLocked);
+        expect(error.details).toEqual({ retry_after: 3600, locked_until: lockedUntil.toISOString() });
+        expect(error.retryAfterSeconds).toBe(3600);
+        expect(metrics.verifyFailed.mock.calls).toEqual([['phone_locked']]);
+        expect(warn).not.toHaveBeenCalled();
+      });
+
+      it('warns, with the number masked, when this wrong code locked the phone', async () => {
+        const { sut, verifications } = createSut();
+        verifications.readPending.mockResolvedValue(PENDING);
+        verifications.writeVerify.mockResolvedValue(
+          verifyRow({
+            result: 'PHONE_LOCKED',
+            locked_until: new Date(NOW.getTime() + 3_600_000),
+            failures: 20,
+            verification_id: PENDING.id,
+          }),
+        );
+
+        const error = await rejectionOf(sut.verifyCode(MOBILE.e164, '000000', CLIENT));
+
+        expect(error.code).toBe(ErrorCode.PhoneLocked);
+        expect(warn).toHaveBeenCalledTimes(1);
+        const line = String(warn.mock.calls[0][0]);
+        expect(line).toContain('20 wrong codes');
+        expect(line).toContain('+7******4567');
+        expect(line).not.toContain(MOBILE.e164);
       });
     });
   });

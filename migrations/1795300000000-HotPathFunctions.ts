@@ -69,10 +69,11 @@ const FUNCTIONS = [
    $$`,
 
   /*
-   * Reserves a send: under the phone's advisory lock (sends and verifies of one phone take turns), reads the
-   * lock and the history that counts toward cooldown and caps (every code of the last 24 h except failed
-   * ones), refuses with its audit event, or closes the pending code (expired or canceled) and inserts the new
-   * one with its code_requested event. resend_after counts the send just reserved.
+   * Reserves a send: under the phone's advisory lock (sends of one phone take turns; a verify locks the
+   * pending row instead, which closing it here waits for), reads the lock and the history that counts toward
+   * cooldown and caps (every code of the last 24 h except failed ones), refuses with its audit event, or
+   * closes the pending code (expired or canceled) and inserts the new one with its code_requested event.
+   * resend_after counts the send just reserved.
    */
   `CREATE FUNCTION sms_auth_reserve_send(p_id uuid, p_phone varchar, p_country varchar, p_code_hash varchar,
      p_max_attempts integer, p_locale varchar, p_is_test_number boolean, p_ip varchar, p_user_agent varchar,

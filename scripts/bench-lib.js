@@ -176,6 +176,7 @@ async function measured(pid, url, name, options) {
   const result = await run(url, options);
   const after = cpuSecondsOf(pid);
   const serverCpu = before === null || after === null ? null : after - before;
+  const postgresCpu = postgresCpuSeconds() - postgresBefore;
   const load = process.cpuUsage(loadBefore);
   const requests = result.requests.total;
   return {
@@ -188,7 +189,9 @@ async function measured(pid, url, name, options) {
     server_cpu_percent: serverCpu === null ? null : Math.round((serverCpu / result.duration) * 100),
     server_cpu_ms_per_request:
       serverCpu !== null && requests ? Number(((serverCpu * 1000) / requests).toFixed(2)) : null,
-    postgres_cpu_percent: Math.round(((postgresCpuSeconds() - postgresBefore) / result.duration) * 100),
+    postgres_cpu_percent: Math.round((postgresCpu / result.duration) * 100),
+    // Every postgres process of the machine (backends, WAL writer, checkpointer): what the requests cost it.
+    postgres_cpu_ms_per_request: requests ? Number(((postgresCpu * 1000) / requests).toFixed(2)) : null,
     load_generator_cpu_percent: Math.round(((load.user + load.system) / 1e6 / result.duration) * 100),
   };
 }

@@ -297,7 +297,7 @@ async function sideBySide() {
   };
   const comparison = ['send-code', 'verify-code', 'refresh'].map((phase) => {
     const row = { phase };
-    for (const key of ['rps', 'p99_ms', 'server_cpu_ms_per_request', 'non2xx']) {
+    for (const key of ['rps', 'p99_ms', 'server_cpu_ms_per_request', 'postgres_cpu_ms_per_request', 'non2xx']) {
       row[`peer_${key}`] = of('peer', phase, key);
       row[`sms_auth_${key}`] = of('smsAuth', phase, key);
     }
@@ -340,6 +340,8 @@ async function sideBySide() {
       'sms-auth p99': row.sms_auth_p99_ms,
       'peer CPU ms/req': row.phase === 'refresh' ? null : (row.peer_server_cpu_ms_per_request ?? 'n/a'),
       'sms-auth CPU ms/req': row.sms_auth_server_cpu_ms_per_request,
+      'peer PG ms/req': row.phase === 'refresh' ? null : row.peer_postgres_cpu_ms_per_request,
+      'sms-auth PG ms/req': row.sms_auth_postgres_cpu_ms_per_request,
       'non-2xx (peer/ours)': `${row.peer_non2xx ?? '-'}/${row.sms_auth_non2xx}`,
     })),
   );

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { AppConfig } from '@app/config';
-import { SqlClient, StatementCoalescer } from '@app/database';
+import { inRequestOrder, SqlClient, StatementCoalescer } from '@app/database';
 import { EntityManager } from 'typeorm';
 import { User } from './entities/user.entity';
 
@@ -87,8 +87,7 @@ export class SessionRepository {
         ),
         ...settings,
       ]);
-      const byRequest = new Map(rows.map((row) => [row.request, row]));
-      return requests.map((_, index) => byRequest.get(index + 1)!);
+      return inRequestOrder(rows, requests.length);
     });
   }
 

@@ -8,6 +8,15 @@ export interface CoalescerOptions {
   maxInFlight: number;
 }
 
+/**
+ * The row of each item, in the items' order: the batch functions answer in their own (lock) order, each row
+ * numbered by `request`, its item's 1-based position.
+ */
+export function inRequestOrder<Row extends { request: number }>(rows: Row[], count: number): Row[] {
+  const byRequest = new Map(rows.map((row) => [row.request, row]));
+  return Array.from({ length: count }, (_, index) => byRequest.get(index + 1)!);
+}
+
 interface Waiting<Item, Result> {
   item: Item;
   resolve: (result: Result) => void;

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { AuditRow } from '@app/audit';
 import type { AppConfig } from '@app/config';
-import { SqlClient, StatementCoalescer } from '@app/database';
+import { inRequestOrder, SqlClient, StatementCoalescer } from '@app/database';
 import type { DeliveryStatus, SmsAttempt } from '@app/sms';
 
 export interface SendReservationRequest {
@@ -87,12 +87,6 @@ const READ_PENDING_SQL =
   "SELECT phone_number, id, code_hash FROM sms_verifications WHERE phone_number = ANY($1) AND status = 'pending'";
 const VERIFY_SQL = 'SELECT * FROM sms_auth_verify_codes($1, $2, $3, $4)';
 const RECORD_SENDS_SQL = 'SELECT count(*) FILTER (WHERE applied)::int AS applied FROM sms_auth_record_sends($1)';
-
-/** The row of each item, in the items' order: the batch functions answer in lock order, numbered by `request`. */
-function inRequestOrder<Row extends { request: number }>(rows: Row[], count: number): Row[] {
-  const byRequest = new Map(rows.map((row) => [row.request, row]));
-  return Array.from({ length: count }, (_, index) => byRequest.get(index + 1)!);
-}
 
 /** A send record as the JSON sms_auth_record_sends reads. */
 function recordJson(record: SendRecord): Record<string, unknown> {

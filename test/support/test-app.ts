@@ -4,7 +4,7 @@ import { Pool } from 'pg';
 import request from 'supertest';
 import type TestAgent from 'supertest/lib/agent';
 import { AppModule } from '../../apps/api/src/app.module';
-import { configureApp } from '../../apps/api/src/configure-app';
+import { configureApp, createHttpAdapter } from '../../apps/api/src/configure-app';
 import { openApi, recordingAgent } from './response-recorder';
 import { createTestDatabase, type TestDatabase } from './test-database';
 import { baseTestEnv } from './test-env';
@@ -30,14 +30,16 @@ export interface TestAppOptions {
 /** The real AppModule on a real, freshly migrated Postgres, over real HTTP (supertest). */
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const database = options.database ?? (await createTestDatabase());
-  const env = { ...baseTestEnv(), ...options.env, DATABASE_URL: database.url };
+  const env: Record<string, string> = { ...baseTestEnv(), ...options.env, DATABASE_URL: database.url };
   let builder = Test.createTestingModule({ imports: [AppModule.forRoot({ env })] });
   for (const override of options.overrides ?? [])
     builder = builder.overrideProvider(override.provide).useValue(override.useValue);
   const moduleRef = await builder.compile();
-  const app = moduleRef.createNestApplication({ bufferLogs: false });
+  const app = moduleRef.createNestApplication(createHttpAdapter(env.TRUST_PROXY ?? 'false'), { bufferLogs: false });
   configureApp(app);
   await app.init();
+  // Fastify adds the routes when it is ready: before that supertest would get 404s.
+  await (app.getHttpAdapter().getInstance() as { ready(): Promise<unknown> }).ready();
   // The document every recorded response is checked against after the file (openapi-responses.setup.ts).
   openApi.document ??= (await request(app.getHttpServer()).get('/docs-json')).body;
   const sql = new Pool({ connectionString: database.url, max: 3 });

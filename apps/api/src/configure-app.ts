@@ -1,39 +1,38 @@
-import type { Server } from 'node:http';
 import type { INestApplication } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import fastifyEtag from '@fastify/etag';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { AppConfig } from '@app/config';
 import { Logger } from 'nestjs-pino';
 import { DASHBOARD_ROUTES } from './admin/dashboard/dashboard-files';
-import { installClientErrorHandler } from './http/client-error';
-import { inputGuard } from './http/input-guard';
-import { NO_STORE_ROUTES, noStore, securityHeaders } from './http/security-headers';
+import { registerBodyParsers } from './http/body-parsers';
+import { registerInputGuard } from './http/input-guard';
+import { expressEtag } from './http/etag';
+import { registerSecurityHeaders } from './http/security-headers';
 import { setUpSwagger } from './http/swagger';
-import { trustProxySetting } from './http/trust-proxy';
 import { createValidationPipe } from './http/validation.pipe';
+
+export { createHttpAdapter } from './http/http-adapter';
 
 export const API_PREFIX = 'api/v1';
 
-/** Everything main.ts and the e2e tests both need on top of AppModule. */
+/**
+ * Everything main.ts and the e2e tests both need on top of AppModule, on the Fastify adapter of
+ * createHttpAdapter() (trust proxy, body limit, the JSON answers to Node-level refusals are its options).
+ */
 export function configureApp(app: INestApplication): void {
   const config = app.get<ConfigService<AppConfig, true>>(ConfigService);
+  const fastify = (app as NestFastifyApplication).getHttpAdapter().getInstance();
   app.useLogger(app.get(Logger));
-  (app as NestExpressApplication).set('trust proxy', trustProxySetting(config.get('TRUST_PROXY', { infer: true })));
-  (app as NestExpressApplication).disable('x-powered-by');
-  installClientErrorHandler(app.getHttpServer() as Server);
-  app.use(securityHeaders());
-  // Before the body parsers, so that refusals of these routes' bodies are not stored either.
-  app.use(
-    NO_STORE_ROUTES.map((route) => `/${API_PREFIX}/${route}`),
-    noStore,
-  );
+  // Before the body is read, so that refusals of it, 404s and errors carry the headers too.
+  registerSecurityHeaders(fastify, API_PREFIX);
+  // An ETag on every body and 304 for a matching If-None-Match (the dashboard's files revalidate by it).
+  void fastify.register(fastifyEtag, { weak: true, hashFn: expressEtag });
   const origins = config.get('CORS_ORIGINS', { infer: true });
   if (origins.length > 0) app.enableCors({ origin: origins.includes('*') ? true : origins, maxAge: 600 });
-  // The body parsers Nest would add at init, registered here so that the input guard runs right after them,
-  // before routing and validation (Nest skips its own when these are present).
-  (app as NestExpressApplication).useBodyParser('json');
-  (app as NestExpressApplication).useBodyParser('urlencoded', { extended: true });
-  app.use(inputGuard);
+  // JSON and urlencoded as Express's body-parser read them; then the input guard, before validation.
+  registerBodyParsers(app as NestFastifyApplication);
+  registerInputGuard(fastify);
   // Operations endpoints and the dashboard (its page and its files: admin, admin/dashboard.js, …) live at the
   // root, not under the API prefix. Exact paths: the admin API (admin/stats, …) stays under the prefix.
   app.setGlobalPrefix(API_PREFIX, { exclude: ['health', 'health/ready', 'metrics', ...DASHBOARD_ROUTES] });

@@ -12,7 +12,7 @@ import { existsSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { AppModule } from './app.module';
-import { configureApp } from './configure-app';
+import { configureApp, createHttpAdapter } from './configure-app';
 import { GracefulShutdown } from './http/graceful-shutdown';
 
 async function bootstrap(): Promise<void> {
@@ -33,7 +33,9 @@ async function bootstrap(): Promise<void> {
     await embedded?.stop().catch(() => undefined);
     throw error;
   });
-  const app = await NestFactory.create(AppModule.forRoot(), { bufferLogs: true });
+  const app = await NestFactory.create(AppModule.forRoot(), createHttpAdapter(config.TRUST_PROXY), {
+    bufferLogs: true,
+  });
   configureApp(app);
   const drainer = new GracefulShutdown(app.getHttpServer() as Server);
   for (const warning of configWarnings(config)) Logger.warn(warning, 'Config');

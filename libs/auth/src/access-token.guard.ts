@@ -1,9 +1,9 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import { DomainError, ErrorCode } from '@app/common';
 import { AccessTokenClaims, AccessTokenService } from './access-token.service';
 
-export type AuthenticatedRequest = Request & { accessToken: AccessTokenClaims };
+export type AuthenticatedRequest = FastifyRequest & { accessToken: AccessTokenClaims };
 
 /** Requires `Authorization: Bearer <access JWT>`; puts the verified claims on the request. */
 @Injectable()
@@ -12,7 +12,7 @@ export class AccessTokenGuard implements CanActivate {
 
   canActivate(context: ExecutionContext): boolean {
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
-    const [scheme, token] = (request.get('authorization') ?? '').split(' ');
+    const [scheme, token] = (request.headers.authorization ?? '').split(' ');
     if (scheme?.toLowerCase() !== 'bearer' || !token) {
       throw new DomainError(ErrorCode.Unauthorized, 'An access token is required (Authorization: Bearer <token>)');
     }

@@ -34,7 +34,7 @@ export class Env {
   @IsString() HOST = '0.0.0.0';
   @IsIn(LOG_LEVELS) LOG_LEVEL: (typeof LOG_LEVELS)[number] = 'info';
   /**
-   * Express `trust proxy`: `false`, `true`, a hop count, or a list of addresses/subnets.
+   * Fastify `trustProxy` (as Express `trust proxy`): `false`, `true`, a hop count, or a list of addresses/subnets.
    * Only then is X-Forwarded-For honoured.
    */
   @IsString() TRUST_PROXY = 'false';

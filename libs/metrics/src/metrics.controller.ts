@@ -1,6 +1,6 @@
 import { Controller, Get, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { Registry } from 'prom-client';
 
 /** The Prometheus scrape endpoint, at the root (`GET /metrics`), outside the API and its docs. */
@@ -10,11 +10,10 @@ export class MetricsController {
   constructor(private readonly registry: Registry) {}
 
   @Get()
-  async scrape(@Res() res: Response): Promise<void> {
+  async scrape(@Res() res: FastifyReply): Promise<void> {
     const body = await this.registry.metrics();
-    res.setHeader('Content-Type', this.registry.contentType);
-    res.setHeader('Cache-Control', 'no-store');
-    // A Buffer, so that Express sends the Content-Type as set (for a string it rewrites the charset parameter).
-    res.send(Buffer.from(body, 'utf8'));
+    res.header('Content-Type', this.registry.contentType);
+    res.header('Cache-Control', 'no-store');
+    res.send(body);
   }
 }

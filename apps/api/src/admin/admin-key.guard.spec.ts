@@ -5,7 +5,8 @@ import { AdminKeyGuard } from './admin-key.guard';
 const KEY = 'k3y-Of-The-Operators-0123456789';
 
 function contextWith(authorization?: string): ExecutionContext {
-  const request = { get: (name: string) => (name.toLowerCase() === 'authorization' ? authorization : undefined) };
+  // Fastify's request: Node's headers, lower-cased names.
+  const request = { headers: authorization === undefined ? {} : { authorization } };
   return { switchToHttp: () => ({ getRequest: () => request }) } as unknown as ExecutionContext;
 }
 

@@ -1,6 +1,6 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import { constantTimeEqual, DomainError, ErrorCode } from '@app/common';
 import type { AppConfig } from '@app/config';
 
@@ -21,7 +21,7 @@ export class AdminKeyGuard implements CanActivate {
   }
 
   canActivate(context: ExecutionContext): boolean {
-    const header = context.switchToHttp().getRequest<Request>().get('authorization') ?? '';
+    const header = context.switchToHttp().getRequest<FastifyRequest>().headers.authorization ?? '';
     const [scheme, presented] = header.split(' ');
     const valid =
       this.expected !== undefined &&

@@ -1,4 +1,4 @@
-import { STATUS_CODES, type Server } from 'node:http';
+import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { ErrorCode } from '@app/common';
 
@@ -38,14 +38,12 @@ type ClientSocket = Duplex & { _httpMessage?: { headersSent?: boolean } | null }
  * Node answers requests its parser refuses (URL or headers over 16 KB, malformed HTTP) with an empty body.
  * This answers them with the API's JSON error instead — only while the socket is writable and no response
  * to an earlier request on it has started (the same rule as Node's own handler); otherwise, and for a peer
- * that reset the connection, the socket is just destroyed.
+ * that reset the connection, the socket is just destroyed. Fastify's `clientErrorHandler` (see http-adapter.ts).
  */
-export function installClientErrorHandler(server: Server): void {
-  server.on('clientError', (error: NodeJS.ErrnoException, socket: ClientSocket) => {
-    if (error.code === 'ECONNRESET' || !socket.writable || socket._httpMessage?.headersSent) {
-      socket.destroy();
-      return;
-    }
-    socket.end(clientErrorResponse(error.code));
-  });
+export function handleClientError(error: NodeJS.ErrnoException, socket: ClientSocket): void {
+  if (error.code === 'ECONNRESET' || !socket.writable || socket._httpMessage?.headersSent) {
+    socket.destroy();
+    return;
+  }
+  socket.end(clientErrorResponse(error.code));
 }

@@ -7,8 +7,18 @@ import {
   ServiceUnavailableException,
 } from '@nestjs/common';
 import { DomainError, ERROR_HTTP_STATUS, ErrorCode } from '@app/common';
+import type { HttpAdapterHost } from '@nestjs/core';
 import type { DatabaseAvailabilityService } from '@app/database';
 import { DomainErrorFilter } from './domain-error.filter';
+
+/** The two calls of the HTTP adapter the filter makes, onto the fake response below. */
+type FakeResponse = { status: jest.Mock; json: jest.Mock; setHeader: jest.Mock };
+const adapterHost = {
+  httpAdapter: {
+    setHeader: (response: FakeResponse, name: string, value: string) => response.setHeader(name, value),
+    reply: (response: FakeResponse, body: unknown, status: number) => response.status(status).json(body),
+  },
+} as unknown as HttpAdapterHost;
 
 function fakeHost() {
   const response = { status: jest.fn(), json: jest.fn(), setHeader: jest.fn() };
@@ -23,7 +33,7 @@ function fakeHost() {
 /** Runs the filter and answers what the client would receive. */
 function respond(exception: unknown) {
   const { host, response } = fakeHost();
-  const sut = new DomainErrorFilter();
+  const sut = new DomainErrorFilter(adapterHost);
   sut.catch(exception, host);
   expect(response.status).toHaveBeenCalledTimes(1);
   expect(response.json).toHaveBeenCalledTimes(1);
@@ -144,7 +154,7 @@ describe(DomainErrorFilter.name, () => {
       const database = { reportFailure: jest.fn() };
       const { host } = fakeHost();
       const error = refused();
-      new DomainErrorFilter(database as unknown as DatabaseAvailabilityService).catch(error, host);
+      new DomainErrorFilter(adapterHost, database as unknown as DatabaseAvailabilityService).catch(error, host);
       expect(database.reportFailure).toHaveBeenCalledWith(error);
     });
 

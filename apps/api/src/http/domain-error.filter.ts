@@ -1,5 +1,5 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger, Optional } from '@nestjs/common';
-import type { Response } from 'express';
+import { HttpAdapterHost } from '@nestjs/core';
 import { DomainError, ERROR_HTTP_STATUS, ErrorCode } from '@app/common';
 import { DATABASE_RETRY_AFTER_SECONDS, DatabaseAvailabilityService, isDatabaseUnavailable } from '@app/database';
 
@@ -20,14 +20,18 @@ const STATUS_CODES: Partial<Record<number, ErrorCode>> = {
 export class DomainErrorFilter implements ExceptionFilter {
   private readonly logger = new Logger('Errors');
 
-  /** Optional so unit specs can build the filter bare; the app always has it. */
-  constructor(@Optional() private readonly database?: DatabaseAvailabilityService) {}
+  /** The database is optional so unit specs can leave it out; the app always has it. */
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    @Optional() private readonly database?: DatabaseAvailabilityService,
+  ) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
-    const response = host.switchToHttp().getResponse<Response>();
+    const { httpAdapter } = this.adapterHost;
+    const response: unknown = host.switchToHttp().getResponse();
     const { status, body, retryAfter } = this.describe(exception);
-    if (retryAfter !== undefined) response.setHeader('Retry-After', String(retryAfter));
-    response.status(status).json({ success: false, error: body });
+    if (retryAfter !== undefined) httpAdapter.setHeader(response, 'Retry-After', String(retryAfter));
+    httpAdapter.reply(response, { success: false, error: body }, status);
   }
 
   private describe(exception: unknown): { status: number; body: Record<string, unknown>; retryAfter?: number } {
@@ -37,6 +41,14 @@ export class DomainErrorFilter implements ExceptionFilter {
         body: { code: exception.code, message: exception.message, ...exception.details },
         retryAfter: exception.retryAfterSeconds,
       };
+    }
+    if (exception instanceof HttpException && exception.getStatus() === Number(HttpStatus.PAYLOAD_TOO_LARGE)) {
+      const body = {
+        code: ErrorCode.ValidationFailed,
+        message: 'request entity too large',
+        reason: 'entity.too.large',
+      };
+      return { status: HttpStatus.PAYLOAD_TOO_LARGE, body };
     }
     if (exception instanceof HttpException && exception.getStatus() < 500) {
       const status = exception.getStatus();
@@ -70,7 +82,11 @@ export class DomainErrorFilter implements ExceptionFilter {
     };
   }
 
-  /** Express's body parser rejects bodies before Nest sees them, with http-errors (`status`, `expose`). */
+  /**
+   * Bodies refused before Nest sees them, answered as Express's body-parser answered them: by our parsers
+   * (BodyRefusedError, shaped like http-errors: `status`, `expose`, `type`), or by Fastify itself when a
+   * body is over the limit (Nest hands that on as an HttpException 413).
+   */
   private bodyParserError(exception: unknown): { status: number; body: Record<string, unknown> } | null {
     const error = exception as { status?: unknown; expose?: unknown; message?: unknown; type?: unknown };
     if (

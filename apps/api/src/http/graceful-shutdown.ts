@@ -11,7 +11,7 @@ export class GracefulShutdown {
   private onIdle: (() => void) | undefined;
 
   constructor(private readonly server: Server) {
-    // Before Express's own listener, so every request is counted from its first moment.
+    // Before Fastify's own listener, so every request is counted from its first moment.
     server.prependListener('request', (_request, response: ServerResponse) => this.track(response));
   }
 

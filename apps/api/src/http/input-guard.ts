@@ -1,4 +1,4 @@
-import type { NextFunction, Request, Response } from 'express';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { DomainError, ErrorCode } from '@app/common';
 
 /** Deeper bodies are refused: no request of this API nests more than a few levels. */
@@ -43,7 +43,7 @@ function findBadInput(root: unknown, rootPath: string, maxDepth = MAX_INPUT_DEPT
 /** Headers whose values reach SQL (the audit trail's IP and user agent) or identify the caller. */
 const CHECKED_HEADERS = ['user-agent', 'x-forwarded-for', 'x-real-ip', 'forwarded', 'host'];
 
-function badHeader(request: Request): string | null {
+function badHeader(request: FastifyRequest): string | null {
   for (const name of CHECKED_HEADERS) {
     const value = request.headers[name];
     const values = Array.isArray(value) ? value : value === undefined ? [] : [value];
@@ -59,21 +59,20 @@ function refuse(problem: Problem): DomainError {
 }
 
 /**
- * Runs right after the body parsers, before routing, validation and every recursive helper (the validation
- * pipe's prototype-key stripping recurses): refuses bodies nested too deeply and any NUL in the path, query,
- * body or client headers with 400 VALIDATION_FAILED, so no such value ever reaches SQL.
+ * Refuses bodies nested too deeply and any NUL in the path, query, body or client headers with 400
+ * VALIDATION_FAILED, so no such value ever reaches SQL. A Fastify preValidation hook: it runs right after
+ * the body parsers, on routed requests and 404s alike, before validation and every recursive helper (the
+ * validation pipe's prototype-key stripping recurses).
  */
-export function inputGuard(request: Request, _response: Response, next: NextFunction): void {
+export function inputProblem(request: FastifyRequest): DomainError | undefined {
   // `%00` is the only way a NUL gets into a URL (Node's parser refuses a raw one); path params come from here.
-  if (/%00/i.test(request.originalUrl ?? request.url)) {
-    next(refuse({ field: 'url', message: 'the URL contains a NUL (%00)' }));
-    return;
-  }
+  if (/%00/i.test(request.url)) return refuse({ field: 'url', message: 'the URL contains a NUL (%00)' });
   const header = badHeader(request);
-  if (header) {
-    next(refuse({ field: header, message: `the ${header} header contains a NUL` }));
-    return;
-  }
+  if (header) return refuse({ field: header, message: `the ${header} header contains a NUL` });
   const problem = findBadInput(request.body, '') ?? findBadInput(request.query, 'query');
-  next(problem ? refuse(problem) : undefined);
+  return problem ? refuse(problem) : undefined;
+}
+
+export function registerInputGuard(instance: FastifyInstance): void {
+  instance.addHook('preValidation', (request, _reply, done) => done(inputProblem(request)));
 }

@@ -21,7 +21,7 @@ export const AppLoggerModule = LoggerModule.forRootAsync({
       },
     };
     return {
-      // Express 5 path syntax (nestjs-pino's default '*' triggers a legacy-route warning).
+      // path-to-regexp 8 syntax, as Nest matches middleware paths (nestjs-pino's default '*' is legacy).
       forRoutes: [{ path: '{*path}', method: RequestMethod.ALL }],
       pinoHttp: pretty
         ? {

@@ -1,4 +1,4 @@
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import helmet from 'helmet';
 
 /** The API answers JSON only: nothing may load, frame or submit anything from its responses. */
@@ -27,27 +27,48 @@ function isDocs(path: string): boolean {
 }
 
 /**
- * helmet's headers (X-Content-Type-Options: nosniff, frame, referrer, HSTS, cross-origin policies) on every
- * response, with the strict API CSP everywhere but Swagger UI. Controllers that set their own
- * Content-Security-Policy (the dashboard at /admin) overwrite it, since they set it later.
- */
-export function securityHeaders(): RequestHandler {
-  const options = (policy: string) => ({
-    contentSecurityPolicy: { useDefaults: false, directives: directives(policy) },
-  });
-  const api = helmet(options(API_CSP));
-  const docs = helmet(options(DOCS_CSP));
-  return (request: Request, response: Response, next: NextFunction) =>
-    (isDocs(request.path) ? docs : api)(request, response, next);
-}
-
-/**
  * Routes (under the API prefix) whose responses carry a token or a code (`debug_code`), errors included:
  * never stored by a browser or a proxy. All of /auth: refresh, logout, me and whatever comes next.
  */
 export const NO_STORE_ROUTES = ['sms-auth/send-code', 'sms-auth/resend-code', 'sms-auth/verify-code', 'auth'];
 
-export function noStore(_request: Request, response: Response, next: NextFunction): void {
-  response.setHeader('Cache-Control', 'no-store');
-  next();
+function helmetWith(policy: string) {
+  return helmet({ contentSecurityPolicy: { useDefaults: false, directives: directives(policy) } });
+}
+
+const API_HEADERS = helmetWith(API_CSP);
+const DOCS_HEADERS = helmetWith(DOCS_CSP);
+
+function pathOf(url: string): string {
+  const query = url.indexOf('?');
+  return query === -1 ? url : url.slice(0, query);
+}
+
+/**
+ * helmet's headers (X-Content-Type-Options: nosniff, frame, referrer, HSTS, cross-origin policies), with the
+ * strict API CSP everywhere but Swagger UI, written to the Node response: headers a handler sets on the
+ * reply later (the dashboard's Content-Security-Policy at /admin) win.
+ */
+export function applySecurityHeaders(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  done: (error?: Error) => void,
+): void {
+  const headers = isDocs(pathOf(request.url)) ? DOCS_HEADERS : API_HEADERS;
+  headers(request.raw, reply.raw, (error?: unknown) => done(error as Error | undefined));
+}
+
+/**
+ * The security headers on every response and `Cache-Control: no-store` on the NO_STORE_ROUTES (under
+ * `apiPrefix`), in a Fastify onRequest hook, so that it runs before the body is read: refusals of the body,
+ * 404s and errors carry the headers too.
+ */
+export function registerSecurityHeaders(instance: FastifyInstance, apiPrefix: string): void {
+  const noStore = NO_STORE_ROUTES.map((route) => `/${apiPrefix}/${route}`.toLowerCase());
+  instance.addHook('onRequest', (request, reply, done) => {
+    const path = pathOf(request.url).toLowerCase();
+    if (noStore.some((route) => path === route || path.startsWith(`${route}/`)))
+      reply.raw.setHeader('Cache-Control', 'no-store');
+    applySecurityHeaders(request, reply, done);
+  });
 }

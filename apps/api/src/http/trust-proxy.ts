@@ -1,4 +1,7 @@
-/** TRUST_PROXY → Express's `trust proxy` value: false, true, a hop count, or addresses/subnets. */
+/**
+ * TRUST_PROXY → Fastify's `trustProxy` option (the semantics of Express's `trust proxy`, both use proxy-addr):
+ * false, true, a hop count, or addresses/subnets.
+ */
 export function trustProxySetting(raw: string): boolean | number | string {
   const value = raw.trim().toLowerCase();
   if (value === '' || value === 'false' || value === '0') return false;

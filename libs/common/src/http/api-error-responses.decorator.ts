@@ -5,7 +5,7 @@ import { ERROR_EXAMPLES, ERROR_HTTP_STATUS } from '../error-status';
 import { ErrorResponseDto } from './error-response.dto';
 
 /**
- * Bodies Express's parser refuses before any route, whatever the method: VALIDATION_FAILED with these statuses
+ * Bodies the body parsers refuse before any route, whatever the method: VALIDATION_FAILED with these statuses
  * (DomainErrorFilter keeps the parser's status and gives its `type` as `reason`).
  */
 const BODY_PARSER_ERRORS: Record<number, { message: string; reason: string }> = {

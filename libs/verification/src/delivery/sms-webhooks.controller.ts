@@ -1,7 +1,7 @@
 import { Body, Controller, HttpCode, Inject, Logger, Param, Post, Req } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { ApiExcludeController } from '@nestjs/swagger';
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import { DomainError, ErrorCode } from '@app/common';
 import type { AppConfig } from '@app/config';
 import { SMS_PROVIDERS, SmsProvider, WebhookRejectedError, WebhookRequest } from '@app/sms';
@@ -27,7 +27,7 @@ export class SmsWebhooksController {
 
   @Post(':provider')
   @HttpCode(200)
-  receive(@Param('provider') name: string, @Body() body: unknown, @Req() request: Request) {
+  receive(@Param('provider') name: string, @Body() body: unknown, @Req() request: FastifyRequest) {
     return this.handle(name, undefined, body, request);
   }
 
@@ -37,12 +37,12 @@ export class SmsWebhooksController {
     @Param('provider') name: string,
     @Param('token') token: string,
     @Body() body: unknown,
-    @Req() request: Request,
+    @Req() request: FastifyRequest,
   ) {
     return this.handle(name, token, body, request);
   }
 
-  private async handle(name: string, pathToken: string | undefined, body: unknown, request: Request) {
+  private async handle(name: string, pathToken: string | undefined, body: unknown, request: FastifyRequest) {
     const provider = this.providers.get(name);
     if (!provider?.parseDeliveryReport)
       throw new DomainError(ErrorCode.NotFound, `No delivery reports are accepted for "${name}"`);
@@ -63,10 +63,10 @@ export class SmsWebhooksController {
   }
 
   /** The URL the vendor signed: PUBLIC_BASE_URL + path behind a proxy, else the URL as received. */
-  private webhookRequest(request: Request, body: unknown, pathToken?: string): WebhookRequest {
+  private webhookRequest(request: FastifyRequest, body: unknown, pathToken?: string): WebhookRequest {
     const url = this.publicBaseUrl
       ? `${this.publicBaseUrl}${request.originalUrl}`
-      : `${request.protocol}://${request.get('host')}${request.originalUrl}`;
+      : `${request.protocol}://${request.headers.host}${request.originalUrl}`;
     const headers: Record<string, string | undefined> = {};
     for (const [key, value] of Object.entries(request.headers))
       headers[key.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;

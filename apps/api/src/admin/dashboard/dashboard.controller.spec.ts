@@ -1,7 +1,7 @@
 import { NotFoundException } from '@nestjs/common';
 import { PATH_METADATA } from '@nestjs/common/constants';
 import { DECORATORS } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import fs from 'node:fs';
 import { extname, join } from 'node:path';
 import { DASHBOARD_ASSET_NAMES, DASHBOARD_PAGE, DASHBOARD_ROUTES } from './dashboard-files';
@@ -23,23 +23,27 @@ interface Served {
 }
 
 /** A response that only records the headers, the body and a redirect. */
-function fakeResponse(): { response: Response; served: Served } {
+function fakeResponse(): { response: FastifyReply; served: Served } {
   const served: Served = { headers: new Map() };
   const response = {
-    setHeader: (name: string, value: string) => served.headers.set(name.toLowerCase(), String(value)),
+    header: (name: string, value: string) => {
+      served.headers.set(name.toLowerCase(), String(value));
+      return response;
+    },
     send: (body: unknown) => {
       served.body = body;
+      return response;
     },
-    redirect: (status: number, location: string) => {
+    redirect: (location: string, status: number) => {
       served.redirect = { status, location };
+      return response;
     },
-  } as unknown as Response;
+  } as unknown as FastifyReply;
   return { response, served };
 }
 
-function fakeRequest(url: string): Request {
-  const query = url.indexOf('?');
-  return { path: query === -1 ? url : url.slice(0, query), originalUrl: url } as unknown as Request;
+function fakeRequest(url: string): FastifyRequest {
+  return { url, originalUrl: url } as unknown as FastifyRequest;
 }
 
 /** The files a readFileSync spy saw, leaving out Jest's own reads (its matchers load their sources on a failure). */

@@ -1,6 +1,6 @@
 import { Controller, Get, NotFoundException, Req, Res } from '@nestjs/common';
 import { ApiExcludeEndpoint } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { posix } from 'node:path';
 import {
   DASHBOARD_ASSET_NAMES,
@@ -39,32 +39,35 @@ export class DashboardController {
 
   @Get()
   @ApiExcludeEndpoint()
-  page(@Req() request: Request, @Res() response: Response): void {
+  page(@Req() request: FastifyRequest, @Res() response: FastifyReply): void {
     // The page names its files relative to /admin, so /admin/ would look for them under /admin/admin/.
-    if (request.path.endsWith('/')) {
-      const query = request.originalUrl.indexOf('?');
-      response.redirect(301, `../admin${query === -1 ? '' : request.originalUrl.slice(query)}`);
+    const query = request.originalUrl.indexOf('?');
+    const path = query === -1 ? request.originalUrl : request.originalUrl.slice(0, query);
+    if (path.endsWith('/')) {
+      void response.redirect(`../admin${query === -1 ? '' : request.originalUrl.slice(query)}`, 301);
       return;
     }
-    response.setHeader('Content-Type', 'text/html; charset=utf-8');
-    response.setHeader('Cache-Control', 'no-store');
-    response.setHeader('Content-Security-Policy', DASHBOARD_CSP);
-    response.setHeader('X-Content-Type-Options', 'nosniff');
-    response.setHeader('X-Frame-Options', 'DENY');
-    response.setHeader('Referrer-Policy', 'no-referrer');
-    response.send(this.files[DASHBOARD_PAGE]);
+    void response
+      .header('Content-Type', 'text/html; charset=utf-8')
+      .header('Cache-Control', 'no-store')
+      .header('Content-Security-Policy', DASHBOARD_CSP)
+      .header('X-Content-Type-Options', 'nosniff')
+      .header('X-Frame-Options', 'DENY')
+      .header('Referrer-Policy', 'no-referrer')
+      .send(this.files[DASHBOARD_PAGE]);
   }
 
   /** Only the fixed names of DASHBOARD_ASSETS are routes; the name picks a file already in memory. */
   @Get(DASHBOARD_ASSET_NAMES)
   @ApiExcludeEndpoint()
-  asset(@Req() request: Request, @Res() response: Response): void {
-    const name = posix.basename(request.path);
+  asset(@Req() request: FastifyRequest, @Res() response: FastifyReply): void {
+    const name = posix.basename(request.url.split('?')[0]);
     if (!isAsset(name)) throw new NotFoundException();
-    response.setHeader('Content-Type', DASHBOARD_ASSETS[name]);
     // Revalidated on every load (a 304 when unchanged, thanks to the ETag), so a new deploy is seen at once.
-    response.setHeader('Cache-Control', 'no-cache');
-    response.setHeader('X-Content-Type-Options', 'nosniff');
-    response.send(this.files[name]);
+    void response
+      .header('Content-Type', DASHBOARD_ASSETS[name])
+      .header('Cache-Control', 'no-cache')
+      .header('X-Content-Type-Options', 'nosniff')
+      .send(this.files[name]);
   }
 }

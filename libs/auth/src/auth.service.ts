@@ -30,7 +30,7 @@ export interface LoginCredentials {
   refreshTokenHash: string;
 }
 
-export { GRACE_SIBLING_LIMIT } from './session.repository';
+export { GRACE_SIBLING_LIMIT, refreshTokenTtlSeconds } from './session.repository';
 
 @Injectable()
 export class AuthService {

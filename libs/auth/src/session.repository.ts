@@ -12,6 +12,11 @@ import { User } from './entities/user.entity';
  */
 export const GRACE_SIBLING_LIMIT = 32;
 
+/** A session's lifetime, and its refresh tokens' at most: REFRESH_TOKEN_TTL_DAYS, in seconds. */
+export function refreshTokenTtlSeconds(config: ConfigService<AppConfig, true>): number {
+  return config.get('REFRESH_TOKEN_TTL_DAYS', { infer: true }) * 86_400;
+}
+
 export interface RefreshRequest {
   tokenHash: string;
   /** The hash of the token that replaces it, generated before the call (unused when refused). */
@@ -30,15 +35,11 @@ export interface RefreshRow {
 
 const REFRESH_SQL = 'SELECT * FROM sms_auth_refresh_tokens($1, $2, $3, $4)';
 
-export interface RefreshTokenWithSession {
-  tokenId: string;
+/** The owner of a refresh token: what a logout revokes and audits. */
+export interface RefreshTokenOwner {
   sessionId: string;
   userId: string;
   phoneNumber: string;
-  usedAt: Date | null;
-  expiresAt: Date;
-  sessionRevokedAt: Date | null;
-  sessionExpiresAt: Date;
 }
 
 interface UserRow {
@@ -48,14 +49,9 @@ interface UserRow {
   last_login_at: Date;
 }
 
-interface RefreshTokenRow {
-  token_id: string;
+interface RefreshTokenOwnerRow {
   session_id: string;
-  used_at: Date | null;
-  expires_at: Date;
   user_id: string;
-  revoked_at: Date | null;
-  session_expires_at: Date;
   phone_number: string;
 }
 
@@ -71,7 +67,7 @@ export class SessionRepository {
 
   constructor(sql: SqlClient, config: ConfigService<AppConfig, true>) {
     const settings = [
-      config.get('REFRESH_TOKEN_TTL_DAYS', { infer: true }) * 86_400,
+      refreshTokenTtlSeconds(config),
       config.get('REFRESH_REUSE_GRACE_SECONDS', { infer: true }),
       GRACE_SIBLING_LIMIT,
     ];
@@ -97,10 +93,9 @@ export class SessionRepository {
   }
 
   /** Locks the token and session rows, so that a logout and a refresh of one token take turns. */
-  async findRefreshTokenForUpdate(manager: EntityManager, tokenHash: string): Promise<RefreshTokenWithSession | null> {
-    const [row] = await manager.query<RefreshTokenRow[]>(
-      `SELECT rt.id AS token_id, rt.session_id, rt.used_at, rt.expires_at,
-              s.user_id, s.revoked_at, s.expires_at AS session_expires_at, u.phone_number
+  async findRefreshTokenForUpdate(manager: EntityManager, tokenHash: string): Promise<RefreshTokenOwner | null> {
+    const [row] = await manager.query<RefreshTokenOwnerRow[]>(
+      `SELECT rt.session_id, s.user_id, u.phone_number
          FROM refresh_tokens rt
          JOIN sessions s ON s.id = rt.session_id
          JOIN users u ON u.id = s.user_id
@@ -108,17 +103,7 @@ export class SessionRepository {
         FOR UPDATE OF rt, s`,
       [tokenHash],
     );
-    if (!row) return null;
-    return {
-      tokenId: row.token_id,
-      sessionId: row.session_id,
-      userId: row.user_id,
-      phoneNumber: row.phone_number,
-      usedAt: row.used_at,
-      expiresAt: row.expires_at,
-      sessionRevokedAt: row.revoked_at,
-      sessionExpiresAt: row.session_expires_at,
-    };
+    return row ? { sessionId: row.session_id, userId: row.user_id, phoneNumber: row.phone_number } : null;
   }
 
   /** Revokes a session unless it already is; true when this call revoked it. */

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { AuditRow } from '@app/audit';
+import { refreshTokenTtlSeconds } from '@app/auth';
 import type { AppConfig } from '@app/config';
 import { inRequestOrder, SqlClient, StatementCoalescer } from '@app/database';
 import type { DeliveryStatus, SmsAttempt } from '@app/sms';
@@ -140,7 +141,7 @@ export class VerificationRepository {
     const verifySettings = [
       config.get('PHONE_MAX_FAILURES', { infer: true }),
       config.get('PHONE_LOCK_SECONDS', { infer: true }),
-      config.get('REFRESH_TOKEN_TTL_DAYS', { infer: true }) * 86_400,
+      refreshTokenTtlSeconds(config),
     ];
     this.reservations = new StatementCoalescer(async (requests) =>
       inRequestOrder(

@@ -13,6 +13,11 @@ export enum AuditEventType {
   TokenRefreshed = 'token_refreshed',
   RefreshReuseDetected = 'refresh_reuse_detected',
   SessionRevoked = 'session_revoked',
+  // Operators' actions (SPEC §7), each with the operator's note.
+  PhoneUnlocked = 'phone_unlocked',
+  PhoneBlocked = 'phone_blocked',
+  PhoneUnblocked = 'phone_unblocked',
+  UserSessionsRevoked = 'user_sessions_revoked',
 }
 
 export type AuditOutcome = 'success' | 'failure';

@@ -10,6 +10,7 @@ export enum ErrorCode {
   MaxAttemptsReached = 'MAX_ATTEMPTS_REACHED',
   NoActiveCode = 'NO_ACTIVE_CODE',
   PhoneLocked = 'PHONE_LOCKED',
+  PhoneBlocked = 'PHONE_BLOCKED',
   SmsProviderUnavailable = 'SMS_PROVIDER_UNAVAILABLE',
   SmsProviderRejected = 'SMS_PROVIDER_REJECTED',
   Unauthorized = 'UNAUTHORIZED',

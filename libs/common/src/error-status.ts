@@ -12,6 +12,7 @@ export const ERROR_HTTP_STATUS: Record<ErrorCode, number> = {
   [ErrorCode.MaxAttemptsReached]: 403,
   [ErrorCode.NoActiveCode]: 404,
   [ErrorCode.PhoneLocked]: 423,
+  [ErrorCode.PhoneBlocked]: 403,
   [ErrorCode.SmsProviderUnavailable]: 503,
   [ErrorCode.SmsProviderRejected]: 502,
   [ErrorCode.Unauthorized]: 401,
@@ -44,6 +45,7 @@ export const ERROR_EXAMPLES: Record<ErrorCode, { message: string; details?: Reco
     message: 'This number is locked after too many wrong codes',
     details: { retry_after: 3600, locked_until: '2026-01-01T12:00:00.000Z' },
   },
+  [ErrorCode.PhoneBlocked]: { message: 'This number is blocked by the operator' },
   [ErrorCode.SmsProviderUnavailable]: {
     message: 'The SMS provider is unavailable; try again later',
     details: { provider: 'mobizon', provider_code: 'timeout' },

@@ -7,7 +7,7 @@ import { DataSource } from 'typeorm';
 import { AccessTokenClaims, AccessTokenService } from './access-token.service';
 import { User } from './entities/user.entity';
 import { generateRefreshToken, hashRefreshToken } from './refresh-token-codec';
-import { SessionRepository } from './session.repository';
+import { ActiveSession, SessionRepository } from './session.repository';
 
 export interface TokenPair {
   accessToken: string;
@@ -131,6 +131,26 @@ export class AuthService {
     const user = await this.sessions.findActiveSessionUser(this.dataSource.manager, claims.sid, claims.sub);
     if (!user) throw new DomainError(ErrorCode.Unauthorized, 'The session of this access token has ended');
     return user;
+  }
+
+  /** The active sessions of the token's user (SPEC §7), most recently used first. */
+  listSessions(claims: AccessTokenClaims): Promise<ActiveSession[]> {
+    return this.sessions.listActiveSessions(claims.sub);
+  }
+
+  /**
+   * Ends one of the user's sessions, this one or another device's: its refresh tokens stop working, and its
+   * access tokens too at their next check (AccessTokenGuard reads the session). `NOT_FOUND` when it is not an
+   * active session of this user — someone else's session looks exactly like one that does not exist.
+   */
+  async endSession(claims: AccessTokenClaims, sessionId: string, client: ClientInfo): Promise<void> {
+    const ended = await this.sessions.revokeSessions({ userId: claims.sub, sessionId, reason: 'user', ...client });
+    if (ended === 0) throw new DomainError(ErrorCode.NotFound, 'No active session of yours has this id');
+  }
+
+  /** Ends every session of the user, the current one included; how many. */
+  logoutAll(claims: AccessTokenClaims, client: ClientInfo): Promise<number> {
+    return this.sessions.revokeSessions({ userId: claims.sub, sessionId: null, reason: 'logout_all', ...client });
   }
 
   private tokenPair(

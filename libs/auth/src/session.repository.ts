@@ -42,6 +42,61 @@ export interface RefreshTokenOwner {
   phoneNumber: string;
 }
 
+/** A session that still works: not revoked, not expired. */
+export interface ActiveSession {
+  id: string;
+  createdAt: Date;
+  lastUsedAt: Date;
+  expiresAt: Date;
+  ip: string | null;
+  userAgent: string | null;
+}
+
+/** Which of a user's sessions to end, and why (`sessions.revoked_reason` and the audit event's reason). */
+export interface SessionRevocation {
+  userId: string;
+  /** One session; null: every active session of the user. */
+  sessionId: string | null;
+  reason: 'user' | 'logout_all';
+  ip: string | null;
+  userAgent: string | null;
+}
+
+/** A user signs in a handful of times a month; this bounds the answer should a client loop on logins. */
+const LISTED_SESSIONS_LIMIT = 200;
+
+const ACTIVE_SESSIONS_SQL = `
+  SELECT id, created_at, coalesce(last_refreshed_at, created_at) AS last_used_at, expires_at, ip, user_agent
+    FROM sessions
+   WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > now()
+   ORDER BY last_used_at DESC, id
+   LIMIT ${LISTED_SESSIONS_LIMIT}`;
+
+// One statement: the sessions ended and a session_revoked event for each commit together.
+const REVOKE_SESSIONS_SQL = `
+  WITH revoked AS (
+    UPDATE sessions s SET revoked_at = now(), revoked_reason = $3
+      FROM users u
+     WHERE u.id = s.user_id AND s.user_id = $1 AND ($2::uuid IS NULL OR s.id = $2)
+       AND s.revoked_at IS NULL AND s.expires_at > now()
+    RETURNING s.id, s.user_id, u.phone_number),
+  audited AS (
+    INSERT INTO audit_events (type, outcome, phone_number, user_id, session_id, ip, user_agent, details)
+    SELECT 'session_revoked', 'success', r.phone_number, r.user_id, r.id, left($4, 64), left($5, 512),
+           jsonb_build_object('reason', $3::text)
+      FROM revoked r
+    RETURNING 1)
+  SELECT count(*)::integer AS revoked FROM audited`;
+
+interface ActiveSessionRow {
+  id: string;
+  created_at: Date;
+  last_used_at: Date;
+  expires_at: Date;
+  ip: string | null;
+  user_agent: string | null;
+}
+
 interface UserRow {
   id: string;
   phone_number: string;
@@ -65,7 +120,10 @@ export class SessionRepository {
   /** The refreshes of concurrent requests, in one statement (StatementCoalescer). */
   private readonly refreshes: StatementCoalescer<RefreshRequest, RefreshRow>;
 
-  constructor(sql: SqlClient, config: ConfigService<AppConfig, true>) {
+  constructor(
+    private readonly sql: SqlClient,
+    config: ConfigService<AppConfig, true>,
+  ) {
     const settings = [
       refreshTokenTtlSeconds(config),
       config.get('REFRESH_REUSE_GRACE_SECONDS', { infer: true }),
@@ -90,6 +148,31 @@ export class SessionRepository {
   /** Rotates a refresh token (sms_auth_refresh, migration HotPathFunctions: the rules are there). */
   refresh(request: RefreshRequest): Promise<RefreshRow> {
     return this.refreshes.submit(request);
+  }
+
+  /** The user's sessions that still work, most recently used first. */
+  async listActiveSessions(userId: string): Promise<ActiveSession[]> {
+    const rows = await this.sql.query<ActiveSessionRow>(ACTIVE_SESSIONS_SQL, [userId]);
+    return rows.map((row) => ({
+      id: row.id,
+      createdAt: row.created_at,
+      lastUsedAt: row.last_used_at,
+      expiresAt: row.expires_at,
+      ip: row.ip,
+      userAgent: row.user_agent,
+    }));
+  }
+
+  /** Ends active sessions of a user, each with its audit event, in one statement; how many it ended. */
+  async revokeSessions(revocation: SessionRevocation): Promise<number> {
+    const row = await this.sql.one<{ revoked: number }>(REVOKE_SESSIONS_SQL, [
+      revocation.userId,
+      revocation.sessionId,
+      revocation.reason,
+      revocation.ip,
+      revocation.userAgent,
+    ]);
+    return row.revoked;
   }
 
   /** Locks the token and session rows, so that a logout and a refresh of one token take turns. */

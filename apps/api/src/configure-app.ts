@@ -1,13 +1,11 @@
 import type { INestApplication } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import fastifyEtag from '@fastify/etag';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { AppConfig } from '@app/config';
 import { Logger } from 'nestjs-pino';
 import { DASHBOARD_ROUTES } from './admin/dashboard/dashboard-files';
 import { registerBodyParsers } from './http/body-parsers';
 import { registerInputGuard } from './http/input-guard';
-import { expressEtag } from './http/etag';
 import { registerSecurityHeaders } from './http/security-headers';
 import { setUpSwagger } from './http/swagger';
 import { createValidationPipe } from './http/validation.pipe';
@@ -26,8 +24,6 @@ export function configureApp(app: INestApplication): void {
   app.useLogger(app.get(Logger));
   // Before the body is read, so that refusals of it, 404s and errors carry the headers too.
   registerSecurityHeaders(fastify, API_PREFIX);
-  // An ETag on every body and 304 for a matching If-None-Match (the dashboard's files revalidate by it).
-  void fastify.register(fastifyEtag, { weak: true, hashFn: expressEtag });
   const origins = config.get('CORS_ORIGINS', { infer: true });
   if (origins.length > 0) app.enableCors({ origin: origins.includes('*') ? true : origins, maxAge: 600 });
   // JSON and urlencoded as Express's body-parser read them; then the input guard, before validation.

@@ -17,6 +17,7 @@ const CSS_FILES = DASHBOARD_ASSET_NAMES.filter((name) => name.endsWith('.css'));
 const JS_FILES = DASHBOARD_ASSET_NAMES.filter((name) => name.endsWith('.js'));
 
 interface Served {
+  status?: number;
   headers: Map<string, string>;
   body?: unknown;
   redirect?: { status: number; location: string };
@@ -28,6 +29,10 @@ function fakeResponse(): { response: FastifyReply; served: Served } {
   const response = {
     header: (name: string, value: string) => {
       served.headers.set(name.toLowerCase(), String(value));
+      return response;
+    },
+    code: (status: number) => {
+      served.status = status;
       return response;
     },
     send: (body: unknown) => {
@@ -42,8 +47,8 @@ function fakeResponse(): { response: FastifyReply; served: Served } {
   return { response, served };
 }
 
-function fakeRequest(url: string): FastifyRequest {
-  return { url, originalUrl: url } as unknown as FastifyRequest;
+function fakeRequest(url: string, headers: Record<string, string> = {}): FastifyRequest {
+  return { url, originalUrl: url, headers } as unknown as FastifyRequest;
 }
 
 /** The files a readFileSync spy saw, leaving out Jest's own reads (its matchers load their sources on a failure). */
@@ -57,9 +62,9 @@ function getPage(controller: DashboardController, url = '/admin'): Served {
   return served;
 }
 
-function getAsset(controller: DashboardController, name: string): Served {
+function getAsset(controller: DashboardController, name: string, headers: Record<string, string> = {}): Served {
   const { response, served } = fakeResponse();
-  controller.asset(fakeRequest(`/admin/${name}`), response);
+  controller.asset(fakeRequest(`/admin/${name}`, headers), response);
   return served;
 }
 
@@ -117,16 +122,34 @@ describe(DashboardController.name, () => {
   });
 
   describe('GET /admin/<file>', () => {
-    it.each(DASHBOARD_ASSET_NAMES)('sends %s with its type, nosniff and no-cache, byte for byte', (name) => {
-      const { headers, body } = getAsset(controller, name);
+    it.each(DASHBOARD_ASSET_NAMES)('sends %s with its type, nosniff, no-cache and an ETag, byte for byte', (name) => {
+      const { status, headers, body } = getAsset(controller, name);
       const type = { '.css': 'text/css; charset=utf-8', '.js': 'text/javascript; charset=utf-8' }[extname(name)];
+      expect(status).toBeUndefined();
       expect(Object.fromEntries(headers)).toEqual({
         'content-type': type,
         'cache-control': 'no-cache',
         'x-content-type-options': 'nosniff',
+        etag: expect.stringMatching(/^"[A-Za-z0-9_-]{27}"$/),
       });
       expect(Buffer.isBuffer(body)).toBe(true);
       expect((body as Buffer).equals(onDisk(name))).toBe(true);
+    });
+
+    it('answers a revalidation with 304 and no body while the file is unchanged, and the file once it changed', () => {
+      const tags = DASHBOARD_ASSET_NAMES.map((name) => getAsset(controller, name).headers.get('etag')!);
+      expect(new Set(tags).size).toBe(tags.length);
+      const [name] = DASHBOARD_ASSET_NAMES;
+      const [tag] = tags;
+      for (const ifNoneMatch of [tag, `W/${tag}`, `"stale", ${tag}`, '*']) {
+        const revalidated = getAsset(controller, name, { 'if-none-match': ifNoneMatch });
+        expect(revalidated.status).toBe(304);
+        expect(revalidated.body).toBeUndefined();
+        expect(revalidated.headers.get('etag')).toBe(tag);
+      }
+      const changed = getAsset(controller, name, { 'if-none-match': tags[1] });
+      expect(changed.status).toBeUndefined();
+      expect((changed.body as Buffer).equals(onDisk(name))).toBe(true);
     });
 
     it('has one fixed route per file, outside the API prefix, and none of them in Swagger', () => {

@@ -1,6 +1,7 @@
 import { Controller, Get, NotFoundException, Req, Res } from '@nestjs/common';
 import { ApiExcludeEndpoint } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import {
   DASHBOARD_ASSET_NAMES,
@@ -27,6 +28,20 @@ function isAsset(name: string): name is DashboardAsset {
   return Object.prototype.hasOwnProperty.call(DASHBOARD_ASSETS, name);
 }
 
+/** A strong validator of a file's bytes, computed once when the files are read. */
+function entityTag(body: Buffer): string {
+  return `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
+}
+
+/** If-None-Match lists this tag (or `*`); weak comparison (RFC 9110 §13.1.2), so `W/"…"` matches too. */
+function matches(ifNoneMatch: string | undefined, tag: string): boolean {
+  if (!ifNoneMatch) return false;
+  return ifNoneMatch.split(',').some((candidate) => {
+    const trimmed = candidate.trim();
+    return trimmed === '*' || trimmed.replace(/^W\//, '') === tag;
+  });
+}
+
 /**
  * GET /admin: the operators' dashboard page, and GET /admin/<file> its CSS and JS (public/). The page is
  * static and public; the data it shows comes from the admin API, which wants the ADMIN_API_KEY the operator
@@ -36,6 +51,7 @@ function isAsset(name: string): name is DashboardAsset {
 @Controller('admin')
 export class DashboardController {
   private readonly files: DashboardFiles = loadDashboardFiles();
+  private readonly tags = new Map(DASHBOARD_ASSET_NAMES.map((name) => [name, entityTag(this.files[name])]));
 
   @Get()
   @ApiExcludeEndpoint()
@@ -63,11 +79,13 @@ export class DashboardController {
   asset(@Req() request: FastifyRequest, @Res() response: FastifyReply): void {
     const name = posix.basename(request.url.split('?')[0]);
     if (!isAsset(name)) throw new NotFoundException();
-    // Revalidated on every load (a 304 when unchanged, thanks to the ETag), so a new deploy is seen at once.
-    void response
-      .header('Content-Type', DASHBOARD_ASSETS[name])
-      .header('Cache-Control', 'no-cache')
-      .header('X-Content-Type-Options', 'nosniff')
-      .send(this.files[name]);
+    // Revalidated on every load (a 304 when unchanged, by the ETag), so a new deploy is seen at once.
+    const tag = this.tags.get(name)!;
+    void response.header('ETag', tag).header('Cache-Control', 'no-cache').header('X-Content-Type-Options', 'nosniff');
+    if (matches(request.headers['if-none-match'], tag)) {
+      void response.code(304).send();
+      return;
+    }
+    void response.header('Content-Type', DASHBOARD_ASSETS[name]).send(this.files[name]);
   }
 }

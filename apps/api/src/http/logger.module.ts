@@ -18,6 +18,8 @@ export const AppLoggerModule = LoggerModule.forRootAsync({
       autoLogging: { ignore: (request: { url?: string }) => (request.url ?? '').startsWith('/health') },
       serializers: {
         req: (req: { method: string; url: string; id: unknown }) => ({ id: req.id, method: req.method, url: req.url }),
+        // The default copies and prints every response header (a dozen from helmet) on every line.
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
       },
     };
     return {

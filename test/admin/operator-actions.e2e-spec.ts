@@ -1,4 +1,8 @@
 import type { Response } from 'supertest';
+import { hotPathFunctionDefinition } from '../../migrations/1795300000000-HotPathFunctions';
+import { PhoneBlocks1795310000000 } from '../../migrations/1795310000000-PhoneBlocks';
+import { schemaDataSource } from '../support/migrate';
+import { createTestDatabase } from '../support/test-database';
 import { expectError, ME, REFRESH, sendCode, verify, wrongCode } from '../support/http-helpers';
 import { createTestApp, nextIp, nextPhone, type TestApp } from '../support/test-app';
 import { ADMIN_API_KEY, adminGet } from './admin-helpers';
@@ -534,6 +538,44 @@ describe('operators’ actions (SPEC §7): unlock, block, unblock, revoke sessio
       const target = nextPhone();
       ok(await act('post', path(target, '/block'), { note: 'x'.repeat(500) }));
       expect((await eventsOf(target, 'phone_blocked'))[0].details.note).toHaveLength(500);
+    });
+  });
+
+  describe('migration PhoneBlocks', () => {
+    const functions = ['sms_auth_reserve_send', 'sms_auth_verify_code'];
+    const bodyOf = (definition: string) => /AS \$\$([\s\S]*)\$\$$/.exec(definition)![1];
+
+    it('down() restores the functions of HotPathFunctions and drops phone_blocks; up() blocks again', async () => {
+      const database = await createTestDatabase();
+      const dataSource = await schemaDataSource(database.url).initialize();
+      const runner = dataSource.createQueryRunner();
+      const sources = async () =>
+        Object.fromEntries(
+          (await runner.query(`SELECT proname, prosrc FROM pg_proc WHERE proname = ANY($1)`, [functions])).map(
+            (row: { proname: string; prosrc: string }) => [row.proname, row.prosrc],
+          ),
+        );
+      const table = async () => (await runner.query(`SELECT to_regclass('phone_blocks') AS t`))[0].t;
+      try {
+        const migration = new PhoneBlocks1795310000000();
+        for (const source of Object.values(await sources())) expect(source).toContain('phone_blocks');
+
+        await migration.down(runner);
+        expect(await sources()).toEqual(
+          Object.fromEntries(functions.map((name) => [name, bodyOf(hotPathFunctionDefinition(name))])),
+        );
+        expect(await table()).toBeNull();
+
+        await migration.up(runner);
+        const restored = await sources();
+        expect(Object.keys(restored).sort()).toEqual(functions);
+        for (const source of Object.values(restored)) expect(source).toContain('phone_blocks');
+        expect(await table()).toBe('phone_blocks');
+      } finally {
+        await runner.release();
+        await dataSource.destroy();
+        await database.drop();
+      }
     });
   });
 });

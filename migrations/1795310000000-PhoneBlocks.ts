@@ -45,9 +45,37 @@ function orReplace(definition: string): string {
 const RESERVE_SEND = hotPathFunctionDefinition('sms_auth_reserve_send');
 const VERIFY_CODE = hotPathFunctionDefinition('sms_auth_verify_code');
 
+/** `definition` with `from` (which must occur once) replaced by `to`. */
+function replacedOnce(definition: string, from: string, to: string): string {
+  const at = definition.indexOf(from);
+  if (at < 0 || definition.indexOf(from, at + 1) >= 0) throw new Error(`${from} is not unique`);
+  return definition.slice(0, at) + to + definition.slice(at + from.length);
+}
+
+/*
+ * The send's clock is read under the phone's lock, and the new code's created_at is that reading: with now()
+ * (the transaction's start), a send whose transaction began before another send of the phone but got the lock
+ * after it saw that send in its future, and with RESEND_COOLDOWN_SECONDS=0 was refused RESEND_TOO_SOON.
+ */
+const RESERVE_SEND_CLOCK_UNDER_LOCK = replacedOnce(
+  replacedOnce(
+    RESERVE_SEND,
+    `db_now := now();
+     PERFORM pg_advisory_xact_lock(hashtextextended(p_phone, 0));`,
+    `PERFORM pg_advisory_xact_lock(hashtextextended(p_phone, 0));
+     db_now := clock_timestamp();`,
+  ),
+  `is_test_number, ip, user_agent, expires_at)
+     VALUES (p_id, p_phone, p_country, p_code_hash, 'pending', 0, p_max_attempts, p_locale, p_is_test_number,
+       left(p_ip, 64), left(p_user_agent, 512), db_now + make_interval(secs => p_ttl_seconds));`,
+  `is_test_number, ip, user_agent, expires_at, created_at)
+     VALUES (p_id, p_phone, p_country, p_code_hash, 'pending', 0, p_max_attempts, p_locale, p_is_test_number,
+       left(p_ip, 64), left(p_user_agent, 512), db_now + make_interval(secs => p_ttl_seconds), db_now);`,
+);
+
 /** sms_auth_reserve_send of HotPathFunctions, refusing a blocked phone right after taking its advisory lock. */
 export const RESERVE_SEND_WITH_BLOCKS = withCheck(
-  RESERVE_SEND,
+  RESERVE_SEND_CLOCK_UNDER_LOCK,
   'PERFORM pg_advisory_xact_lock(hashtextextended(p_phone, 0));',
   SEND_CHECK,
 );

@@ -30,6 +30,6 @@ import { SessionRepository } from './session.repository';
   ],
   controllers: [AuthController],
   providers: [AuthService, AccessTokenService, AccessTokenGuard, SessionRepository],
-  exports: [AuthService, AccessTokenService],
+  exports: [AuthService, AccessTokenService, SessionRepository],
 })
 export class AuthModule {}

@@ -144,13 +144,13 @@ export class AuthService {
    * active session of this user — someone else's session looks exactly like one that does not exist.
    */
   async endSession(claims: AccessTokenClaims, sessionId: string, client: ClientInfo): Promise<void> {
-    const ended = await this.sessions.revokeSessions({ userId: claims.sub, sessionId, reason: 'user', ...client });
+    const ended = await this.sessions.revokeSessions({ userId: claims.sub, sessionId }, 'user', client);
     if (ended === 0) throw new DomainError(ErrorCode.NotFound, 'No active session of yours has this id');
   }
 
   /** Ends every session of the user, the current one included; how many. */
   logoutAll(claims: AccessTokenClaims, client: ClientInfo): Promise<number> {
-    return this.sessions.revokeSessions({ userId: claims.sub, sessionId: null, reason: 'logout_all', ...client });
+    return this.sessions.revokeSessions({ userId: claims.sub }, 'logout_all', client);
   }
 
   private tokenPair(

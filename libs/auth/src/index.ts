@@ -7,3 +7,4 @@ export * from './auth.service';
 export * from './auth.module';
 export * from './dto/user.dto';
 export * from './dto/token-response.dto';
+export { SessionRepository, type RevocationReason, type SessionSelector } from './session.repository';

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
+import type { ClientInfo } from '@app/common';
 import type { AppConfig } from '@app/config';
 import { inRequestOrder, SqlClient, StatementCoalescer } from '@app/database';
 import { EntityManager } from 'typeorm';
@@ -52,15 +53,11 @@ export interface ActiveSession {
   userAgent: string | null;
 }
 
-/** Which of a user's sessions to end, and why (`sessions.revoked_reason` and the audit event's reason). */
-export interface SessionRevocation {
-  userId: string;
-  /** One session; null: every active session of the user. */
-  sessionId: string | null;
-  reason: 'user' | 'logout_all';
-  ip: string | null;
-  userAgent: string | null;
-}
+/** Whose active sessions to end: one session of a user, all of a user's, or all of a phone's user's. */
+export type SessionSelector = { userId: string; sessionId?: string } | { phoneNumber: string };
+
+/** Why (`sessions.revoked_reason` and the `session_revoked` event's `details.reason`). */
+export type RevocationReason = 'user' | 'logout_all' | 'operator' | 'phone_blocked';
 
 /** A user signs in a handful of times a month; this bounds the answer should a client loop on logins. */
 const LISTED_SESSIONS_LIMIT = 200;
@@ -72,19 +69,21 @@ const ACTIVE_SESSIONS_SQL = `
    ORDER BY last_used_at DESC, id
    LIMIT ${LISTED_SESSIONS_LIMIT}`;
 
-// One statement: the sessions ended and a session_revoked event for each commit together.
+// One statement: the sessions ended and a session_revoked event for each commit together. $1 user, $2 session,
+// $3 phone: NULL means any (each is planned with its value, so the NULL tests fold away).
 const REVOKE_SESSIONS_SQL = `
   WITH revoked AS (
-    UPDATE sessions s SET revoked_at = now(), revoked_reason = $3
+    UPDATE sessions s SET revoked_at = now(), revoked_reason = $4
       FROM users u
-     WHERE u.id = s.user_id AND s.user_id = $1 AND ($2::uuid IS NULL OR s.id = $2)
-       AND s.revoked_at IS NULL AND s.expires_at > now()
+     WHERE u.id = s.user_id AND ($1::uuid IS NULL OR s.user_id = $1) AND ($2::uuid IS NULL OR s.id = $2)
+       AND ($3::varchar IS NULL OR u.phone_number = $3) AND s.revoked_at IS NULL AND s.expires_at > now()
     RETURNING s.id, s.user_id, u.phone_number),
   audited AS (
     INSERT INTO audit_events (type, outcome, phone_number, user_id, session_id, ip, user_agent, details)
-    SELECT 'session_revoked', 'success', r.phone_number, r.user_id, r.id, left($4, 64), left($5, 512),
-           jsonb_build_object('reason', $3::text)
+    SELECT 'session_revoked', 'success', r.phone_number, r.user_id, r.id, left($5, 64), left($6, 512),
+           jsonb_build_object('reason', $4::text)
       FROM revoked r
+     ORDER BY r.id
     RETURNING 1)
   SELECT count(*)::integer AS revoked FROM audited`;
 
@@ -163,15 +162,28 @@ export class SessionRepository {
     }));
   }
 
-  /** Ends active sessions of a user, each with its audit event, in one statement; how many it ended. */
-  async revokeSessions(revocation: SessionRevocation): Promise<number> {
-    const row = await this.sql.one<{ revoked: number }>(REVOKE_SESSIONS_SQL, [
-      revocation.userId,
-      revocation.sessionId,
-      revocation.reason,
-      revocation.ip,
-      revocation.userAgent,
-    ]);
+  /**
+   * Ends active sessions, each with its `session_revoked` event, in one statement (on `manager`'s transaction
+   * when given); how many. Their refresh tokens are refused from then on, and their access tokens too
+   * (AccessTokenGuard reads the session).
+   */
+  async revokeSessions(
+    selector: SessionSelector,
+    reason: RevocationReason,
+    client: ClientInfo,
+    manager?: EntityManager,
+  ): Promise<number> {
+    const values = [
+      'userId' in selector ? selector.userId : null,
+      'userId' in selector ? (selector.sessionId ?? null) : null,
+      'phoneNumber' in selector ? selector.phoneNumber : null,
+      reason,
+      client.ip,
+      client.userAgent,
+    ];
+    const [row] = manager
+      ? await manager.query<{ revoked: number }[]>(REVOKE_SESSIONS_SQL, values)
+      : await this.sql.query<{ revoked: number }>(REVOKE_SESSIONS_SQL, values);
     return row.revoked;
   }
 

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AuditModule } from '@app/audit';
+import { AuthModule } from '@app/auth';
 import { PhoneModule } from '@app/phone';
 import { SmsModule } from '@app/sms';
 import { AdminKeyGuard } from './admin-key.guard';
@@ -21,7 +22,7 @@ import { AdminVerificationsRepository } from './verifications/admin-verification
  * operators' actions on phones and users (SPEC §7).
  */
 @Module({
-  imports: [SmsModule, PhoneModule, AuditModule, DashboardModule],
+  imports: [SmsModule, PhoneModule, AuditModule, AuthModule, DashboardModule],
   controllers: [
     StatsController,
     AdminVerificationsController,

@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { AuditEventType, AuditService } from '@app/audit';
+import { SessionRepository } from '@app/auth';
 import type { ClientInfo } from '@app/common';
 import { DataSource } from 'typeorm';
-import { revokeActiveSessions } from '../users/revoke-sessions';
 import type { PhoneStateDto } from './phone-state.dto';
 
 interface PhoneStateRow {
@@ -26,6 +26,7 @@ const iso = (value: Date | null) => (value ? new Date(value).toISOString() : nul
 export class AdminPhonesRepository {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly sessions: SessionRepository,
     private readonly audit: AuditService,
   ) {}
 
@@ -111,28 +112,24 @@ export class AdminPhonesRepository {
           WHERE v.phone_number = $1 AND v.status = 'pending'`,
         [phone],
       );
-      const { sessions, events } = await revokeActiveSessions(
-        manager,
-        'u.phone_number = $1',
-        phone,
+      const sessionsRevoked = await this.sessions.revokeSessions(
+        { phoneNumber: phone },
         'phone_blocked',
         client,
-      );
-      const wasBlocked = !block.inserted;
-      await this.audit.recordMany(
-        [
-          {
-            type: AuditEventType.PhoneBlocked,
-            outcome: 'success',
-            client,
-            phoneNumber: phone,
-            details: { note, was_blocked: wasBlocked, sessions_revoked: sessions.length },
-          },
-          ...events,
-        ],
         manager,
       );
-      return { blockedAt: iso(block.blocked_at)!, wasBlocked, sessionsRevoked: sessions.length };
+      const wasBlocked = !block.inserted;
+      await this.audit.record(
+        {
+          type: AuditEventType.PhoneBlocked,
+          outcome: 'success',
+          client,
+          phoneNumber: phone,
+          details: { note, was_blocked: wasBlocked, sessions_revoked: sessionsRevoked },
+        },
+        manager,
+      );
+      return { blockedAt: iso(block.blocked_at)!, wasBlocked, sessionsRevoked };
     });
   }
 

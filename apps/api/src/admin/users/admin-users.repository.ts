@@ -1,15 +1,16 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { AuditEventType, AuditService } from '@app/audit';
+import { SessionRepository } from '@app/auth';
 import type { ClientInfo } from '@app/common';
 import { DataSource } from 'typeorm';
-import { revokeActiveSessions } from './revoke-sessions';
 
 /** The operators' actions on a user (SPEC §7), each one transaction with its audit events. */
 @Injectable()
 export class AdminUsersRepository {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly sessions: SessionRepository,
     private readonly audit: AuditService,
   ) {}
 
@@ -20,22 +21,19 @@ export class AdminUsersRepository {
         userId,
       ]);
       if (!user) return null;
-      const { sessions, events } = await revokeActiveSessions(manager, 'u.id = $1', userId, 'operator', client);
-      await this.audit.recordMany(
-        [
-          ...events,
-          {
-            type: AuditEventType.UserSessionsRevoked,
-            outcome: 'success',
-            client,
-            phoneNumber: user.phone_number,
-            userId,
-            details: { note, sessions_revoked: sessions.length },
-          },
-        ],
+      const sessionsRevoked = await this.sessions.revokeSessions({ userId }, 'operator', client, manager);
+      await this.audit.record(
+        {
+          type: AuditEventType.UserSessionsRevoked,
+          outcome: 'success',
+          client,
+          phoneNumber: user.phone_number,
+          userId,
+          details: { note, sessions_revoked: sessionsRevoked },
+        },
         manager,
       );
-      return { sessionsRevoked: sessions.length };
+      return { sessionsRevoked };
     });
   }
 }

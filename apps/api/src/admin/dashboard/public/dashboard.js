@@ -86,7 +86,7 @@ let lastDaily = null;
 let lookup = { phone: null, verificationsCursor: null, auditCursor: null };
 /** The looked-up phone's state (GET /admin/phones/:phone), once loaded; the actions act on it. */
 let phoneState = null;
-/** The action the open dialog asks about: {kind, status}. */
+/** The action the open dialog asks about: {kind, status, opener}. */
 let pendingAction = null;
 let acting = false;
 
@@ -631,11 +631,16 @@ async function runAction() {
     };
   }
   acting = false;
-  setResult(outcome.state, outcome.message);
-  // The state and the lists as they are now (the action is in the audit trail), unless another number
-  // was looked up meanwhile.
-  if (lookup.phone === phone && phone) await lookupPhone(phone);
-  else updateActions();
+  if (ui.dashboard.hidden) return; // signed out meanwhile
+  if (lookup.phone === phone && phone) {
+    setResult(outcome.state, outcome.message);
+    // The state and the lists as they are now (the action is in the audit trail).
+    await lookupPhone(phone);
+  } else {
+    // Another number was looked up meanwhile: say which number the result is about.
+    setResult(outcome.state, text(action.status.phone_number) + ': ' + outcome.message);
+    updateActions();
+  }
   restoreFocus(action);
 }
 

@@ -456,6 +456,13 @@ const FUNCTIONS = [
    $$`,
 ];
 
+/** The text this migration creates a function with, by its name (for migrations that replace it to restore it). */
+export function hotPathFunctionDefinition(name: string): string {
+  const [definition, ...others] = FUNCTIONS.filter((sql) => sql.startsWith(`CREATE FUNCTION ${name}(`));
+  if (!definition || others.length > 0) throw new Error(`HotPathFunctions defines no single function ${name}`);
+  return definition;
+}
+
 const SIGNATURES = [
   'sms_auth_refresh_tokens(jsonb, integer, integer, integer)',
   'sms_auth_verify_codes(jsonb, integer, integer, integer)',

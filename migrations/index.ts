@@ -3,6 +3,7 @@ import { AuditEventsAppendOnly1795240100000 } from './1795240100000-AuditEventsA
 import { TrackSmsDeliveryStatus1795241726949 } from './1795241726949-TrackSmsDeliveryStatus';
 import { IndexAdminQueries1795242379114 } from './1795242379114-IndexAdminQueries';
 import { HotPathFunctions1795300000000 } from './1795300000000-HotPathFunctions';
+import { PhoneBlocks1795310000000 } from './1795310000000-PhoneBlocks';
 
 /** Every migration, oldest first. `npm run migration:generate` writes a new file; add it here. */
 export const MIGRATIONS = [
@@ -11,4 +12,5 @@ export const MIGRATIONS = [
   TrackSmsDeliveryStatus1795241726949,
   IndexAdminQueries1795242379114,
   HotPathFunctions1795300000000,
+  PhoneBlocks1795310000000,
 ];

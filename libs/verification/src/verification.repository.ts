@@ -21,6 +21,7 @@ export interface SendReservationRequest {
 /** What sms_auth_reserve_send answered: the code is reserved, or the send is refused (and audited). */
 export type SendReservation =
   | { result: 'RESERVED'; resendAfter: number }
+  | { result: 'PHONE_BLOCKED' }
   | { result: 'PHONE_LOCKED'; now: Date; lockedUntil: Date; retryAfter: number }
   | { result: 'RATE_LIMITED' | 'RESEND_TOO_SOON'; retryAfter: number; limit: string };
 
@@ -47,7 +48,14 @@ export interface VerifyWriteRequest {
 }
 
 export type VerifyResult =
-  'APPROVED' | 'STALE' | 'PHONE_LOCKED' | 'NO_ACTIVE_CODE' | 'CODE_EXPIRED' | 'MAX_ATTEMPTS_REACHED' | 'CODE_INVALID';
+  | 'APPROVED'
+  | 'STALE'
+  | 'PHONE_BLOCKED'
+  | 'PHONE_LOCKED'
+  | 'NO_ACTIVE_CODE'
+  | 'CODE_EXPIRED'
+  | 'MAX_ATTEMPTS_REACHED'
+  | 'CODE_INVALID';
 
 export interface VerifyWriteRow {
   request: number;
@@ -170,6 +178,7 @@ export class VerificationRepository {
   async reserveSend(request: SendReservationRequest): Promise<SendReservation> {
     const row = await this.reservations.submit(request);
     if (row.result === 'RESERVED') return { result: row.result, resendAfter: row.resend_after ?? 0 };
+    if (row.result === 'PHONE_BLOCKED') return { result: row.result };
     if (row.result === 'PHONE_LOCKED')
       return { result: row.result, now: row.db_now, lockedUntil: row.locked_until!, retryAfter: row.retry_after! };
     return { result: row.result, retryAfter: row.retry_after!, limit: row.refused_limit! };

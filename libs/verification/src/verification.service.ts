@@ -73,8 +73,8 @@ export class VerificationService {
   }
 
   /**
-   * Issues a new code (canceling the pending one) and hands it to the SMS providers. Refusals (lock, cooldown,
-   * caps) are audited and change nothing else. The reservation is one statement (sms_auth_reserve_sends), the
+   * Issues a new code (canceling the pending one) and hands it to the SMS providers. Refusals (block, lock,
+   * cooldown, caps) are audited and change nothing else. The reservation is one statement (sms_auth_reserve_sends), the
    * record of the send another, written together with those of concurrent sends (SendRecordWriter).
    */
   async requestCode(request: CodeRequest, client: ClientInfo): Promise<CodeRequestResult> {
@@ -195,6 +195,8 @@ export class VerificationService {
 
   private verifyRefusal(row: VerifyWriteRow, phoneNumber: string): DomainError {
     switch (row.result) {
+      case 'PHONE_BLOCKED':
+        return this.phoneBlockedError();
       case 'PHONE_LOCKED':
         if (row.failures !== null)
           this.logger.warn(`phone ${maskPhone(phoneNumber)} locked after ${row.failures} wrong codes in 24 h`);
@@ -217,6 +219,7 @@ export class VerificationService {
   }
 
   private sendRefusal(refusal: Exclude<SendReservation, { result: 'RESERVED' }>): DomainError {
+    if (refusal.result === 'PHONE_BLOCKED') return this.phoneBlockedError();
     if (refusal.result === 'PHONE_LOCKED') return this.phoneLockedError(refusal.lockedUntil, refusal.now);
     const message =
       refusal.result === 'RESEND_TOO_SOON'
@@ -314,6 +317,11 @@ export class VerificationService {
   private async writeRecord(record: SendRecord): Promise<void> {
     if ((await this.records.write(record)) === 'deferred')
       this.logger.warn(`the send record of verification ${record.verificationId} is pending: the database refused it`);
+  }
+
+  /** An operator blocked the number (SPEC §7): no details, nothing to wait for. */
+  private phoneBlockedError(): DomainError {
+    return new DomainError(ErrorCode.PhoneBlocked, 'This number is blocked by the operator');
   }
 
   private phoneLockedError(lockedUntil: Date, now: Date): DomainError {

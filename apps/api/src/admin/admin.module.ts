@@ -1,20 +1,42 @@
 import { Module } from '@nestjs/common';
+import { AuditModule } from '@app/audit';
 import { PhoneModule } from '@app/phone';
 import { SmsModule } from '@app/sms';
 import { AdminKeyGuard } from './admin-key.guard';
 import { AdminAuditController } from './audit/admin-audit.controller';
 import { AdminAuditRepository } from './audit/admin-audit.repository';
 import { DashboardModule } from './dashboard/dashboard.module';
+import { AdminPhonesController } from './phones/admin-phones.controller';
+import { AdminPhonesRepository } from './phones/admin-phones.repository';
 import { ProviderBalanceController } from './provider-balance.controller';
 import { StatsController } from './stats/stats.controller';
 import { StatsRepository } from './stats/stats.repository';
+import { AdminUsersController } from './users/admin-users.controller';
+import { AdminUsersRepository } from './users/admin-users.repository';
 import { AdminVerificationsController } from './verifications/admin-verifications.controller';
 import { AdminVerificationsRepository } from './verifications/admin-verifications.repository';
 
-/** Operator endpoints behind ADMIN_API_KEY: statistics, code and audit queries, provider balances. */
+/**
+ * Operator endpoints behind ADMIN_API_KEY: statistics, code and audit queries, provider balances, and the
+ * operators' actions on phones and users (SPEC §7).
+ */
 @Module({
-  imports: [SmsModule, PhoneModule, DashboardModule],
-  controllers: [StatsController, AdminVerificationsController, AdminAuditController, ProviderBalanceController],
-  providers: [AdminKeyGuard, StatsRepository, AdminVerificationsRepository, AdminAuditRepository],
+  imports: [SmsModule, PhoneModule, AuditModule, DashboardModule],
+  controllers: [
+    StatsController,
+    AdminVerificationsController,
+    AdminAuditController,
+    ProviderBalanceController,
+    AdminPhonesController,
+    AdminUsersController,
+  ],
+  providers: [
+    AdminKeyGuard,
+    StatsRepository,
+    AdminVerificationsRepository,
+    AdminAuditRepository,
+    AdminPhonesRepository,
+    AdminUsersRepository,
+  ],
 })
 export class AdminModule {}

@@ -1,0 +1,72 @@
+import { type MigrationInterface, type QueryRunner } from 'typeorm';
+import { hotPathFunctionDefinition } from './1795300000000-HotPathFunctions';
+
+/**
+ * Phones an operator blocked (SPEC §7): send-code, resend-code and verify-code answer PHONE_BLOCKED. The check
+ * is the first thing the hot-path functions do (after the phone's advisory lock for a send, which the block
+ * takes too: a send reserved before the block commits is canceled by it, none is reserved after), so that each
+ * step stays one statement. The two functions keep their signatures: the batch wrappers call them unchanged.
+ */
+const CREATE_TABLE = `CREATE TABLE "phone_blocks" (
+  "phone_number" character varying(16) NOT NULL,
+  "blocked_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(),
+  "note" text,
+  CONSTRAINT "PK_phone_blocks" PRIMARY KEY ("phone_number"))`;
+
+const SEND_CHECK = `
+     IF EXISTS (SELECT 1 FROM phone_blocks b WHERE b.phone_number = p_phone) THEN
+       result := 'PHONE_BLOCKED';
+       PERFORM sms_auth_audit('code_send_failed', 'failure', p_phone, NULL, NULL, NULL, NULL, p_ip, p_user_agent,
+         jsonb_build_object('action', p_action, 'reason', 'phone_blocked'));
+       RETURN;
+     END IF;`;
+
+const VERIFY_CHECK = `
+     IF EXISTS (SELECT 1 FROM phone_blocks b WHERE b.phone_number = p_phone) THEN
+       result := 'PHONE_BLOCKED';
+       PERFORM sms_auth_audit('code_verify_failed', 'failure', p_phone, NULL, NULL, NULL, NULL, p_ip, p_user_agent,
+         '{"reason":"phone_blocked"}');
+       RETURN;
+     END IF;`;
+
+/** `definition` with `CREATE OR REPLACE` and `check` inserted right after `anchor` (which must occur once). */
+function withCheck(definition: string, anchor: string, check: string): string {
+  const at = definition.indexOf(anchor);
+  if (at < 0 || definition.indexOf(anchor, at + 1) >= 0) throw new Error(`anchor ${anchor} is not unique`);
+  const end = at + anchor.length;
+  return orReplace(definition.slice(0, end) + check + definition.slice(end));
+}
+
+function orReplace(definition: string): string {
+  if (!definition.startsWith('CREATE FUNCTION ')) throw new Error('not a CREATE FUNCTION statement');
+  return definition.replace(/^CREATE FUNCTION /, 'CREATE OR REPLACE FUNCTION ');
+}
+
+const RESERVE_SEND = hotPathFunctionDefinition('sms_auth_reserve_send');
+const VERIFY_CODE = hotPathFunctionDefinition('sms_auth_verify_code');
+
+/** sms_auth_reserve_send of HotPathFunctions, refusing a blocked phone right after taking its advisory lock. */
+export const RESERVE_SEND_WITH_BLOCKS = withCheck(
+  RESERVE_SEND,
+  'PERFORM pg_advisory_xact_lock(hashtextextended(p_phone, 0));',
+  SEND_CHECK,
+);
+
+/** sms_auth_verify_code of HotPathFunctions, refusing a blocked phone before anything else. */
+export const VERIFY_CODE_WITH_BLOCKS = withCheck(VERIFY_CODE, 'db_now := now();', VERIFY_CHECK);
+
+export class PhoneBlocks1795310000000 implements MigrationInterface {
+  name = 'PhoneBlocks1795310000000';
+
+  public async up(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(CREATE_TABLE);
+    await queryRunner.query(RESERVE_SEND_WITH_BLOCKS);
+    await queryRunner.query(VERIFY_CODE_WITH_BLOCKS);
+  }
+
+  public async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(orReplace(VERIFY_CODE));
+    await queryRunner.query(orReplace(RESERVE_SEND));
+    await queryRunner.query('DROP TABLE "phone_blocks"');
+  }
+}

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { mkdirSync, statSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import type { Response } from 'supertest';
 import { ageCodes, expectError, login, ME, REFRESH, sendCode, verify, wrongCode } from '../support/http-helpers';
@@ -17,6 +19,7 @@ const ADMIN_KEY = `dashboard-actions-e2e-${randomBytes(12).toString('hex')}`;
 const MAX_FAILURES = 3;
 const HOSTILE_NOTE = '<img src=x onerror="window.__xss=1"><b>fraud</b> ring #4821';
 const OPERATOR_EVENTS = ['phone_blocked', 'phone_unblocked', 'phone_unlocked', 'user_sessions_revoked'];
+const SCREENSHOTS = join(__dirname, '..', '..', 'test-results');
 
 describe('admin dashboard: operator actions on a phone (browser)', () => {
   let t: TestApp;
@@ -79,7 +82,16 @@ describe('admin dashboard: operator actions on a phone (browser)', () => {
   }
 
   beforeAll(async () => {
-    t = await createTestApp({ env: { ADMIN_API_KEY: ADMIN_KEY, PHONE_MAX_FAILURES: String(MAX_FAILURES) } });
+    t = await createTestApp({
+      env: {
+        ADMIN_API_KEY: ADMIN_KEY,
+        PHONE_MAX_FAILURES: String(MAX_FAILURES),
+        // One number signs in again and again here (the cooldown doubles with each send of the hour).
+        RESEND_COOLDOWN_SECONDS: '1',
+        PHONE_SEND_LIMIT_HOUR: '100',
+        PHONE_SEND_LIMIT_DAY: '100',
+      },
+    });
     await t.app.listen(0, '127.0.0.1');
     baseUrl = `http://127.0.0.1:${(t.app.getHttpServer().address() as AddressInfo).port}`;
 
@@ -173,7 +185,10 @@ describe('admin dashboard: operator actions on a phone (browser)', () => {
 
   it('Block with a note: the status shows it (HTML as text), the sessions end and codes are refused', async () => {
     expect(await openDialog('block')).toBe(`Block ${phone}? Codes will be refused and its 2 active sessions ended.`);
-    expect(await confirm(HOSTILE_NOTE)).toBe('Blocked. 2 sessions ended.');
+    await page.fill(testId('confirm-note'), HOSTILE_NOTE);
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    await page.screenshot({ path: join(SCREENSHOTS, 'dashboard-confirm-block.png') });
+    expect(await confirm()).toBe('Blocked. 2 sessions ended.');
     expect(await page.getAttribute(testId('action-result'), 'data-state')).toBe('success');
 
     expect(await statusAttribute('data-blocked')).toBe('true');
@@ -190,6 +205,9 @@ describe('admin dashboard: operator actions on a phone (browser)', () => {
     // Nothing of the note was parsed as HTML, nothing ran.
     expect(await page.locator('#phone-panel img, #phone-panel b, #history img, #history b').count()).toBe(0);
     expect(await page.evaluate(() => (window as unknown as { __xss?: unknown }).__xss)).toBeUndefined();
+    const blockedShot = join(SCREENSHOTS, 'dashboard-phone-blocked.png');
+    await page.locator('#phone-panel').screenshot({ path: blockedShot });
+    expect(statSync(blockedShot).size).toBeGreaterThan(0);
 
     const events = await operatorEvents();
     expect(events.phone_blocked).toBe(1);
@@ -218,11 +236,12 @@ describe('admin dashboard: operator actions on a phone (browser)', () => {
   });
 
   it('Unlock: enabled once wrong codes locked the phone, and the lock ends', async () => {
-    // The code sent after the unblock, answered wrong MAX_FAILURES times: the phone is locked, even the
-    // right code is refused.
-    for (let attempt = 0; attempt < MAX_FAILURES; attempt += 1) {
+    // The code sent after the unblock, answered wrong: the MAX_FAILURES-th wrong code locks the phone,
+    // and then even the right code is refused.
+    for (let attempt = 1; attempt < MAX_FAILURES; attempt += 1) {
       expectError(await verify(t, phone, wrongCode(unblockedCode), nextIp()), 400, 'CODE_INVALID');
     }
+    expectError(await verify(t, phone, wrongCode(unblockedCode), nextIp()), 423, 'PHONE_LOCKED');
     expectError(await verify(t, phone, unblockedCode, nextIp()), 423, 'PHONE_LOCKED');
 
     await search(phone);

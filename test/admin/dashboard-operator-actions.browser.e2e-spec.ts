@@ -30,6 +30,8 @@ describe('admin dashboard: operator actions on a phone (browser)', () => {
   let userId: string;
   /** The two sessions the user signed in with before the block. */
   let before: { access_token: string; refresh_token: string }[] = [];
+  /** Every admin API call of the page that is not a GET: `POST phones/…/block`, … */
+  const actionCalls: string[] = [];
   /** The code sent once the phone was unblocked. */
   let unblockedCode: string;
 
@@ -105,6 +107,12 @@ describe('admin dashboard: operator actions on a phone (browser)', () => {
 
     browser = await openDashboardBrowser('sms-auth-dashboard-actions-chromium-');
     page = browser.page;
+    page.on('request', (request) => {
+      const path = new URL(request.url()).pathname;
+      if (request.method() !== 'GET' && path.startsWith('/api/v1/admin/')) {
+        actionCalls.push(`${request.method()} ${path.slice('/api/v1/admin/'.length)}`);
+      }
+    });
     // Any violation the page sees, besides the console message (addInitScript runs outside the page's CSP).
     await page.addInitScript(() => {
       const seen: string[] = [];
@@ -176,6 +184,7 @@ describe('admin dashboard: operator actions on a phone (browser)', () => {
     await page.waitForSelector(`${testId('confirm-dialog')}:not([open])`, { state: 'attached', ...WAIT });
 
     expect(await textOf('action-result')).toBe('');
+    expect(actionCalls).toEqual([]);
     expect(await operatorEvents()).toEqual({});
     for (const session of before) {
       await t.http.get(ME).set('Authorization', `Bearer ${session.access_token}`).expect(200);
@@ -209,6 +218,7 @@ describe('admin dashboard: operator actions on a phone (browser)', () => {
     await page.locator('#phone-panel').screenshot({ path: blockedShot });
     expect(statSync(blockedShot).size).toBeGreaterThan(0);
 
+    expect(actionCalls).toEqual([`POST phones/${encodeURIComponent(phone)}/block`]);
     const events = await operatorEvents();
     expect(events.phone_blocked).toBe(1);
     const { rows } = await t.sql.query(`SELECT details FROM audit_events WHERE type = 'phone_blocked'`);
@@ -227,6 +237,7 @@ describe('admin dashboard: operator actions on a phone (browser)', () => {
     expect(await statusAttribute('data-blocked')).toBe('false');
     expect(await page.isVisible(testId('action-block'))).toBe(true);
     expect(await page.isVisible(testId('action-unblock'))).toBe(false);
+    expect(actionCalls.slice(1)).toEqual([`DELETE phones/${encodeURIComponent(phone)}/block`]);
     expect((await operatorEvents()).phone_unblocked).toBe(1);
 
     const sent = await sendAfterCooldown();
@@ -258,6 +269,7 @@ describe('admin dashboard: operator actions on a phone (browser)', () => {
     expect(await confirm('ticket 77: the user mistyped')).toBe('Unlocked. Codes can be sent and checked again.');
     expect(await statusAttribute('data-locked')).toBe('false');
     expect(await page.isDisabled(testId('action-unlock'))).toBe(true);
+    expect(actionCalls.slice(2)).toEqual([`POST phones/${encodeURIComponent(phone)}/unlock`]);
     expect((await operatorEvents()).phone_unlocked).toBe(1);
 
     // Codes are sent and checked again: a new sign-in, which the next test ends.
@@ -277,6 +289,7 @@ describe('admin dashboard: operator actions on a phone (browser)', () => {
     expect(await confirm()).toBe('1 session ended.');
     expect(await textOf('status-sessions')).toBe('0 active sessions');
     expect(await page.isDisabled(testId('action-revoke'))).toBe(true);
+    expect(actionCalls.slice(3)).toEqual([`POST users/${userId}/revoke-sessions`]);
     expect((await operatorEvents()).user_sessions_revoked).toBe(1);
 
     const [session] = before;

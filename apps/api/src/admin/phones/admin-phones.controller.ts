@@ -9,8 +9,8 @@ import { PhoneBlockedDto, PhoneStateDto, PhoneUnblockedDto, PhoneUnlockedDto } f
 
 const PHONE_PARAM = {
   name: 'phone',
-  description: 'Any form send-code accepts: E.164 with the `+` URL-encoded (%2B), or digits',
-  example: '%2B77001234567',
+  description: 'Any form send-code accepts: E.164 (its `+` URL-encoded as %2B in a raw URL), or digits',
+  example: '+77001234567',
 };
 const NOTE_BODY = { type: OperatorNoteDto, required: false };
 const ACTION_ERRORS = [

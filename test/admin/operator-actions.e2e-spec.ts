@@ -241,11 +241,14 @@ describe('operators’ actions (SPEC §7): unlock, block, unblock, revoke sessio
         was_locked: false,
       });
       expect(ok(await act('post', path(phone, '/unlock'), {})).was_locked).toBe(false);
+      // A JSON content type with an empty body (what a fetch() without a body may send), and an explicit null.
+      const empty = act('post', path(phone, '/unlock')).set('Content-Type', 'application/json');
+      expect(ok(await empty).was_locked).toBe(false);
+      expect(ok(await act('post', path(phone, '/unlock'), { note: null })).was_locked).toBe(false);
       const events = await eventsOf(phone, 'phone_unlocked');
-      expect(events.map((event) => event.details)).toEqual([
-        { note: null, was_locked: false, locked_until: null },
-        { note: null, was_locked: false, locked_until: null },
-      ]);
+      expect(events.map((event) => event.details)).toEqual(
+        Array(4).fill({ note: null, was_locked: false, locked_until: null }),
+      );
     });
   });
 
@@ -510,6 +513,11 @@ describe('operators’ actions (SPEC §7): unlock, block, unblock, revoke sessio
       async (_, method, url) => {
         expectError(await t.http[method](url), 401, 'UNAUTHORIZED');
         expectError(await t.http[method](url).set('Authorization', 'Bearer not-the-key'), 401, 'UNAUTHORIZED');
+        // The key is checked before the path and the body.
+        const invalid = url.replace(encodeURIComponent(phone), 'not-a-phone').replace(SOME_UUID, 'not-a-uuid');
+        expectError(await t.http[method](invalid), 401, 'UNAUTHORIZED');
+        if (method !== 'get')
+          expectError(await t.http[method](url).send({ note: 'x'.repeat(501) }), 401, 'UNAUTHORIZED');
         expect(await count('phone_blocks WHERE phone_number = $1', [phone])).toBe(0);
         expect(await count('audit_events WHERE phone_number = $1', [phone])).toBe(0);
       },

@@ -74,8 +74,9 @@ export class VerificationService {
 
   /**
    * Issues a new code (canceling the pending one) and hands it to the SMS providers. Refusals (block, lock,
-   * cooldown, caps) are audited and change nothing else. The reservation is one statement (sms_auth_reserve_sends), the
-   * record of the send another, written together with those of concurrent sends (SendRecordWriter).
+   * cooldown, caps) are audited and change nothing else. The reservation is one statement
+   * (sms_auth_reserve_sends), the record of the send another, written together with those of concurrent sends
+   * (SendRecordWriter).
    */
   async requestCode(request: CodeRequest, client: ClientInfo): Promise<CodeRequestResult> {
     const phone = this.phones.parse(request.phoneNumber);

@@ -134,6 +134,9 @@ describe('admin dashboard page (browser)', () => {
     await page.click(testId('phone-search'));
     await page.waitForSelector(`${testId('history-verifications')}[data-state="ready"]`, WAIT);
     await page.waitForSelector(`${testId('history-audit')}[data-state="ready"]`, WAIT);
+    // The number's state (GET /admin/phones/:phone) beside its history: the actions are in their own spec.
+    await page.waitForSelector(`${testId('phone-status')}[data-state="ready"]`, WAIT);
+    expect(await page.isVisible(testId('error-banner'))).toBe(false);
   }
 
   it("serves the page at /admin and its files under /admin/, with a CSP of 'self' and no nonce", async () => {
@@ -283,6 +286,8 @@ describe('admin dashboard page (browser)', () => {
     expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
     expect(await textOf('kpi-requested')).toBe('—');
     expect(await page.locator('[data-testid="verification-row"]').count()).toBe(0);
+    expect(await page.isVisible(testId('phone-panel'))).toBe(false);
+    expect(await page.locator(`${testId('phone-status')} *`).count()).toBe(0);
   });
 
   it('ran without script errors, CSP violations or files that failed to load', () => {

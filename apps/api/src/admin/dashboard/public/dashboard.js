@@ -1,14 +1,18 @@
 // The operators' dashboard (GET /admin), the page's entry module. It loads nothing from elsewhere: its
-// data comes from the admin JSON API (`/api/v1/admin/stats|verifications|audit`) with the admin key the
-// operator types in, kept in sessionStorage for this tab. Charts are inline SVG drawn here (charts.js).
+// data comes from the admin JSON API (`/api/v1/admin/stats|verifications|audit|phones`) with the admin key
+// the operator types in, kept in sessionStorage for this tab. Charts are inline SVG drawn here (charts.js).
+// The phone lookup also shows the number's state and the operators' actions on it (unlock, block,
+// unblock, revoke sessions), each behind a confirmation <dialog>.
 //
 // Every value from the API reaches the DOM through textContent or setAttribute on a fixed attribute
 // name (dom.js): the page never parses HTML built from data. The CSP allows scripts and styles from
 // this server only ('self'): no inline <script>, <style>, style= or on…= attributes.
 
 import { renderBreakdown, renderDaily } from './charts.js';
-import { clear, el, emptyState } from './dom.js';
+import { badge, clear, el, emptyState } from './dom.js';
 import {
+  ACTION_LABELS,
+  confirmText,
   DAY_MS,
   finiteOrNull,
   fmtDuration,
@@ -18,7 +22,10 @@ import {
   fmtTime,
   isoDay,
   parseDay,
+  plural,
   ratio,
+  resultText,
+  text,
 } from './format.js';
 import { renderAudit, renderVerifications } from './history.js';
 
@@ -55,12 +62,33 @@ const ui = {
   audit: byId('history-audit'),
   verificationsMore: byId('verifications-more'),
   auditMore: byId('audit-more'),
+  phonePanel: byId('phone-panel'),
+  phoneStatus: byId('phone-status'),
+  actionResult: byId('action-result'),
+  actions: {
+    unlock: byId('action-unlock'),
+    block: byId('action-block'),
+    unblock: byId('action-unblock'),
+    revoke: byId('action-revoke'),
+  },
+  dialog: byId('confirm-dialog'),
+  confirmForm: byId('confirm-form'),
+  confirmTitle: byId('confirm-title'),
+  confirmMessage: byId('confirm-message'),
+  confirmNote: byId('confirm-note'),
+  confirmCancel: byId('confirm-cancel'),
+  confirmOk: byId('confirm-ok'),
 };
 
 let statsSeq = 0;
 let historySeq = 0;
 let lastDaily = null;
 let lookup = { phone: null, verificationsCursor: null, auditCursor: null };
+/** The looked-up phone's state (GET /admin/phones/:phone), once loaded; the actions act on it. */
+let phoneState = null;
+/** The action the open dialog asks about: {kind, status, opener}. */
+let pendingAction = null;
+let acting = false;
 
 function setText(id, value) {
   byId(id).textContent = value;
@@ -150,6 +178,14 @@ function resetData() {
   ui.status.textContent = '';
   ui.phoneInput.value = '';
   lookup = { phone: null, verificationsCursor: null, auditCursor: null };
+  closeDialog();
+  phoneState = null;
+  acting = false;
+  clear(ui.phoneStatus);
+  ui.phoneStatus.setAttribute('data-state', 'idle');
+  setResult('idle', '');
+  ui.phonePanel.hidden = true;
+  updateActions();
   ui.dashboard.setAttribute('data-state', 'idle');
 }
 function signOut(message) {
@@ -172,21 +208,28 @@ function handleFailure(error, what) {
   showError('Could not load ' + what + '. ' + detail);
 }
 
-async function api(path, params) {
+/** GET `path` (or `request.method` with `request.body` as JSON) on the admin API; the body, or an ApiError. */
+async function api(path, params, request) {
   const query = new URLSearchParams();
   Object.keys(params || {}).forEach(function (name) {
     const value = params[name];
     if (value !== null && value !== undefined && value !== '') query.set(name, String(value));
   });
   const url = API_BASE + path + (query.toString() ? '?' + query.toString() : '');
+  const init = {
+    method: (request && request.method) || 'GET',
+    headers: { Authorization: 'Bearer ' + memoryKey, Accept: 'application/json' },
+    cache: 'no-store',
+    credentials: 'omit',
+    redirect: 'error',
+  };
+  if (request && request.body !== undefined) {
+    init.headers['Content-Type'] = 'application/json';
+    init.body = JSON.stringify(request.body);
+  }
   let response;
   try {
-    response = await fetch(url, {
-      headers: { Authorization: 'Bearer ' + memoryKey, Accept: 'application/json' },
-      cache: 'no-store',
-      credentials: 'omit',
-      redirect: 'error',
-    });
+    response = await fetch(url, init);
   } catch (e) {
     throw new ApiError(0, 'NETWORK', 'The server did not answer (' + ((e && e.message) || 'network error') + ').');
   }
@@ -345,13 +388,20 @@ const PAGES = {
   },
 };
 
-async function searchPhone() {
+function searchPhone() {
   const phone = ui.phoneInput.value.trim();
   if (!phone) return;
+  setResult('idle', '');
+  lookupPhone(phone);
+}
+
+/** Loads the phone's state, codes and audit events afresh (a search, or after an action on it). */
+async function lookupPhone(phone) {
   const seq = ++historySeq;
   lookup = { phone: phone, verificationsCursor: null, auditCursor: null };
   hideError();
   ui.history.hidden = false;
+  ui.phonePanel.hidden = false;
   [ui.verifications, ui.audit].forEach(function (c) {
     clear(c);
     c.setAttribute('data-state', 'loading');
@@ -359,14 +409,22 @@ async function searchPhone() {
   });
   ui.verificationsMore.hidden = true;
   ui.auditMore.hidden = true;
+  phoneState = null;
+  clear(ui.phoneStatus);
+  ui.phoneStatus.setAttribute('data-state', 'loading');
+  ui.phoneStatus.appendChild(el('span', { className: 'muted' }, 'Loading…'));
+  updateActions();
   const results = await Promise.allSettled([
+    api('phones/' + encodeURIComponent(phone)),
     api('verifications', { phone: phone, limit: PAGE_SIZE || PAGES.verifications.limit }),
     api('audit', { phone: phone, limit: PAGE_SIZE || PAGES.audit.limit }),
   ]);
   if (seq !== historySeq) return;
-  showPage('verifications', results[0], true);
+  showStatus(results[0]);
   if (seq !== historySeq) return;
-  showPage('audit', results[1], true);
+  showPage('verifications', results[1], true);
+  if (seq !== historySeq) return;
+  showPage('audit', results[2], true);
 }
 
 function showPage(kind, result, fresh) {
@@ -407,6 +465,199 @@ async function loadMore(kind) {
   showPage(kind, result, false);
 }
 
+// ---------- phone state and operator actions ----------
+
+function isLocked(status) {
+  if (!status || !status.locked_until) return false;
+  const until = Date.parse(status.locked_until);
+  return Number.isNaN(until) || until > Date.now();
+}
+function sessionsOf(status) {
+  return status && status.user ? Math.max(0, Math.round(Number(status.user.active_sessions) || 0)) : 0;
+}
+
+function showStatus(result) {
+  clear(ui.phoneStatus);
+  if (result.status === 'rejected') {
+    phoneState = null;
+    ui.phoneStatus.setAttribute('data-state', 'error');
+    ui.phoneStatus.appendChild(el('span', { className: 'muted' }, 'Could not load the state of this number.'));
+    updateActions();
+    handleFailure(result.reason, 'the state of this number');
+    return;
+  }
+  const s = result.value;
+  phoneState = s;
+  const blocked = s.blocked && typeof s.blocked === 'object' ? s.blocked : null;
+  const locked = isLocked(s);
+  const user = s.user && typeof s.user === 'object' ? s.user : null;
+  ui.phoneStatus.setAttribute('data-blocked', String(Boolean(blocked)));
+  ui.phoneStatus.setAttribute('data-locked', String(locked));
+
+  const parts = [
+    el('span', { className: 'mono status-phone', data: { testid: 'status-phone' } }, text(s.phone_number)),
+  ];
+  parts.push(
+    blocked
+      ? el('span', { className: 'status-item', data: { testid: 'status-blocked' } }, [
+          badge('blocked', 'bad'),
+          ' since ' + fmtTime(blocked.blocked_at) + ' UTC',
+          blocked.note
+            ? el('span', { className: 'status-note' }, [
+                el('span', { className: 'muted' }, 'Note: '),
+                el('span', { data: { testid: 'status-block-note' } }, String(blocked.note)),
+              ])
+            : null,
+        ])
+      : el('span', { className: 'status-item', data: { testid: 'status-blocked' } }, badge('not blocked', 'good')),
+  );
+  parts.push(
+    locked
+      ? el('span', { className: 'status-item', data: { testid: 'status-locked' } }, [
+          badge('locked', 'warn'),
+          ' until ' + fmtTime(s.locked_until) + ' UTC',
+        ])
+      : el('span', { className: 'status-item', data: { testid: 'status-locked' } }, badge('not locked', 'good')),
+  );
+  parts.push(
+    user
+      ? el('span', { className: 'status-item', data: { testid: 'status-user' } }, [
+          el('span', { className: 'muted' }, 'User '),
+          el('span', { className: 'mono', data: { testid: 'status-user-id' } }, text(user.id)),
+          ' · ',
+          el(
+            'span',
+            { data: { testid: 'status-sessions', count: sessionsOf(s) } },
+            plural(sessionsOf(s), 'active session'),
+          ),
+          el(
+            'span',
+            { className: 'muted' },
+            ' · created ' + fmtTime(user.created_at) + ' · last login ' + fmtTime(user.last_login_at),
+          ),
+        ])
+      : el('span', { className: 'status-item muted', data: { testid: 'status-user' } }, 'No user yet'),
+  );
+  parts.forEach(function (part) {
+    ui.phoneStatus.appendChild(part);
+  });
+  ui.phoneStatus.setAttribute('data-state', 'ready');
+  updateActions();
+}
+
+/** Which buttons apply to the phone's current state; all off while its state is unknown or an action runs. */
+function updateActions() {
+  const s = phoneState;
+  const ready = Boolean(s) && !acting;
+  const blocked = Boolean(s && s.blocked);
+  ui.actions.unlock.disabled = !ready || !isLocked(s);
+  ui.actions.block.hidden = blocked;
+  ui.actions.block.disabled = !ready;
+  ui.actions.unblock.hidden = !blocked;
+  ui.actions.unblock.disabled = !ready;
+  ui.actions.revoke.disabled = !ready || sessionsOf(s) === 0;
+  ui.actions.unlock.title = s && !isLocked(s) ? 'This number is not locked.' : '';
+  ui.actions.revoke.title = s && sessionsOf(s) === 0 ? (s.user ? 'No active sessions.' : 'No user yet.') : '';
+}
+
+function setResult(state, message) {
+  ui.actionResult.setAttribute('data-state', state);
+  ui.actionResult.textContent = message;
+}
+
+function openDialog(kind) {
+  if (!phoneState || acting) return;
+  pendingAction = { kind: kind, status: phoneState, opener: ui.actions[kind] };
+  ui.confirmTitle.textContent = ACTION_LABELS[kind].title;
+  ui.confirmMessage.textContent = confirmText(kind, phoneState);
+  ui.confirmOk.textContent = ACTION_LABELS[kind].confirm;
+  ui.confirmOk.classList.toggle('btn-danger', kind === 'block' || kind === 'revoke');
+  ui.confirmOk.classList.toggle('btn-primary', !(kind === 'block' || kind === 'revoke'));
+  ui.confirmNote.value = '';
+  ui.dialog.setAttribute('data-action', kind);
+  if (!ui.dialog.open) ui.dialog.showModal();
+  ui.confirmCancel.focus();
+}
+function closeDialog() {
+  pendingAction = null;
+  if (ui.dialog.open) ui.dialog.close();
+  ui.dialog.removeAttribute('data-action');
+}
+
+const ACTION_REQUESTS = {
+  unlock: function (s) {
+    return { path: 'phones/' + encodeURIComponent(s.phone_number) + '/unlock', method: 'POST', busy: 'Unlocking…' };
+  },
+  block: function (s) {
+    return { path: 'phones/' + encodeURIComponent(s.phone_number) + '/block', method: 'POST', busy: 'Blocking…' };
+  },
+  unblock: function (s) {
+    return { path: 'phones/' + encodeURIComponent(s.phone_number) + '/block', method: 'DELETE', busy: 'Unblocking…' };
+  },
+  revoke: function (s) {
+    return {
+      path: 'users/' + encodeURIComponent(s.user.id) + '/revoke-sessions',
+      method: 'POST',
+      busy: 'Revoking sessions…',
+    };
+  },
+};
+
+async function runAction() {
+  const action = pendingAction;
+  if (!action || acting) return;
+  const note = ui.confirmNote.value.trim().slice(0, 500);
+  closeDialog();
+  const request = ACTION_REQUESTS[action.kind](action.status);
+  const phone = lookup.phone;
+  acting = true;
+  updateActions();
+  setResult('busy', request.busy);
+  let outcome;
+  try {
+    const body = await api(request.path, null, { method: request.method, body: note ? { note: note } : {} });
+    outcome = { state: 'success', message: resultText(action.kind, body) };
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) {
+      acting = false;
+      handleFailure(error, 'the action');
+      return;
+    }
+    const code = error instanceof ApiError && error.code ? error.code : 'ERROR';
+    const status = error instanceof ApiError && error.status ? ' (HTTP ' + error.status + ')' : '';
+    outcome = {
+      state: 'error',
+      message: ACTION_LABELS[action.kind].confirm + ' failed: ' + code + status + ': ' + String(error.message),
+    };
+  }
+  acting = false;
+  if (ui.dashboard.hidden) return; // signed out meanwhile
+  if (lookup.phone === phone && phone) {
+    setResult(outcome.state, outcome.message);
+    // The state and the lists as they are now (the action is in the audit trail).
+    await lookupPhone(phone);
+  } else {
+    // Another number was looked up meanwhile: say which number the result is about.
+    setResult(outcome.state, text(action.status.phone_number) + ': ' + outcome.message);
+    updateActions();
+  }
+  restoreFocus(action);
+}
+
+/** The buttons were disabled while the call ran, which drops focus: back to the button, or its counterpart. */
+function restoreFocus(action) {
+  const active = document.activeElement;
+  if (active && active !== document.body) return;
+  const counterpart = { block: 'unblock', unblock: 'block' }[action.kind];
+  const candidates = [action.opener, counterpart ? ui.actions[counterpart] : null, ui.phoneInput];
+  for (const node of candidates) {
+    if (node && !node.hidden && !node.disabled) {
+      node.focus();
+      return;
+    }
+  }
+}
+
 // ---------- wiring ----------
 
 ui.keyForm.addEventListener('submit', function (event) {
@@ -445,6 +696,24 @@ ui.verificationsMore.addEventListener('click', function () {
 });
 ui.auditMore.addEventListener('click', function () {
   loadMore('audit');
+});
+Object.keys(ui.actions).forEach(function (kind) {
+  ui.actions[kind].addEventListener('click', function () {
+    openDialog(kind);
+  });
+});
+ui.confirmForm.addEventListener('submit', function (event) {
+  event.preventDefault();
+  runAction();
+});
+ui.confirmCancel.addEventListener('click', closeDialog);
+// Escape (the dialog's cancel request) closes it as Cancel does.
+ui.dialog.addEventListener('cancel', function () {
+  pendingAction = null;
+});
+ui.dialog.addEventListener('close', function () {
+  pendingAction = null;
+  ui.dialog.removeAttribute('data-action');
 });
 let resizeTimer = null;
 window.addEventListener('resize', function () {

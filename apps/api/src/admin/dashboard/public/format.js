@@ -78,3 +78,81 @@ export function countryName(code) {
     return null;
   }
 }
+
+// ---------- operator actions: what the confirmation says and what the result says ----------
+
+/** 1 → "1 active session", 2 → "2 active sessions" (`what` = "active session"). */
+export function plural(count, what) {
+  const n = Math.max(0, Math.round(num(count)));
+  return n + ' ' + what + (n === 1 ? '' : 's');
+}
+function activeSessions(status) {
+  return status && status.user ? Math.max(0, Math.round(num(status.user.active_sessions))) : 0;
+}
+
+/** The question the confirmation dialog asks: exactly what will happen, for this phone in this state. */
+export function confirmText(kind, status) {
+  const phone = text(status && status.phone_number);
+  const sessions = activeSessions(status);
+  switch (kind) {
+    case 'block':
+      return (
+        'Block ' +
+        phone +
+        '? Codes will be refused' +
+        (sessions > 0 ? ' and its ' + plural(sessions, 'active session') + ' ended.' : '.')
+      );
+    case 'unblock':
+      return 'Unblock ' + phone + '? Codes can be sent to it and checked again.';
+    case 'unlock':
+      return (
+        'Unlock ' +
+        phone +
+        '? Its lock' +
+        (status && status.locked_until ? ' (until ' + fmtTime(status.locked_until) + ' UTC)' : '') +
+        ' ends now and codes can be sent to it and checked again.'
+      );
+    case 'revoke':
+      return (
+        'End the ' +
+        plural(sessions, 'active session') +
+        ' of ' +
+        phone +
+        ' (user ' +
+        text(status && status.user && status.user.id) +
+        ')? Their access and refresh tokens stop working at once.'
+      );
+    default:
+      return '';
+  }
+}
+
+/** The dialog's title and confirm button for each action. */
+export const ACTION_LABELS = {
+  block: { title: 'Block phone number', confirm: 'Block' },
+  unblock: { title: 'Unblock phone number', confirm: 'Unblock' },
+  unlock: { title: 'Unlock phone number', confirm: 'Unlock' },
+  revoke: { title: 'Revoke sessions', confirm: 'Revoke sessions' },
+};
+
+function ended(count) {
+  const n = Math.max(0, Math.round(num(count)));
+  return n === 0 ? 'No sessions ended.' : plural(n, 'session') + ' ended.';
+}
+
+/** The message once the API answered. */
+export function resultText(kind, body) {
+  const b = body || {};
+  switch (kind) {
+    case 'block':
+      return (b.was_blocked ? 'Already blocked. ' : 'Blocked. ') + ended(b.sessions_revoked);
+    case 'unblock':
+      return b.was_blocked ? 'Unblocked. Codes can be sent again.' : 'Was not blocked: nothing changed.';
+    case 'unlock':
+      return b.was_locked ? 'Unlocked. Codes can be sent and checked again.' : 'Was not locked: nothing changed.';
+    case 'revoke':
+      return ended(b.sessions_revoked);
+    default:
+      return 'Done.';
+  }
+}

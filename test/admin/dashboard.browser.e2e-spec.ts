@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { ageCodes, RESEND_CODE, SEND_CODE, VERIFY_CODE, wrongCode } from '../support/http-helpers';
 import { createTestApp, nextIp, nextPhone, type TestApp } from '../support/test-app';
+import { CHROMIUM, CHROMIUM_ARGS, testId, WAIT } from './browser-helpers';
 
 /**
  * The operators' dashboard at GET /admin, driven in a real (headless) Chromium against the real app:
@@ -16,16 +17,6 @@ import { createTestApp, nextIp, nextPhone, type TestApp } from '../support/test-
 const ADMIN_KEY = `dashboard-e2e-${randomBytes(12).toString('hex')}`;
 const XSS_USER_AGENT = '<img src=x onerror=window.__xss=1>';
 const SCREENSHOT = join(__dirname, '..', '..', 'test-results', 'dashboard.png');
-const WAIT = { timeout: 30_000 };
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-dev-shm-usage',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 
 /** Codes sent through the public API, and how they ended. */
 const sent = { requests: 0, verified: 0 };
@@ -94,7 +85,7 @@ describe('admin dashboard page (browser)', () => {
 
     userDataDir = mkdtempSync(join(tmpdir(), 'sms-auth-dashboard-chromium-'));
     context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: '/usr/bin/chromium',
+      executablePath: CHROMIUM,
       headless: true,
       args: CHROMIUM_ARGS,
       viewport: { width: 1366, height: 900 },
@@ -120,7 +111,6 @@ describe('admin dashboard page (browser)', () => {
     await t?.close();
   });
 
-  const testId = (id: string) => `[data-testid="${id}"]`;
   const textOf = (id: string) => page.locator(testId(id)).first().textContent();
 
   async function signIn(key: string): Promise<void> {

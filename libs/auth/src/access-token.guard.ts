@@ -10,13 +10,13 @@ export type AuthenticatedRequest = FastifyRequest & { accessToken: AccessTokenCl
 export class AccessTokenGuard implements CanActivate {
   constructor(private readonly accessTokens: AccessTokenService) {}
 
-  canActivate(context: ExecutionContext): boolean {
+  async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const [scheme, token] = (request.headers.authorization ?? '').split(' ');
     if (scheme?.toLowerCase() !== 'bearer' || !token) {
       throw new DomainError(ErrorCode.Unauthorized, 'An access token is required (Authorization: Bearer <token>)');
     }
-    request.accessToken = this.accessTokens.verify(token);
+    request.accessToken = await this.accessTokens.verify(token);
     return true;
   }
 }

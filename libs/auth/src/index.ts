@@ -7,3 +7,6 @@ export * from './auth.service';
 export * from './auth.module';
 export * from './dto/user.dto';
 export * from './dto/token-response.dto';
+export * from './signing/access-token-signer';
+export * from './jwks.controller';
+export * from './dto/jwks-response.dto';

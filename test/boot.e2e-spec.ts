@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, chmodSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { newSigningKey } from './support/access-tokens';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 import {
   freePort,
@@ -69,6 +70,7 @@ describe('the service process', () => {
       {
         NODE_ENV: 'production',
         DATABASE_URL: database.url,
+        JWT_ALGORITHM: 'HS256',
         JWT_SECRET: 'change-me-change-me-change-me-change-me',
         OTP_SECRET: strongSecret(),
         PORT: String(await freePort()),
@@ -80,10 +82,35 @@ describe('the service process', () => {
     expect(server.output()).not.toContain('change-me');
   });
 
+  it('refuses to start in production without signing keys, in one line naming JWT_PRIVATE_KEYS', async () => {
+    const server = startServer(
+      {
+        NODE_ENV: 'production',
+        DATABASE_URL: database.url,
+        JWT_SECRET: strongSecret(),
+        OTP_SECRET: strongSecret(),
+        PORT: String(await freePort()),
+        DATA_DIR: join(workDir, 'no-keys'),
+      },
+      workDir,
+    );
+    expect(await server.exited).toBe(1);
+    const problems = server
+      .output()
+      .split('\n')
+      .filter((line) => line.includes('JWT_PRIVATE_KEYS'));
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toContain('JWT_ALGORITHM=HS256');
+    expect(server.output()).not.toMatch(/\n\s+at /);
+    // Production never generates a key.
+    expect(existsSync(join(workDir, 'no-keys'))).toBe(false);
+  });
+
   it('refuses to start in production without DATABASE_URL rather than run an embedded database', async () => {
     const server = startServer(
       {
         NODE_ENV: 'production',
+        JWT_PRIVATE_KEYS: newSigningKey('ES256').pem,
         JWT_SECRET: strongSecret(),
         OTP_SECRET: strongSecret(),
         PORT: String(await freePort()),
@@ -100,6 +127,7 @@ describe('the service process', () => {
       NODE_ENV: 'production',
       LOG_LEVEL: 'trace',
       DATABASE_URL: database.url,
+      JWT_PRIVATE_KEYS: newSigningKey('ES256').pem,
       JWT_SECRET: strongSecret(),
       OTP_SECRET: strongSecret(),
       PORT: String(await freePort()),
@@ -133,6 +161,7 @@ describe('the service process', () => {
       const logs = server.output();
       expect(logs).toContain('sms-auth listening');
       for (const secret of [
+        ...env.JWT_PRIVATE_KEYS.split('\n').filter((line) => line.length > 20 && !line.startsWith('-----')),
         env.JWT_SECRET,
         env.OTP_SECRET,
         '918273',
@@ -165,6 +194,13 @@ describe('the service process', () => {
     // The console provider prints the message, code included, in development.
     await waitForOutput(first, `SMS to +77011234598: `);
     await waitForOutput(first, sent.body.debug_code);
+    const firstLogin = await postJson(first.baseUrl, '/api/v1/sms-auth/verify-code', {
+      phone_number: '+77011234597',
+      code: (await postJson(first.baseUrl, '/api/v1/sms-auth/send-code', { phone_number: '+77011234597' })).body
+        .debug_code,
+    });
+    expect(firstLogin.status).toBe(200);
+    const firstToken = firstLogin.body.access_token as string;
     first.child.kill('SIGKILL');
     await first.exited;
     const orphan = Number(readFileSync(join(env.DATA_DIR, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0]);
@@ -178,6 +214,12 @@ describe('the service process', () => {
       code: sent.body.debug_code,
     });
     expect(verified.status).toBe(200);
+    // The development signing key was generated once into DATA_DIR and is reused: a token of the first run verifies.
+    expect(statSync(join(env.DATA_DIR, 'jwt-es256.pem')).mode & 0o777).toBe(0o600);
+    const me = await fetch(`${second.baseUrl}/api/v1/auth/me`, {
+      headers: { authorization: `Bearer ${firstToken}` },
+    });
+    expect(me.status).toBe(200);
     const postmaster = Number(readFileSync(join(env.DATA_DIR, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0]);
     second.child.kill('SIGINT');
     expect(await second.exited).toBe(0);

@@ -1,3 +1,4 @@
+import { newSigningKey } from './support/access-tokens';
 import { createTestApp, nextPhone, type TestApp } from './support/test-app';
 import {
   ageCodes,
@@ -274,8 +275,8 @@ describe('error codes (e2e)', () => {
       expectError(await t.http.get(ME).set('Authorization', 'Basic dXNlcjpwYXNz'), 401, 'UNAUTHORIZED');
     });
 
-    it('/auth/me with a token of another deployment (other JWT_SECRET)', async () => {
-      const other = await createTestApp();
+    it('/auth/me with a token of another deployment (its own signing key)', async () => {
+      const other = await createTestApp({ env: { JWT_PRIVATE_KEYS: newSigningKey('ES256').pem } });
       try {
         const phone = nextPhone();
         const sent = await sendCode(other, phone);

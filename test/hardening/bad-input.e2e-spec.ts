@@ -1,12 +1,13 @@
 import { Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { JwtService } from '@nestjs/jwt';
+import { decodeJwt, SignJWT } from 'jose';
 import { DeliveryStatus } from '@app/sms';
 import { DeliveryTrackingService } from '../../libs/verification/src/delivery/delivery-tracking.service';
 import { postWebhook } from '../fakes/fake-http-server';
 import { type MessaggioFake, startMessaggioFake } from '../fakes/messaggio.fake';
 import { startTwilioFake, type TwilioFake } from '../fakes/twilio.fake';
 import { ADMIN_API_KEY, AUDIT, STATS, VERIFICATIONS } from '../admin/admin-helpers';
+import { signingKeyOf } from '../support/access-tokens';
 import { rawHttp } from '../support/raw-http';
 import { expectError, login, LOGOUT, ME, REFRESH, RESEND_CODE, SEND_CODE, VERIFY_CODE } from '../support/http-helpers';
 import { createTestApp, nextPhone, type TestApp } from '../support/test-app';
@@ -131,20 +132,22 @@ describe('bad input (e2e)', () => {
   });
 
   describe('3. /auth/me with a correctly signed token whose claims are not ours', () => {
-    function sign(claims: Record<string, unknown>): string {
+    /** Signed with the app's own key and kid (the worker's ES256 test key). */
+    function sign(claims: Record<string, unknown>): Promise<string> {
       const config = t.app.get(ConfigService);
-      const jwt = new JwtService({ secret: t.env.JWT_SECRET });
-      return jwt.sign(
-        {
-          sub: '6f1c2a8e-1d3b-4c5a-9e7f-0a1b2c3d4e5f',
-          sid: '0d9e8f7a-6b5c-4d3e-8f1a-2b3c4d5e6f70',
-          phone_number: '+77011234567',
-          iss: config.get<string>('JWT_ISSUER'),
-          aud: config.get<string>('JWT_AUDIENCE'),
-          ...claims,
-        },
-        { algorithm: 'HS256', expiresIn: 300 },
-      );
+      const key = signingKeyOf(t.env.JWT_PRIVATE_KEYS);
+      return new SignJWT({
+        sub: '6f1c2a8e-1d3b-4c5a-9e7f-0a1b2c3d4e5f',
+        sid: '0d9e8f7a-6b5c-4d3e-8f1a-2b3c4d5e6f70',
+        phone_number: '+77011234567',
+        iss: config.get<string>('JWT_ISSUER'),
+        aud: config.get<string>('JWT_AUDIENCE'),
+        ...claims,
+      })
+        .setProtectedHeader({ alg: key.alg, kid: key.kid })
+        .setIssuedAt()
+        .setExpirationTime('5m')
+        .sign(key.privateKey);
     }
 
     it.each([
@@ -157,15 +160,19 @@ describe('bad input (e2e)', () => {
       ['sub', null],
       ['phone_number', '+7701\u0000'],
     ])('%s = %j → 401 UNAUTHORIZED', async (claim, value) => {
-      const res = await t.http.get(ME).set('Authorization', `Bearer ${sign({ [claim]: value })}`);
+      const res = await t.http.get(ME).set('Authorization', `Bearer ${await sign({ [claim]: value })}`);
       expectError(res, 401, 'UNAUTHORIZED');
       expectNothingLogged();
     });
 
     it('a well-formed token of an unknown session is still a plain 401, a real one still works', async () => {
-      expectError(await t.http.get(ME).set('Authorization', `Bearer ${sign({})}`), 401, 'UNAUTHORIZED');
+      expectError(await t.http.get(ME).set('Authorization', `Bearer ${await sign({})}`), 401, 'UNAUTHORIZED');
       const session = await login(t, nextPhone());
       expect((await t.http.get(ME).set('Authorization', `Bearer ${session.access_token}`)).status).toBe(200);
+      // sign() makes tokens the service accepts: with a live session's claims, 200.
+      const { sub, sid, phone_number } = decodeJwt(session.access_token);
+      const made = await sign({ sub, sid, phone_number });
+      expect((await t.http.get(ME).set('Authorization', `Bearer ${made}`)).status).toBe(200);
       expectNothingLogged();
     });
   });

@@ -1,14 +1,32 @@
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 
 /** Environment variables the global setup hands to every test worker. */
 export const ADMIN_URL_VAR = 'SMS_AUTH_TEST_ADMIN_URL';
 export const TEMPLATE_DB_VAR = 'SMS_AUTH_TEST_TEMPLATE_DB';
+
+let workerSigningKey: string | undefined;
+
+/**
+ * The ES256 signing key (PKCS#8 PEM) of this worker's test apps, generated once per process: the apps then
+ * never write a development key into `.data/`. Apps of one worker share it; a test that needs an app of
+ * "another deployment" gives that app its own JWT_PRIVATE_KEYS.
+ */
+export function testSigningKeyPem(): string {
+  workerSigningKey ??= generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({
+    type: 'pkcs8',
+    format: 'pem',
+  }) as string;
+  return workerSigningKey;
+}
 
 /** A configuration for one test app: strong random secrets, quiet logs, codes exposed for the tests to read. */
 export function baseTestEnv(): Record<string, string> {
   return {
     NODE_ENV: 'test',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    JWT_ALGORITHM: 'ES256',
+    JWT_PRIVATE_KEYS: testSigningKeyPem(),
+    // Used when a test sets JWT_ALGORITHM=HS256.
     JWT_SECRET: randomBytes(32).toString('base64url'),
     OTP_SECRET: randomBytes(32).toString('base64url'),
     SMS_EXPOSE_CODE: 'true',

@@ -1,6 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { WELL_KNOWN_JWKS_PATH } from '@app/auth';
 import type { AppConfig } from '@app/config';
 import { Logger } from 'nestjs-pino';
 import { DASHBOARD_ROUTES } from './admin/dashboard/dashboard-files';
@@ -30,8 +31,11 @@ export function configureApp(app: INestApplication): void {
   registerBodyParsers(app as NestFastifyApplication);
   registerInputGuard(fastify);
   // Operations endpoints and the dashboard (its page and its files: admin, admin/dashboard.js, …) live at the
-  // root, not under the API prefix. Exact paths: the admin API (admin/stats, …) stays under the prefix.
-  app.setGlobalPrefix(API_PREFIX, { exclude: ['health', 'health/ready', 'metrics', ...DASHBOARD_ROUTES] });
+  // root, not under the API prefix, and so does the JWKS (/.well-known/jwks.json; alias /api/v1/auth/jwks).
+  // Exact paths: the admin API (admin/stats, …) stays under the prefix.
+  app.setGlobalPrefix(API_PREFIX, {
+    exclude: ['health', 'health/ready', 'metrics', WELL_KNOWN_JWKS_PATH, ...DASHBOARD_ROUTES],
+  });
   app.useGlobalPipes(createValidationPipe());
   setUpSwagger(app, config.get('APP_NAME', { infer: true }));
 }

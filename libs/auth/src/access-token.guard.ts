@@ -25,7 +25,7 @@ export class AccessTokenGuard implements CanActivate {
     if (scheme?.toLowerCase() !== 'bearer' || !token) {
       throw new DomainError(ErrorCode.Unauthorized, 'An access token is required (Authorization: Bearer <token>)');
     }
-    request.accessToken = this.accessTokens.verify(token);
+    request.accessToken = await this.accessTokens.verify(token);
     request.user = await this.auth.currentUser(request.accessToken);
     return true;
   }

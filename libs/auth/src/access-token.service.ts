@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { JwtService } from '@nestjs/jwt';
 import { DomainError, ErrorCode } from '@app/common';
-import type { AppConfig } from '@app/config';
+import type { AppConfig, PublicJwk } from '@app/config';
+import { ACCESS_TOKEN_SIGNER, type AccessTokenSigner } from './signing/access-token-signer';
 
 export interface AccessTokenClaims {
   sub: string;
@@ -30,7 +30,10 @@ function hasValidClaims(claims: Partial<Record<keyof AccessTokenClaims, unknown>
   );
 }
 
-/** HS256 access JWTs with `sub`, `phone_number`, `sid`, `jti`, `iat`, `exp`, `iss`, `aud` (SPEC §7). */
+/**
+ * Access JWTs with `sub`, `phone_number`, `sid`, `jti`, `iat`, `exp`, `iss`, `aud` and a `kid` header (SPEC §7),
+ * signed by the ACCESS_TOKEN_SIGNER that JWT_ALGORITHM chose.
+ */
 @Injectable()
 export class AccessTokenService {
   readonly ttlSeconds: number;
@@ -38,7 +41,7 @@ export class AccessTokenService {
   private readonly audience: string;
 
   constructor(
-    private readonly jwt: JwtService,
+    @Inject(ACCESS_TOKEN_SIGNER) private readonly signer: AccessTokenSigner,
     config: ConfigService<AppConfig, true>,
   ) {
     this.ttlSeconds = config.get('JWT_ACCESS_TTL_SECONDS', { infer: true });
@@ -46,35 +49,40 @@ export class AccessTokenService {
     this.audience = config.get('JWT_AUDIENCE', { infer: true });
   }
 
-  sign(subject: { userId: string; phoneNumber: string; sessionId: string }): string {
-    return this.jwt.sign(
+  sign(subject: { userId: string; phoneNumber: string; sessionId: string }): Promise<string> {
+    return this.signer.sign(
       { phone_number: subject.phoneNumber, sid: subject.sessionId },
       {
         subject: subject.userId,
-        jwtid: randomUUID(),
+        jwtId: randomUUID(),
         issuer: this.issuer,
         audience: this.audience,
-        expiresIn: this.ttlSeconds,
+        ttlSeconds: this.ttlSeconds,
       },
     );
   }
 
   /**
-   * Verifies signature, expiry, issuer and audience, and the shape of the claims the service reads (a
-   * correctly signed token with a `sub` or `sid` that is not a UUID must not reach SQL); `UNAUTHORIZED` otherwise.
+   * Verifies kid, algorithm (pinned to the kid's key), signature, expiry, issuer and audience, and the shape of
+   * the claims the service reads (a correctly signed token with a `sub` or `sid` that is not a UUID must not
+   * reach SQL); `UNAUTHORIZED` otherwise.
    */
-  verify(token: string): AccessTokenClaims {
+  async verify(token: string): Promise<AccessTokenClaims> {
     let claims: AccessTokenClaims;
     try {
-      claims = this.jwt.verify<AccessTokenClaims>(token, {
+      claims = (await this.signer.verify(token, {
         issuer: this.issuer,
         audience: this.audience,
-        algorithms: ['HS256'],
-      });
+      })) as unknown as AccessTokenClaims;
     } catch {
       throw new DomainError(ErrorCode.Unauthorized, 'The access token is missing, invalid or expired');
     }
     if (!hasValidClaims(claims)) throw new DomainError(ErrorCode.Unauthorized, 'The access token is not valid');
     return claims;
+  }
+
+  /** The public keys of the tokens (JWKS); empty with HS256, whose secret is never published. */
+  jwks(): { keys: PublicJwk[] } {
+    return { keys: this.signer.publicJwks() };
   }
 }

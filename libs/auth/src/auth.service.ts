@@ -54,11 +54,11 @@ export class AuthService {
   }
 
   /** The answer to a login whose session `credentials` created: the user and the token pair. */
-  issuedLogin(credentials: LoginCredentials, user: User, isNew: boolean): IssuedLogin {
+  async issuedLogin(credentials: LoginCredentials, user: User, isNew: boolean): Promise<IssuedLogin> {
     return {
       user,
       isNew,
-      tokens: this.tokenPair(credentials.refreshToken, {
+      tokens: await this.tokenPair(credentials.refreshToken, {
         userId: user.id,
         phoneNumber: user.phoneNumber,
         sessionId: credentials.sessionId,
@@ -153,12 +153,12 @@ export class AuthService {
     return this.sessions.revokeSessions({ userId: claims.sub }, 'logout_all', client);
   }
 
-  private tokenPair(
+  private async tokenPair(
     refreshToken: string,
     owner: { userId: string; phoneNumber: string; sessionId: string },
-  ): TokenPair {
+  ): Promise<TokenPair> {
     return {
-      accessToken: this.accessTokens.sign(owner),
+      accessToken: await this.accessTokens.sign(owner),
       refreshToken,
       expiresIn: this.accessTokens.ttlSeconds,
       sessionId: owner.sessionId,

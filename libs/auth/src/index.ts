@@ -8,3 +8,6 @@ export * from './auth.module';
 export * from './dto/user.dto';
 export * from './dto/token-response.dto';
 export { SessionRepository, type RevocationReason, type SessionSelector } from './session.repository';
+export * from './signing/access-token-signer';
+export * from './jwks.controller';
+export * from './dto/jwks-response.dto';

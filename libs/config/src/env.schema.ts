@@ -13,6 +13,8 @@ import {
   Min,
   MinLength,
 } from 'class-validator';
+import { Transform } from 'class-transformer';
+import { JWT_ALGORITHMS, type JwtAlgorithm } from './signing-keys';
 import { EmptyAsUndefined, ToBoolean, ToInt, ToLowerList, ToUpperList } from './env-transforms';
 import { SMS_PROVIDER_NAMES, SmsProviderName } from './sms-provider-name';
 import { IsInstant } from '@app/common';
@@ -159,6 +161,21 @@ export class Env {
   ADMIN_API_KEY?: string;
 
   // --- tokens (SPEC §7) ---
+  /** How access tokens are signed: ES256 (default), RS256 or EdDSA with JWT_PRIVATE_KEYS; HS256 with JWT_SECRET. */
+  @Transform(({ value }: { value: unknown }) =>
+    typeof value === 'string'
+      ? (JWT_ALGORITHMS.find((algorithm) => algorithm.toUpperCase() === value.trim().toUpperCase()) ?? value)
+      : value,
+  )
+  @IsIn(JWT_ALGORITHMS, { message: `JWT_ALGORITHM must be one of: ${JWT_ALGORITHMS.join(', ')}` })
+  JWT_ALGORITHM: JwtAlgorithm = 'ES256';
+  /**
+   * Private keys of an asymmetric JWT_ALGORITHM, newest first (the first signs, all verify): PEM blocks one after
+   * the other, or JSON (a JWK, an array, `{"keys":[…]}`). Parsed by parseSigningKeys; empty in development: one
+   * is generated into DATA_DIR.
+   */
+  @IsString() JWT_PRIVATE_KEYS = '';
+  /** The HS256 secret (JWT_ALGORITHM=HS256 only). */
   @EmptyAsUndefined()
   @IsOptional()
   @IsString()
@@ -175,5 +192,8 @@ export class Env {
   @EmptyAsUndefined() @IsOptional() @IsUrl({ require_tld: false, require_protocol: true }) PUBLIC_BASE_URL?: string;
 }
 
-/** The validated configuration with the secrets resolved (they are generated in development when missing). */
-export type AppConfig = Env & { OTP_SECRET: string; JWT_SECRET: string };
+/**
+ * The validated configuration with the secrets resolved (they are generated in development when missing).
+ * JWT_SECRET is set when JWT_ALGORITHM=HS256, JWT_PRIVATE_KEYS (outside tests of a bare module) otherwise.
+ */
+export type AppConfig = Env & { OTP_SECRET: string };

@@ -6,3 +6,4 @@ export * from './test-numbers';
 export * from './app-config.module';
 export * from './app-config.service';
 export * from './sms-routes';
+export * from './signing-keys';

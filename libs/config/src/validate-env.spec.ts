@@ -1,11 +1,28 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { configWarnings, InvalidConfigError, validateEnv } from './validate-env';
 
 const JWT_SECRET = 'Jq7vT2mXr9LpB4nW8kZc1HdY6sGf3RaEuN5b';
 const OTP_SECRET = 'pV3kM8wQz2Lr7Tn5Xc9Bh4Jd6Fs1Gy0AeUo2';
 
+const pem = (type: 'ec' | 'rsa' | 'ed25519') =>
+  (type === 'ec'
+    ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
+    : type === 'rsa'
+      ? generateKeyPairSync('rsa', { modulusLength: 2048 })
+      : generateKeyPairSync('ed25519')
+  ).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+const EC_KEY = pem('ec');
+
 const minimalEnv = (extra: Record<string, string> = {}) => ({ JWT_SECRET, OTP_SECRET, ...extra });
+/** HS256 deployments of before the signing keys: JWT_SECRET only. */
+const hs256Env = (extra: Record<string, string> = {}) => minimalEnv({ JWT_ALGORITHM: 'HS256', ...extra });
 const productionEnv = (extra: Record<string, string> = {}) =>
-  minimalEnv({ NODE_ENV: 'production', DATABASE_URL: 'postgres://sms:pw@db:5432/sms_auth', ...extra });
+  minimalEnv({
+    NODE_ENV: 'production',
+    DATABASE_URL: 'postgres://sms:pw@db:5432/sms_auth',
+    JWT_PRIVATE_KEYS: EC_KEY,
+    ...extra,
+  });
 
 function configErrorOf(raw: Record<string, unknown>): InvalidConfigError {
   try {
@@ -101,14 +118,20 @@ describe(validateEnv.name, () => {
     expect(problemAbout(error, 'PORT')).toBeDefined();
   });
 
-  it.each(['JWT_SECRET', 'OTP_SECRET'])('requires %s', (key) => {
-    const raw: Record<string, string> = minimalEnv();
+  it.each(['JWT_SECRET', 'OTP_SECRET'])('requires %s with JWT_ALGORITHM=HS256', (key) => {
+    const raw: Record<string, string> = hs256Env();
     delete raw[key];
     expectRefused(raw, key);
   });
 
+  it('requires OTP_SECRET with an asymmetric algorithm too', () => {
+    const raw: Record<string, string> = minimalEnv();
+    delete raw.OTP_SECRET;
+    expectRefused(raw, 'OTP_SECRET');
+  });
+
   it('refuses a short secret without echoing it', () => {
-    const error = expectRefused(minimalEnv({ JWT_SECRET: 'short-but-private-value' }), 'JWT_SECRET');
+    const error = expectRefused(hs256Env({ JWT_SECRET: 'short-but-private-value' }), 'JWT_SECRET');
     expect(error.message).not.toContain('short-but-private-value');
   });
 
@@ -156,8 +179,8 @@ describe(validateEnv.name, () => {
     it.each([
       ['a placeholder', 'change-me-change-me-change-me-change-me'],
       ['a value with too few distinct characters', 'abcabcabcabcabcabcabcabcabcabcabcabc'],
-    ])('refuses %s as JWT_SECRET', (_, weak) => {
-      expectRefused(productionEnv({ JWT_SECRET: weak }), 'JWT_SECRET');
+    ])('refuses %s as JWT_SECRET with JWT_ALGORITHM=HS256', (_, weak) => {
+      expectRefused(productionEnv({ JWT_ALGORITHM: 'HS256', JWT_SECRET: weak }), 'JWT_SECRET');
     });
 
     it('refuses a placeholder OTP_SECRET', () => {
@@ -165,7 +188,7 @@ describe(validateEnv.name, () => {
     });
 
     it('accepts the same placeholder outside production', () => {
-      expect(() => validateEnv(minimalEnv({ JWT_SECRET: 'change-me-change-me-change-me-change-me' }))).not.toThrow();
+      expect(() => validateEnv(hs256Env({ JWT_SECRET: 'change-me-change-me-change-me-change-me' }))).not.toThrow();
     });
 
     it('refuses SMS_EXPOSE_CODE=true', () => {
@@ -192,10 +215,95 @@ describe(validateEnv.name, () => {
     });
 
     it('requires the secrets', () => {
-      const raw: Record<string, string> = productionEnv();
+      const raw: Record<string, string> = productionEnv({ JWT_ALGORITHM: 'HS256' });
       delete raw.JWT_SECRET;
       expectRefused(raw, 'JWT_SECRET');
+      const otp: Record<string, string> = productionEnv();
+      delete otp.OTP_SECRET;
+      expectRefused(otp, 'OTP_SECRET');
     });
+  });
+});
+
+describe('JWT_ALGORITHM and JWT_PRIVATE_KEYS', () => {
+  it('defaults to ES256 and reads the algorithm in any case', () => {
+    expect(validateEnv(minimalEnv()).JWT_ALGORITHM).toBe('ES256');
+    expect(validateEnv(minimalEnv({ JWT_ALGORITHM: 'eddsa' })).JWT_ALGORITHM).toBe('EdDSA');
+    expect(validateEnv(minimalEnv({ JWT_ALGORITHM: 'rs256' })).JWT_ALGORITHM).toBe('RS256');
+  });
+
+  it.each(['PS256', 'none', 'ES512'])('refuses JWT_ALGORITHM=%s', (value) => {
+    expectRefused(minimalEnv({ JWT_ALGORITHM: value }), 'JWT_ALGORITHM');
+  });
+
+  it.each([
+    ['ES256', 'ec'],
+    ['RS256', 'rsa'],
+    ['EdDSA', 'ed25519'],
+  ] as const)('boots in production with %s and an %s key, without JWT_SECRET', (algorithm, type) => {
+    const raw: Record<string, string> = productionEnv({ JWT_ALGORITHM: algorithm, JWT_PRIVATE_KEYS: pem(type) });
+    delete raw.JWT_SECRET;
+    expect(validateEnv(raw)).toMatchObject({ JWT_ALGORITHM: algorithm });
+  });
+
+  it.each(['ES256', 'RS256', 'EdDSA'])(
+    'production with %s refuses to boot without JWT_PRIVATE_KEYS and says how to keep HS256',
+    (algorithm) => {
+      const error = expectRefused(
+        productionEnv({ JWT_ALGORITHM: algorithm, JWT_PRIVATE_KEYS: '' }),
+        'JWT_PRIVATE_KEYS',
+      );
+      expect(problemAbout(error, 'JWT_PRIVATE_KEYS')).toContain('JWT_ALGORITHM=HS256');
+    },
+  );
+
+  it('production with the default algorithm and only the old JWT_SECRET is refused', () => {
+    const raw: Record<string, string> = productionEnv();
+    delete raw.JWT_PRIVATE_KEYS;
+    expectRefused(raw, 'JWT_PRIVATE_KEYS');
+  });
+
+  it('production with HS256 keeps the strong-secret rules and needs no keys', () => {
+    const raw: Record<string, string> = productionEnv({ JWT_ALGORITHM: 'HS256' });
+    delete raw.JWT_PRIVATE_KEYS;
+    expect(validateEnv(raw)).toMatchObject({ JWT_ALGORITHM: 'HS256', JWT_SECRET });
+  });
+
+  it('development without keys boots (a key is generated into DATA_DIR before validation)', () => {
+    expect(() => validateEnv(minimalEnv({ JWT_ALGORITHM: 'ES256' }))).not.toThrow();
+  });
+
+  it('JWT_SECRET is not required for an asymmetric algorithm', () => {
+    const raw: Record<string, string> = minimalEnv({ JWT_PRIVATE_KEYS: EC_KEY });
+    delete raw.JWT_SECRET;
+    expect(() => validateEnv(raw)).not.toThrow();
+  });
+
+  it.each([
+    [
+      'a public key',
+      () =>
+        generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' }) as string,
+      /entry 1 is a public/,
+    ],
+    ['a key of the wrong type', () => pem('rsa'), /entry 1 is an RSA key/],
+    [
+      'an unparsable entry',
+      () => `${EC_KEY}-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----`,
+      /entry 2 .*not a readable/,
+    ],
+    ['a duplicate kid', () => `${EC_KEY}${EC_KEY}`, /entries 1 and 2 have the same kid/],
+  ])('refuses %s, naming JWT_PRIVATE_KEYS and the position, without key material', (_, value, message) => {
+    const keys = value();
+    for (const env of [minimalEnv({ JWT_PRIVATE_KEYS: keys }), productionEnv({ JWT_PRIVATE_KEYS: keys })]) {
+      const error = expectRefused(env, 'JWT_PRIVATE_KEYS');
+      expect(problemAbout(error, 'JWT_PRIVATE_KEYS')).toMatch(message);
+      expect(error.message).not.toMatch(/BEGIN|[A-Za-z0-9+/]{40}/);
+    }
+  });
+
+  it('ignores JWT_PRIVATE_KEYS with HS256', () => {
+    expect(() => validateEnv(hs256Env({ JWT_PRIVATE_KEYS: 'not a key' }))).not.toThrow();
   });
 });
 

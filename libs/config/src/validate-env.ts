@@ -4,6 +4,7 @@ import { type AppConfig, Env } from './env.schema';
 import { REQUIRED_PROVIDER_SETTINGS, SmsProviderName } from './sms-provider-name';
 import { configuredProviderNames, parseSmsRoutes, type SmsRoutes } from './sms-routes';
 import { isWeakSecret } from './secret-strength';
+import { isAsymmetricAlgorithm, parseSigningKeys, type SigningKey, SigningKeyError } from './signing-keys';
 import { parseTestNumbers } from './test-numbers';
 
 export class InvalidConfigError extends Error {
@@ -30,13 +31,16 @@ function crossFieldProblems(env: Env): string[] {
   } catch (error) {
     problems.push(`SMS_TEST_NUMBERS: ${(error as Error).message}`);
   }
-  for (const key of ['JWT_SECRET', 'OTP_SECRET'] as const) {
+  const secrets = env.JWT_ALGORITHM === 'HS256' ? (['JWT_SECRET', 'OTP_SECRET'] as const) : (['OTP_SECRET'] as const);
+  for (const key of secrets) {
+    const why = key === 'JWT_SECRET' ? ' with JWT_ALGORITHM=HS256' : '';
     if (!env[key])
-      problems.push(`${key}: is required${production ? ' in production' : ''} (at least 32 random characters)`);
+      problems.push(`${key}: is required${production ? ' in production' : ''}${why} (at least 32 random characters)`);
     else if (production && isWeakSecret(env[key]))
       problems.push(`${key}: is weak or a placeholder; production needs at least 32 random characters`);
   }
   if (env.JWT_SECRET && env.JWT_SECRET === env.OTP_SECRET) problems.push('OTP_SECRET: must differ from JWT_SECRET');
+  problems.push(...signingKeyProblems(env));
   if (production) {
     if (!env.DATABASE_URL)
       problems.push('DATABASE_URL: is required in production (the embedded Postgres is for development)');
@@ -49,6 +53,29 @@ function crossFieldProblems(env: Env): string[] {
   if (env.PHONE_SEND_LIMIT_DAY < env.PHONE_SEND_LIMIT_HOUR)
     problems.push('PHONE_SEND_LIMIT_DAY: must be at least PHONE_SEND_LIMIT_HOUR');
   return problems;
+}
+
+/**
+ * An asymmetric JWT_ALGORITHM needs JWT_PRIVATE_KEYS that parse and fit it; production refuses to boot without
+ * them (development generates one into DATA_DIR before validation, see ensureDevelopmentSecrets).
+ */
+function signingKeyProblems(env: Env): string[] {
+  const algorithm = env.JWT_ALGORITHM;
+  if (!isAsymmetricAlgorithm(algorithm)) return [];
+  let keys: SigningKey[];
+  try {
+    keys = parseSigningKeys(env.JWT_PRIVATE_KEYS, algorithm);
+  } catch (error) {
+    if (error instanceof SigningKeyError) return [`JWT_PRIVATE_KEYS: ${error.message}`];
+    throw error;
+  }
+  const kind = { ES256: 'EC P-256', RS256: 'RSA ≥ 2048-bit', EdDSA: 'Ed25519' }[algorithm];
+  if (keys.length === 0 && env.NODE_ENV === 'production')
+    return [
+      `JWT_PRIVATE_KEYS: is required in production with JWT_ALGORITHM=${algorithm} ` +
+        `(${kind} private keys, PEM or JWK, newest first); to keep HS256 with JWT_SECRET set JWT_ALGORITHM=HS256`,
+    ];
+  return [];
 }
 
 /** Every vendor named in SMS_PROVIDER or SMS_ROUTES needs its credentials. */

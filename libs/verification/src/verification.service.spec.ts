@@ -141,16 +141,18 @@ function createSut(config: Partial<AppConfig> = {}) {
   const sms = { dispatch: jest.fn().mockResolvedValue(acceptedBy('alpha', 'alpha-msg-1')) };
   const auth = {
     loginCredentials: jest.fn(() => CREDENTIALS),
-    issuedLogin: jest.fn((credentials: LoginCredentials, user: User, isNew: boolean): IssuedLogin => ({
-      user,
-      isNew,
-      tokens: {
-        accessToken: `access-token-of-${credentials.sessionId}`,
-        refreshToken: credentials.refreshToken,
-        expiresIn: 900,
-        sessionId: credentials.sessionId,
-      },
-    })),
+    issuedLogin: jest.fn((credentials: LoginCredentials, user: User, isNew: boolean): Promise<IssuedLogin> =>
+      Promise.resolve({
+        user,
+        isNew,
+        tokens: {
+          accessToken: `access-token-of-${credentials.sessionId}`,
+          refreshToken: credentials.refreshToken,
+          expiresIn: 900,
+          sessionId: credentials.sessionId,
+        },
+      }),
+    ),
   };
   const metrics = {
     codeSent: jest.fn(),

@@ -185,7 +185,7 @@ export class VerificationService {
           createdAt: row.user_created_at!,
           lastLoginAt: row.user_last_login_at!,
         });
-        const login = this.auth.issuedLogin(credentials, user, row.is_new_user!);
+        const login = await this.auth.issuedLogin(credentials, user, row.is_new_user!);
         return { ...login, verificationId: row.verification_id!, phoneNumber: phone.e164 };
       }
       const error = this.verifyRefusal(row, phone.e164);

@@ -31,6 +31,8 @@ function isDocs(path: string): boolean {
  * never stored by a browser or a proxy. All of /auth: refresh, logout, me and whatever comes next.
  */
 export const NO_STORE_ROUTES = ['sms-auth/send-code', 'sms-auth/resend-code', 'sms-auth/verify-code', 'auth'];
+/** Under a NO_STORE_ROUTE but public and cacheable: the key set (its handler sets `public, max-age`). */
+export const CACHEABLE_ROUTES = ['auth/jwks'];
 
 function helmetWith(policy: string) {
   return helmet({ contentSecurityPolicy: { useDefaults: false, directives: directives(policy) } });
@@ -64,10 +66,15 @@ export function applySecurityHeaders(
  * 404s and errors carry the headers too.
  */
 export function registerSecurityHeaders(instance: FastifyInstance, apiPrefix: string): void {
-  const noStore = NO_STORE_ROUTES.map((route) => `/${apiPrefix}/${route}`.toLowerCase());
+  const under = (routes: string[]) => routes.map((route) => `/${apiPrefix}/${route}`.toLowerCase());
+  const noStore = under(NO_STORE_ROUTES);
+  const cacheable = under(CACHEABLE_ROUTES);
   instance.addHook('onRequest', (request, reply, done) => {
     const path = pathOf(request.url).toLowerCase();
-    if (noStore.some((route) => path === route || path.startsWith(`${route}/`)))
+    if (
+      noStore.some((route) => path === route || path.startsWith(`${route}/`)) &&
+      !cacheable.some((route) => path === route || path === `${route}/`)
+    )
       reply.raw.setHeader('Cache-Control', 'no-store');
     applySecurityHeaders(request, reply, done);
   });

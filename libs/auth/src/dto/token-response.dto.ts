@@ -5,8 +5,10 @@ export class TokenResponseDto {
   @ApiProperty({ example: true }) success: true;
   @ApiProperty({ example: 'Tokens refreshed' }) message: string;
   @ApiProperty({
-    description: 'JWT (HS256) for the Authorization header',
-    example: 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiI1YjBlMWY4ZSJ9.c2lnbmF0dXJl',
+    description:
+      'JWT for the Authorization header, signed with JWT_ALGORITHM (ES256 by default); its `kid` header names ' +
+      'the key in GET /.well-known/jwks.json',
+    example: 'eyJhbGciOiJFUzI1NiIsImtpZCI6Im5EM3VnIiwidHlwIjoiSldUIn0.eyJzdWIiOiI1YjBlMWY4ZSJ9.c2lnbmF0dXJl',
   })
   access_token: string;
   @ApiProperty({

@@ -1,11 +1,12 @@
-import { decodeProtectedHeader, jwtVerify, SignJWT } from 'jose';
+import { decodeProtectedHeader, jwtVerify } from 'jose';
 import type { AsymmetricJwtAlgorithm, PublicJwk, SigningKey } from '@app/config';
 import type { AccessTokenExpectations, AccessTokenSigner, AccessTokenSignParams } from './access-token-signer';
+import { signCompactJws } from './compact-jws';
 
 /**
- * ES256, RS256 or EdDSA through jose with the keys of JWT_PRIVATE_KEYS, imported once at boot: the first signs,
- * every one verifies. A token must name its key by kid; the algorithm is pinned to that key's, so `alg: none`,
- * HS256 keyed with a public key, or another asymmetric algorithm never verify.
+ * ES256, RS256 or EdDSA with the keys of JWT_PRIVATE_KEYS, imported once at boot: the first signs
+ * (signCompactJws), every one verifies (jose). A token must name its key by kid; the algorithm is pinned to that
+ * key's, so `alg: none`, HS256 keyed with a public key, or another asymmetric algorithm never verify.
  */
 export class JoseAccessTokenSigner implements AccessTokenSigner {
   readonly algorithm: AsymmetricJwtAlgorithm;
@@ -24,15 +25,16 @@ export class JoseAccessTokenSigner implements AccessTokenSigner {
   sign(payload: Record<string, unknown>, params: AccessTokenSignParams): Promise<string> {
     const key = this.keys[0];
     const now = Math.floor(Date.now() / 1000);
-    return new SignJWT(payload)
-      .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'JWT' })
-      .setSubject(params.subject)
-      .setJti(params.jwtId)
-      .setIssuer(params.issuer)
-      .setAudience(params.audience)
-      .setIssuedAt(now)
-      .setExpirationTime(now + params.ttlSeconds)
-      .sign(key.privateKey);
+    const claims = {
+      ...payload,
+      sub: params.subject,
+      jti: params.jwtId,
+      iss: params.issuer,
+      aud: params.audience,
+      iat: now,
+      exp: now + params.ttlSeconds,
+    };
+    return Promise.resolve(signCompactJws({ alg: key.alg, kid: key.kid, typ: 'JWT' }, claims, key.privateKey));
   }
 
   async verify(token: string, expected: AccessTokenExpectations): Promise<Record<string, unknown>> {

@@ -3,7 +3,7 @@
  * driver, process CPU from /proc, and small helpers.
  */
 const { execFileSync, spawn } = require('node:child_process');
-const { randomBytes } = require('node:crypto');
+const { generateKeyPairSync, randomBytes } = require('node:crypto');
 const { readFileSync, readdirSync, readlinkSync } = require('node:fs');
 const net = require('node:net');
 const { join } = require('node:path');
@@ -34,6 +34,10 @@ async function adminQuery(sql) {
  * learn codes, clients behind a trusted proxy (X-Forwarded-For), status polling out of the way; resolves once
  * /health/ready is 200.
  */
+const BENCH_SIGNING_KEY = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+  .privateKey.export({ format: 'pem', type: 'pkcs8' })
+  .toString();
+
 async function startSmsAuth({ port, databaseUrl, poolSize }) {
   const env = {
     PATH: process.env.PATH,
@@ -44,6 +48,8 @@ async function startSmsAuth({ port, databaseUrl, poolSize }) {
     HOST: '127.0.0.1',
     DATABASE_URL: databaseUrl,
     DATABASE_POOL_SIZE: String(poolSize),
+    // The default algorithm, ES256, with a key of this run (older builds, BENCH_MAIN_JS, sign HS256 with the secret).
+    JWT_PRIVATE_KEYS: BENCH_SIGNING_KEY,
     JWT_SECRET: randomBytes(32).toString('base64url'),
     OTP_SECRET: randomBytes(32).toString('base64url'),
     SMS_EXPOSE_CODE: 'true',

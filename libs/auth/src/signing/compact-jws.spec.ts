@@ -1,5 +1,5 @@
 import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { compactVerify, decodeProtectedHeader, importJWK, jwtVerify } from 'jose';
+import { compactVerify, decodeProtectedHeader, importJWK, type JWK, jwtVerify } from 'jose';
 import type { AsymmetricJwtAlgorithm } from '@app/config';
 import { signCompactJws } from './compact-jws';
 
@@ -26,7 +26,7 @@ describe(signCompactJws.name, () => {
       };
       const token = signCompactJws({ alg, kid: 'kid-1', typ: 'JWT' }, claims, privateKey);
 
-      const publicKey = await importJWK(createPublicKey(privateKey).export({ format: 'jwk' }), alg);
+      const publicKey = await importJWK(createPublicKey(privateKey).export({ format: 'jwk' }) as JWK, alg);
       const { payload, protectedHeader } = await jwtVerify(token, publicKey, {
         algorithms: [alg],
         issuer: 'sms-auth',

@@ -4,6 +4,7 @@ import { TrackSmsDeliveryStatus1795241726949 } from './1795241726949-TrackSmsDel
 import { IndexAdminQueries1795242379114 } from './1795242379114-IndexAdminQueries';
 import { HotPathFunctions1795300000000 } from './1795300000000-HotPathFunctions';
 import { PhoneBlocks1795310000000 } from './1795310000000-PhoneBlocks';
+import { DeliveryChannels1795320000000 } from './1795320000000-DeliveryChannels';
 
 /** Every migration, oldest first. `npm run migration:generate` writes a new file; add it here. */
 export const MIGRATIONS = [
@@ -13,4 +14,5 @@ export const MIGRATIONS = [
   IndexAdminQueries1795242379114,
   HotPathFunctions1795300000000,
   PhoneBlocks1795310000000,
+  DeliveryChannels1795320000000,
 ];

@@ -1,7 +1,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import { type Pool } from 'pg';
 import request from 'supertest';
-import { SMS_PROVIDERS, type SmsProvider, SmsProviderError } from '@app/sms';
+import { DeliveryChannel, SMS_PROVIDERS, type SmsProvider, SmsProviderError } from '@app/sms';
 import { ageRefreshRotation } from './support/http-helpers';
 import { createTestApp, nextIp, nextPhone, type TestApp } from './support/test-app';
 
@@ -327,6 +327,7 @@ describe('a refused send changes nothing but its audit row', () => {
 function createAppWithFailingProvider(failure: () => SmsProviderError): Promise<TestApp> {
   const provider: SmsProvider = {
     name: 'console',
+    channel: DeliveryChannel.Sms,
     send: () => Promise.reject(failure()),
   };
   return createTestApp({ overrides: [{ provide: SMS_PROVIDERS, useValue: new Map([['console', provider]]) }] });

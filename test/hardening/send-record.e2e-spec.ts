@@ -1,7 +1,14 @@
 import type { AddressInfo } from 'node:net';
 import { Client } from 'pg';
 import { SendRecordWriter } from '@app/verification';
-import { DeliveryStatus, SMS_PROVIDERS, type SmsMessage, type SmsProvider, SmsProviderError } from '@app/sms';
+import {
+  DeliveryChannel,
+  DeliveryStatus,
+  SMS_PROVIDERS,
+  type SmsMessage,
+  type SmsProvider,
+  SmsProviderError,
+} from '@app/sms';
 import { eventually } from '../support/eventually';
 import { startPrivatePostgres, type PrivatePostgres } from '../support/private-servers';
 import { createTestApp, nextIp, nextPhone, type TestApp } from '../support/test-app';
@@ -26,6 +33,7 @@ interface Reply {
 /** A provider that accepts every message (with an id of its own) after running the test's hook. */
 class HookedProvider implements SmsProvider {
   readonly name = 'console';
+  readonly channel = DeliveryChannel.Sms;
   readonly accepted: { to: string; messageId: string }[] = [];
   /** Runs before the answer; throwing makes the send fail. */
   beforeAnswer: (message: SmsMessage) => Promise<void> = () => Promise.resolve();

@@ -1,4 +1,5 @@
 export * from './delivery-status';
+export * from './delivery-channel';
 export * from './sms-provider.interface';
 export * from './sms.constants';
 export * from './sms-provider.error';

@@ -1,5 +1,6 @@
 import { ErrorCode } from '@app/common';
 import type { SmsMetrics } from '@app/metrics';
+import { DeliveryChannel } from './delivery-channel';
 import { DeliveryStatus } from './delivery-status';
 import { SmsDispatcher } from './sms-dispatcher.service';
 import { SmsProviderError } from './sms-provider.error';
@@ -11,10 +12,15 @@ type FakeProvider = SmsProvider & { send: jest.Mock };
 
 const accepting = (name: string, messageId = `${name}-msg-1`): FakeProvider => ({
   name,
+  channel: DeliveryChannel.Sms,
   send: jest.fn().mockResolvedValue({ messageId, status: DeliveryStatus.Sent }),
 });
 
-const failing = (name: string, error: unknown): FakeProvider => ({ name, send: jest.fn().mockRejectedValue(error) });
+const failing = (name: string, error: unknown): FakeProvider => ({
+  name,
+  channel: DeliveryChannel.Sms,
+  send: jest.fn().mockRejectedValue(error),
+});
 
 const fakeMetrics = () => ({ providerCall: jest.fn(), codeSendFailed: jest.fn() });
 

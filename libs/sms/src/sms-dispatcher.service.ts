@@ -4,11 +4,15 @@ import { AppConfig, parseSmsRoutes, SmsRoutes } from '@app/config';
 import { SmsMetrics, stopwatch } from '@app/metrics';
 import { DeliveryStatus } from './delivery-status';
 import { SmsProviderError } from './sms-provider.error';
-import type { SmsMessage, SmsProvider } from './sms-provider.interface';
+import type { DeliveryChannel } from './delivery-channel';
+import type { SendCost, SmsMessage, SmsProvider } from './sms-provider.interface';
 import { SMS_PROVIDERS } from './sms.constants';
 
 export interface SmsAttempt {
   provider: string;
+  channel: DeliveryChannel;
+  /** As the vendor stated it for this attempt, if it did. */
+  cost: SendCost | null;
   messageId: string | null;
   status: DeliveryStatus;
   errorCode: string | null;
@@ -65,6 +69,8 @@ export class SmsDispatcher {
         this.metrics.providerCall(provider.name, 'send', 'ok', elapsed());
         const accepted: SmsAttempt = {
           provider: provider.name,
+          channel: provider.channel,
+          cost: result.cost ?? null,
           messageId: result.messageId,
           status: result.status,
           errorCode: null,
@@ -83,6 +89,8 @@ export class SmsDispatcher {
         this.metrics.codeSendFailed(provider.name, lastError.providerCode ?? lastError.code);
         attempts.push({
           provider: provider.name,
+          channel: provider.channel,
+          cost: null,
           messageId: null,
           status: DeliveryStatus.Failed,
           errorCode: lastError.providerCode ?? lastError.code,

@@ -1,15 +1,35 @@
+import type { DeliveryChannel } from './delivery-channel';
 import type { DeliveryStatus } from './delivery-status';
+
+/** The code a message carries, for channels that deliver the code itself rather than a text (Telegram, WhatsApp). */
+export interface OneTimeCode {
+  code: string;
+  /** What is left of the code's lifetime, in seconds: a channel must not deliver it later than that. */
+  ttlSeconds: number;
+  /** Our verification id (Telegram's `payload`, echoed in its reports). */
+  verificationId: string;
+}
 
 export interface SmsMessage {
   /** E.164 recipient; each adapter converts it to its vendor's wire format. */
   to: string;
+  /** The rendered SMS text (the template of the locale). */
   text: string;
+  otp?: OneTimeCode;
+}
+
+/** What one attempt cost, as the vendor states it (a decimal string, never rounded). */
+export interface SendCost {
+  amount: string;
+  currency: string;
 }
 
 export interface SmsSendResult {
   /** The vendor's message id (`request_id` / `sms_id`). */
   messageId: string;
   status: DeliveryStatus;
+  /** Only when the vendor's answer states it; otherwise the operators' SMS_PRICES estimate it. */
+  cost?: SendCost | null;
 }
 
 /** A message's delivery state as the vendor reports it (status query or delivery webhook). */
@@ -46,6 +66,7 @@ export interface WebhookRequest {
  */
 export interface SmsProvider {
   readonly name: string;
+  readonly channel: DeliveryChannel;
   send(message: SmsMessage): Promise<SmsSendResult>;
   /** Asks the vendor for a message's current delivery status (used by the poller). */
   fetchStatus?(messageId: string): Promise<DeliveryReport>;

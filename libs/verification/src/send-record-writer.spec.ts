@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { AuditEventType, auditRow } from '@app/audit';
 import type { SmsMetrics } from '@app/metrics';
-import { DeliveryStatus } from '@app/sms';
+import { DeliveryChannel, DeliveryStatus } from '@app/sms';
 import {
   DEFAULT_SEND_RECORD_RETRY_POLICY,
   SendRecordWriter,
@@ -24,6 +24,8 @@ const NOW = new Date('2026-03-01T12:00:00.000Z');
 function sentRecord(verificationId: string): SendRecord {
   const attempt = {
     provider: 'alpha',
+    channel: DeliveryChannel.Sms,
+    cost: null,
     messageId: MESSAGE_ID,
     status: DeliveryStatus.Sent,
     errorCode: null,

@@ -113,6 +113,9 @@ function recordJson(record: SendRecord): Record<string, unknown> {
       : {}),
     deliveries: attempts.map((attempt) => ({
       provider: attempt.provider,
+      channel: attempt.channel,
+      cost: attempt.cost?.amount ?? null,
+      cost_currency: attempt.cost?.currency ?? null,
       provider_message_id: attempt.messageId,
       status: attempt.status,
       // Vendors' codes and texts have no length limit of their own: the function cuts them to the columns'.

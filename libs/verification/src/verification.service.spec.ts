@@ -7,6 +7,7 @@ import type { AppConfig } from '@app/config';
 import type { SmsMetrics } from '@app/metrics';
 import type { PhoneNumber, PhoneService } from '@app/phone';
 import {
+  DeliveryChannel,
   DeliveryStatus,
   type MessageTemplates,
   type SmsAttempt,
@@ -52,6 +53,8 @@ const CREDENTIALS: LoginCredentials = {
 function attempt(overrides: Partial<SmsAttempt>): SmsAttempt {
   return {
     provider: 'alpha',
+    channel: DeliveryChannel.Sms,
+    cost: null,
     messageId: null,
     status: DeliveryStatus.Failed,
     errorCode: null,
@@ -224,7 +227,14 @@ describe(VerificationService.name, () => {
       });
       expect(hasher.hash).toHaveBeenCalledWith(reservedId(), GENERATED_CODE);
       expect(templates.render).toHaveBeenCalledWith('ru', { code: GENERATED_CODE, ttlSeconds: 300 });
-      expect(sms.dispatch).toHaveBeenCalledWith({ to: MOBILE.e164, text: `Your code: ${GENERATED_CODE}` }, 'KZ');
+      expect(sms.dispatch).toHaveBeenCalledWith(
+        {
+          to: MOBILE.e164,
+          text: `Your code: ${GENERATED_CODE}`,
+          otp: { code: GENERATED_CODE, ttlSeconds: 300, verificationId: reservedId() },
+        },
+        'KZ',
+      );
       expect(result).toEqual({
         verificationId: reservedId(),
         phoneNumber: MOBILE.e164,

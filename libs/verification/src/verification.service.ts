@@ -8,7 +8,7 @@ import { mayHaveCommitted } from '@app/database';
 import type { AppConfig, Locale } from '@app/config';
 import { SmsMetrics } from '@app/metrics';
 import { PhoneNumber, PhoneService } from '@app/phone';
-import { DeliveryStatus, MessageTemplates, SmsDispatcher, SmsDispatchResult } from '@app/sms';
+import { DeliveryStatus, MessageTemplates, SmsDispatcher, SmsDispatchResult, type SmsMessage } from '@app/sms';
 import { CodeHasher } from './code-hasher';
 import { SendRecordWriter } from './send-record-writer';
 import { TestNumbers } from './test-numbers.service';
@@ -106,7 +106,11 @@ export class VerificationService {
       : await this.deliver(
           verificationId,
           phone,
-          this.templates.render(locale, { code, ttlSeconds: this.settings.ttlSeconds }),
+          {
+            to: phone.e164,
+            text: this.templates.render(locale, { code, ttlSeconds: this.settings.ttlSeconds }),
+            otp: { code, ttlSeconds: this.settings.ttlSeconds, verificationId },
+          },
           base,
         );
 
@@ -238,10 +242,10 @@ export class VerificationService {
   private async deliver(
     verificationId: string,
     phone: PhoneNumber,
-    text: string,
+    message: SmsMessage,
     base: Pick<AuditRecord, 'client' | 'phoneNumber'>,
   ): Promise<string | null> {
-    const result: SmsDispatchResult = await this.sms.dispatch({ to: phone.e164, text }, phone.country);
+    const result: SmsDispatchResult = await this.sms.dispatch(message, phone.country);
     const events: AuditRecord[] = result.attempts
       .filter((attempt) => attempt.error)
       .map((attempt) => ({

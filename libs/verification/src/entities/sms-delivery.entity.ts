@@ -33,6 +33,14 @@ export class SmsDelivery {
 
   @Column({ type: 'varchar', length: 32 }) provider: string;
 
+  /** `sms`, `telegram` or `whatsapp` (DeliveryChannel). */
+  @Column({ type: 'varchar', length: 16, default: 'sms' }) channel: string;
+
+  /** What the attempt cost, when the vendor stated it (a decimal string as pg returns numeric). */
+  @Column({ type: 'numeric', precision: 12, scale: 6, nullable: true }) cost: string | null;
+
+  @Column({ name: 'cost_currency', type: 'varchar', length: 3, nullable: true }) costCurrency: string | null;
+
   @Column({ name: 'provider_message_id', type: 'varchar', length: 128, nullable: true }) providerMessageId:
     string | null;
 

@@ -11,6 +11,7 @@ import { SmsProviderError } from '../../sms-provider.error';
 import type { DeliveryReport, SmsBalance, SmsMessage, SmsProvider, SmsSendResult } from '../../sms-provider.interface';
 import { type HttpAdapterOptions, httpAdapterOptions } from '../provider-options';
 import { eskizDeliveryStatus } from './eskiz-status';
+import { DeliveryChannel } from '../../delivery-channel';
 
 export interface EskizOptions extends HttpAdapterOptions {
   email: string;
@@ -31,6 +32,7 @@ const FORM_CONTENT_TYPE = 'application/x-www-form-urlencoded;charset=UTF-8';
  * Bodies are form-encoded. No delivery webhook (its payload is unconfirmed): polled.
  */
 export class EskizSmsProvider implements SmsProvider {
+  readonly channel = DeliveryChannel.Sms;
   readonly name = 'eskiz';
   private readonly http: VendorHttpClient;
   private token: string | undefined;

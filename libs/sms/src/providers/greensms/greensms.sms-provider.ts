@@ -6,6 +6,7 @@ import { SmsProviderError } from '../../sms-provider.error';
 import type { DeliveryReport, SmsBalance, SmsMessage, SmsProvider, SmsSendResult } from '../../sms-provider.interface';
 import { type HttpAdapterOptions, httpAdapterOptions } from '../provider-options';
 import { greenSmsDeliveryStatus } from './greensms-status';
+import { DeliveryChannel } from '../../delivery-channel';
 
 /** Either `token` (sent as a Bearer header) or `user` + `password` (sent as `user`/`pass` parameters). */
 export interface GreenSmsOptions extends HttpAdapterOptions {
@@ -28,6 +29,7 @@ interface GreenSmsErrorBody {
  * `user`/`pass` travel with the parameters unless a token is configured. No delivery webhook: polled.
  */
 export class GreenSmsProvider implements SmsProvider {
+  readonly channel = DeliveryChannel.Sms;
   readonly name = 'greensms';
   private readonly http: VendorHttpClient;
 

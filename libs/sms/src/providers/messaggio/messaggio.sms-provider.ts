@@ -12,6 +12,7 @@ import type {
 } from '../../sms-provider.interface';
 import { type HttpAdapterOptions, httpAdapterOptions } from '../provider-options';
 import { messaggioDeliveryStatus } from './messaggio-status';
+import { DeliveryChannel } from '../../delivery-channel';
 
 export interface MessaggioOptions extends HttpAdapterOptions {
   /** The project's "Project Login", sent as the `Messaggio-Login` header. */
@@ -37,6 +38,7 @@ const MAX_PROVIDER_CODE_LENGTH = 64;
  * A refused recipient still gets HTTP 200, with `messages[0].error`. There is no balance endpoint.
  */
 export class MessaggioSmsProvider implements SmsProvider {
+  readonly channel = DeliveryChannel.Sms;
   readonly name = 'messaggio';
   private readonly http: VendorHttpClient;
 

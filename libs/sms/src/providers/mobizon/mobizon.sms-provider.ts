@@ -14,6 +14,7 @@ import type {
 } from '../../sms-provider.interface';
 import { type HttpAdapterOptions, httpAdapterOptions } from '../provider-options';
 import { mobizonDeliveryStatus } from './mobizon-status';
+import { DeliveryChannel } from '../../delivery-channel';
 
 export interface MobizonOptions extends HttpAdapterOptions {
   apiKey: string;
@@ -43,6 +44,7 @@ const DELIVERY_REPORT_EVENT = 'sms-delivery-report';
  * except that an HTTP 5xx always means an outage (the HTTP client maps it, with the envelope's code).
  */
 export class MobizonSmsProvider implements SmsProvider {
+  readonly channel = DeliveryChannel.Sms;
   readonly name = 'mobizon';
   private readonly http: VendorHttpClient;
 

@@ -13,6 +13,7 @@ import { type HttpAdapterOptions, httpAdapterOptions } from '../provider-options
 import { twilioFailure, twilioFault } from './twilio-errors';
 import { isValidTwilioSignature } from './twilio-signature';
 import { mapTwilioStatus } from './twilio-status';
+import { DeliveryChannel } from '../../delivery-channel';
 
 export interface TwilioOptions extends HttpAdapterOptions {
   accountSid: string;
@@ -38,6 +39,7 @@ const API_PATH = '/2010-04-01';
 
 /** Twilio Programmable Messaging over its REST API (providers.md §4), with status callbacks. */
 export class TwilioSmsProvider implements SmsProvider {
+  readonly channel = DeliveryChannel.Sms;
   readonly name = 'twilio';
   private readonly http: VendorHttpClient;
 

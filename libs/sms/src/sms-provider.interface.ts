@@ -56,6 +56,8 @@ export interface WebhookRequest {
   headers: Record<string, string | undefined>;
   /** JSON or form body, already parsed. */
   body: Record<string, unknown>;
+  /** The body's bytes as received (after Content-Encoding), for signatures over the raw body. */
+  rawBody?: Buffer;
   /** The secret path segment, for vendors authenticated by an unguessable URL (Messaggio). */
   pathToken?: string;
 }
@@ -76,4 +78,11 @@ export interface SmsProvider {
    * for a missing or wrong signature/token, or when no secret is configured to check it with.
    */
   parseDeliveryReport?(request: WebhookRequest): DeliveryReport[];
+  /**
+   * Tells the vendor the code it delivered was entered (Telegram's checkVerificationStatus with the code).
+   * Best effort, off the request path.
+   */
+  reportVerified?(messageId: string, code: string): Promise<void>;
+  /** Withdraws a message a later link superseded, if still unread (Telegram's revokeVerificationMessage). */
+  revoke?(messageId: string): Promise<void>;
 }

@@ -116,11 +116,19 @@ export function parseUrlencodedBody(body: string): unknown {
 
 type Done = (error: Error | null, body?: unknown) => void;
 
+/** A webhook request keeps the body's bytes (after Content-Encoding) beside the parsed body. */
+export type RequestWithRawBody = FastifyRequest & { rawBody?: Buffer };
+
+/** The vendors' webhooks, whose signatures (Telegram, WhatsApp, Twilio) are over the exact bytes received. */
+const WEBHOOK_PATH = /^\/api\/v1\/sms-auth\/webhooks\//i;
+
 function parser(read: (text: string) => unknown, validCharset: (charset: string) => boolean) {
   return (request: FastifyRequest, raw: Buffer, done: Done): void => {
     try {
       requireCharset(request, validCharset);
-      done(null, read(decode(request, raw).toString('utf8')));
+      const body = decode(request, raw);
+      if (WEBHOOK_PATH.test(request.url)) (request as RequestWithRawBody).rawBody = body;
+      done(null, read(body.toString('utf8')));
     } catch (error) {
       done(error as Error);
     }

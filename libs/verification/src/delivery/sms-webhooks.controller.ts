@@ -70,6 +70,12 @@ export class SmsWebhooksController {
     const headers: Record<string, string | undefined> = {};
     for (const [key, value] of Object.entries(request.headers))
       headers[key.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
-    return { url, headers, body: body && typeof body === 'object' ? (body as Record<string, unknown>) : {}, pathToken };
+    return {
+      url,
+      headers,
+      body: body && typeof body === 'object' ? (body as Record<string, unknown>) : {},
+      rawBody: (request as FastifyRequest & { rawBody?: Buffer }).rawBody ?? Buffer.alloc(0),
+      pathToken,
+    };
   }
 }

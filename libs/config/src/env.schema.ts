@@ -143,6 +143,11 @@ export class Env {
   @EmptyAsUndefined() @IsOptional() @IsString() ESKIZ_PASSWORD?: string;
   @EmptyAsUndefined() @IsOptional() @IsString() ESKIZ_SENDER?: string;
   @IsUrl({ require_tld: false, require_protocol: true }) ESKIZ_API_URL = 'https://notify.eskiz.uz/api';
+  /** Telegram Gateway (SPEC §9): the access token of the Gateway account settings. */
+  @EmptyAsUndefined() @IsOptional() @IsString() TELEGRAM_GATEWAY_TOKEN?: string;
+  @IsUrl({ require_tld: false, require_protocol: true }) TELEGRAM_GATEWAY_API_URL = 'https://gatewayapi.telegram.org';
+  /** `sender_username`: a verified Telegram channel of the token's account to send the codes from. */
+  @EmptyAsUndefined() @IsOptional() @IsString() TELEGRAM_SENDER_USERNAME?: string;
 
   // --- admin API ---
   /** Price of one SMS per vendor, for the estimated cost in admin stats: `mobizon=0.012;twilio=0.0079`. */

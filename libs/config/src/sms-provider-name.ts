@@ -6,6 +6,8 @@ export enum SmsProviderName {
   GreenSms = 'greensms',
   Twilio = 'twilio',
   Eskiz = 'eskiz',
+  /** Telegram Gateway: the code as a Telegram message (channel `telegram`). */
+  Telegram = 'telegram',
 }
 
 export const SMS_PROVIDER_NAMES: readonly string[] = Object.values(SmsProviderName);
@@ -21,4 +23,5 @@ export const REQUIRED_PROVIDER_SETTINGS: Record<SmsProviderName, string[][]> = {
     ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_MESSAGING_SERVICE_SID'],
   ],
   [SmsProviderName.Eskiz]: [['ESKIZ_EMAIL', 'ESKIZ_PASSWORD']],
+  [SmsProviderName.Telegram]: [['TELEGRAM_GATEWAY_TOKEN']],
 };

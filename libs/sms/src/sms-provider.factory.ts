@@ -6,6 +6,7 @@ import { GreenSmsProvider } from './providers/greensms/greensms.sms-provider';
 import { MessaggioSmsProvider } from './providers/messaggio/messaggio.sms-provider';
 import { MobizonSmsProvider } from './providers/mobizon/mobizon.sms-provider';
 import { TwilioSmsProvider } from './providers/twilio/twilio.sms-provider';
+import { TelegramGatewayProvider } from './providers/telegram/telegram-gateway.provider';
 import type { VendorCallObserver } from './http/vendor-http-client';
 import type { HttpAdapterOptions } from './providers/provider-options';
 import type { SmsProvider } from './sms-provider.interface';
@@ -75,7 +76,22 @@ const ADAPTERS: Record<SmsProviderName, (config: Config, http: HttpOptionsFor) =
       password: config.get('ESKIZ_PASSWORD', { infer: true }),
       sender: config.get('ESKIZ_SENDER', { infer: true }),
     }),
+  [SmsProviderName.Telegram]: (config, http) =>
+    new TelegramGatewayProvider({
+      ...http(config.get('TELEGRAM_GATEWAY_API_URL', { infer: true })),
+      token: config.get('TELEGRAM_GATEWAY_TOKEN', { infer: true }),
+      senderUsername: config.get('TELEGRAM_SENDER_USERNAME', { infer: true }),
+      callbackUrl: httpsOnly(webhookUrl(config, SmsProviderName.Telegram)),
+    }),
 };
+
+/**
+ * Telegram accepts only an HTTPS `callback_url` (docs: "An HTTPS URL"): with a plain-HTTP PUBLIC_BASE_URL
+ * (development) no callback is asked for, rather than every send being refused, and the poller asks instead.
+ */
+function httpsOnly(url: string | undefined): string | undefined {
+  return url?.startsWith('https://') ? url : undefined;
+}
 
 /**
  * Builds only the adapters the configuration selects: those of SMS_PROVIDER and SMS_ROUTES.

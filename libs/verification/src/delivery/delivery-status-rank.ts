@@ -7,6 +7,8 @@ const RANK: Record<DeliveryStatus, number> = {
   [DeliveryStatus.Delivered]: 3,
   [DeliveryStatus.Failed]: 3,
   [DeliveryStatus.Expired]: 3,
+  // Read implies delivered: it may follow delivered, and a late `delivered`, `expired` or `revoked` never undoes it.
+  [DeliveryStatus.Read]: 4,
 };
 
 export const AWAITING_STATUSES: readonly DeliveryStatus[] = [

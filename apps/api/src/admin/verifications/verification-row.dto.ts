@@ -4,7 +4,7 @@ export class DeliveryAttemptDto {
   @ApiProperty({ example: 1 }) attempt_number: number;
   @ApiProperty({ example: 'mobizon' }) provider: string;
   @ApiProperty({ example: '70000005678', nullable: true, type: String }) message_id: string | null;
-  @ApiProperty({ example: 'delivered', enum: ['queued', 'sent', 'delivered', 'failed', 'expired', 'unknown'] })
+  @ApiProperty({ example: 'delivered', enum: ['queued', 'sent', 'delivered', 'read', 'failed', 'expired', 'unknown'] })
   status: string;
   @ApiProperty({ example: 'DELIVRD', nullable: true, type: String }) provider_status: string | null;
   @ApiProperty({ example: null, nullable: true, type: String }) error_code: string | null;

@@ -98,8 +98,12 @@ export interface TelegramFake {
   setBalance(balance: number): void;
   /** One step along sent → delivered → read, reported to the callback URL. */
   advance(requestId: string): Promise<void>;
-  /** Jumps to a status (reported to the callback URL). */
-  setStatus(requestId: string, status: TelegramFakeMessage['deliveryStatus']): Promise<void>;
+  /** Jumps to a status, reported to the callback URL unless `report` is false (a report that got lost). */
+  setStatus(
+    requestId: string,
+    status: TelegramFakeMessage['deliveryStatus'],
+    options?: { report?: boolean },
+  ): Promise<void>;
   /** The ttl ran out before delivery: `expired`, refunded. */
   expire(requestId: string): Promise<void>;
   /** The message's current status as Telegram would sign it at `timestampSeconds` (default now). */
@@ -201,7 +205,11 @@ export async function startTelegramFake(options: TelegramFakeOptions = {}): Prom
     );
   };
 
-  const moveTo = (message: TelegramFakeMessage, status: TelegramFakeMessage['deliveryStatus']): Promise<void> => {
+  const moveTo = (
+    message: TelegramFakeMessage,
+    status: TelegramFakeMessage['deliveryStatus'],
+    sendReport = true,
+  ): Promise<void> => {
     message.deliveryStatus = status;
     message.updatedAt = nowSeconds();
     if (status === 'expired' || status === 'revoked' || status === 'read') message.pending = [];
@@ -210,7 +218,7 @@ export async function startTelegramFake(options: TelegramFakeOptions = {}): Prom
       message.isRefunded = true;
       state.balance = round(state.balance + message.requestCost);
     }
-    return report(message);
+    return sendReport ? report(message) : Promise.resolve();
   };
 
   const advance = (message: TelegramFakeMessage): Promise<void> => {
@@ -359,7 +367,7 @@ export async function startTelegramFake(options: TelegramFakeOptions = {}): Prom
     malformedSends: (enabled) => void (switches.malformedSends = enabled),
     setBalance: (balance) => void (state.balance = balance),
     advance: (id) => advance(mustFind(id)),
-    setStatus: (id, status) => moveTo(mustFind(id), status),
+    setStatus: (id, status, { report: sendReport = true } = {}) => moveTo(mustFind(id), status, sendReport),
     expire: (id) => moveTo(mustFind(id), 'expired'),
     signedReport: (id, { timestampSeconds, token: key } = {}) =>
       sign(JSON.stringify(requestStatus(mustFind(id))), timestampSeconds ?? nowSeconds(), key ?? token),

@@ -6,6 +6,7 @@ export enum SmsProviderName {
   GreenSms = 'greensms',
   Twilio = 'twilio',
   Eskiz = 'eskiz',
+  WhatsApp = 'whatsapp',
 }
 
 export const SMS_PROVIDER_NAMES: readonly string[] = Object.values(SmsProviderName);
@@ -21,4 +22,5 @@ export const REQUIRED_PROVIDER_SETTINGS: Record<SmsProviderName, string[][]> = {
     ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_MESSAGING_SERVICE_SID'],
   ],
   [SmsProviderName.Eskiz]: [['ESKIZ_EMAIL', 'ESKIZ_PASSWORD']],
+  [SmsProviderName.WhatsApp]: [['WHATSAPP_ACCESS_TOKEN', 'WHATSAPP_PHONE_NUMBER_ID', 'WHATSAPP_TEMPLATE_NAME']],
 };

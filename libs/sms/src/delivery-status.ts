@@ -3,6 +3,8 @@ export enum DeliveryStatus {
   Queued = 'queued',
   Sent = 'sent',
   Delivered = 'delivered',
+  /** Opened by the person (Telegram, WhatsApp read receipts): delivered, and then some. */
+  Read = 'read',
   Failed = 'failed',
   Expired = 'expired',
   Unknown = 'unknown',

@@ -6,6 +6,7 @@ import { GreenSmsProvider } from './providers/greensms/greensms.sms-provider';
 import { MessaggioSmsProvider } from './providers/messaggio/messaggio.sms-provider';
 import { MobizonSmsProvider } from './providers/mobizon/mobizon.sms-provider';
 import { TwilioSmsProvider } from './providers/twilio/twilio.sms-provider';
+import { WhatsAppCloudProvider } from './providers/whatsapp/whatsapp.sms-provider';
 import type { VendorCallObserver } from './http/vendor-http-client';
 import type { HttpAdapterOptions } from './providers/provider-options';
 import type { SmsProvider } from './sms-provider.interface';
@@ -74,6 +75,17 @@ const ADAPTERS: Record<SmsProviderName, (config: Config, http: HttpOptionsFor) =
       email: config.get('ESKIZ_EMAIL', { infer: true }),
       password: config.get('ESKIZ_PASSWORD', { infer: true }),
       sender: config.get('ESKIZ_SENDER', { infer: true }),
+    }),
+  [SmsProviderName.WhatsApp]: (config, http) =>
+    new WhatsAppCloudProvider({
+      ...http(config.get('WHATSAPP_API_URL', { infer: true })),
+      accessToken: config.get('WHATSAPP_ACCESS_TOKEN', { infer: true }),
+      phoneNumberId: config.get('WHATSAPP_PHONE_NUMBER_ID', { infer: true }),
+      templateName: config.get('WHATSAPP_TEMPLATE_NAME', { infer: true }),
+      templateLanguage: config.get('WHATSAPP_TEMPLATE_LANGUAGE', { infer: true }),
+      apiVersion: config.get('WHATSAPP_API_VERSION', { infer: true }),
+      appSecret: config.get('WHATSAPP_APP_SECRET', { infer: true }),
+      verifyToken: config.get('WHATSAPP_VERIFY_TOKEN', { infer: true }),
     }),
 };
 

@@ -1,7 +1,7 @@
 import { DeliveryStatus } from '@app/sms';
 import { isProgress } from './delivery-status-rank';
 
-const { Unknown, Queued, Sent, Delivered, Failed, Expired } = DeliveryStatus;
+const { Unknown, Queued, Sent, Delivered, Read, Failed, Expired } = DeliveryStatus;
 
 describe(isProgress.name, () => {
   it.each([
@@ -11,6 +11,9 @@ describe(isProgress.name, () => {
     [Sent, Failed],
     [Sent, Expired],
     [Unknown, Queued],
+    [Sent, Read],
+    [Delivered, Read],
+    [Failed, Read],
   ])('moves %s → %s', (current, next) => {
     expect(isProgress(current, next)).toBe(true);
   });
@@ -23,6 +26,10 @@ describe(isProgress.name, () => {
     [Sent, Queued],
     [Sent, Unknown],
     [Delivered, Delivered],
+    [Read, Delivered],
+    [Read, Sent],
+    [Read, Failed],
+    [Read, Read],
   ])('keeps %s when %s arrives (late, repeated or out of order)', (current, next) => {
     expect(isProgress(current, next)).toBe(false);
   });

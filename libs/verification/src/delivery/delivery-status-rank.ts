@@ -7,6 +7,8 @@ const RANK: Record<DeliveryStatus, number> = {
   [DeliveryStatus.Delivered]: 3,
   [DeliveryStatus.Failed]: 3,
   [DeliveryStatus.Expired]: 3,
+  // Read outranks every final status: the person saw the message, whatever an earlier report said.
+  [DeliveryStatus.Read]: 4,
 };
 
 export const AWAITING_STATUSES: readonly DeliveryStatus[] = [

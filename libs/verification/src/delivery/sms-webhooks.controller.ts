@@ -3,7 +3,6 @@ import {
   Controller,
   ForbiddenException,
   Get,
-  Header,
   HttpCode,
   Inject,
   Logger,
@@ -11,10 +10,11 @@ import {
   Post,
   Query,
   Req,
+  Res,
 } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { ApiExcludeController } from '@nestjs/swagger';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError, ErrorCode } from '@app/common';
 import type { AppConfig } from '@app/config';
 import { SMS_PROVIDERS, SmsProvider, WebhookRejectedError, WebhookRequest } from '@app/sms';
@@ -41,13 +41,19 @@ export class SmsWebhooksController {
 
   /** The subscription check: the challenge as text/plain, or 403 (a wrong token, or none configured). */
   @Get(':provider')
-  @Header('Content-Type', 'text/plain; charset=utf-8')
-  subscribe(@Param('provider') name: string, @Query() query: Record<string, unknown>): string {
+  subscribe(
+    @Param('provider') name: string,
+    @Query() query: Record<string, unknown>,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): string {
     const provider = this.providers.get(name);
     if (!provider?.answerSubscription)
       throw new DomainError(ErrorCode.NotFound, `No webhook subscription is answered for "${name}"`);
     try {
-      return provider.answerSubscription(query);
+      const challenge = provider.answerSubscription(query);
+      // Set only on success: a refusal is the usual JSON error body.
+      void reply.type('text/plain; charset=utf-8');
+      return challenge;
     } catch (error) {
       if (!(error instanceof WebhookRejectedError)) throw error;
       this.logger.warn(`${name} webhook subscription refused: ${error.message}`);

@@ -148,6 +148,22 @@ export class Env {
   @IsUrl({ require_tld: false, require_protocol: true }) TELEGRAM_GATEWAY_API_URL = 'https://gatewayapi.telegram.org';
   /** `sender_username`: a verified Telegram channel of the token's account to send the codes from. */
   @EmptyAsUndefined() @IsOptional() @IsString() TELEGRAM_SENDER_USERNAME?: string;
+  /** WhatsApp Cloud API (README, "WhatsApp"): a system-user token, the business number's id, a template. */
+  @EmptyAsUndefined() @IsOptional() @IsString() WHATSAPP_ACCESS_TOKEN?: string;
+  @EmptyAsUndefined() @IsOptional() @IsString() WHATSAPP_PHONE_NUMBER_ID?: string;
+  /** Created with a copy-code button and message_send_ttl_seconds ≤ OTP_TTL_SECONDS. */
+  @EmptyAsUndefined() @IsOptional() @IsString() WHATSAPP_TEMPLATE_NAME?: string;
+  @IsString()
+  @Matches(/^[a-z]{2,3}(_[A-Z]{2})?$/, { message: 'WHATSAPP_TEMPLATE_LANGUAGE must look like en_US or ru' })
+  WHATSAPP_TEMPLATE_LANGUAGE = 'en_US';
+  @IsUrl({ require_tld: false, require_protocol: true }) WHATSAPP_API_URL = 'https://graph.facebook.com';
+  @IsString()
+  @Matches(/^v\d+\.\d+$/, { message: 'WHATSAPP_API_VERSION must look like v25.0' })
+  WHATSAPP_API_VERSION = 'v25.0';
+  /** The Meta app's secret: key of X-Hub-Signature-256; without it WhatsApp status webhooks are refused. */
+  @EmptyAsUndefined() @IsOptional() @IsString() WHATSAPP_APP_SECRET?: string;
+  /** Our answer to Meta's webhook subscription check (hub.verify_token); without it the check is refused. */
+  @EmptyAsUndefined() @IsOptional() @IsString() WHATSAPP_VERIFY_TOKEN?: string;
 
   // --- admin API ---
   /** Price of one SMS per vendor, for the estimated cost in admin stats: `mobizon=0.012;twilio=0.0079`. */

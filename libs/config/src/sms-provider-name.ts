@@ -8,6 +8,7 @@ export enum SmsProviderName {
   Eskiz = 'eskiz',
   /** Telegram Gateway: the code as a Telegram message (channel `telegram`). */
   Telegram = 'telegram',
+  WhatsApp = 'whatsapp',
 }
 
 export const SMS_PROVIDER_NAMES: readonly string[] = Object.values(SmsProviderName);
@@ -24,4 +25,5 @@ export const REQUIRED_PROVIDER_SETTINGS: Record<SmsProviderName, string[][]> = {
   ],
   [SmsProviderName.Eskiz]: [['ESKIZ_EMAIL', 'ESKIZ_PASSWORD']],
   [SmsProviderName.Telegram]: [['TELEGRAM_GATEWAY_TOKEN']],
+  [SmsProviderName.WhatsApp]: [['WHATSAPP_ACCESS_TOKEN', 'WHATSAPP_PHONE_NUMBER_ID', 'WHATSAPP_TEMPLATE_NAME']],
 };

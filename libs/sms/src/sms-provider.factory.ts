@@ -7,6 +7,7 @@ import { MessaggioSmsProvider } from './providers/messaggio/messaggio.sms-provid
 import { MobizonSmsProvider } from './providers/mobizon/mobizon.sms-provider';
 import { TwilioSmsProvider } from './providers/twilio/twilio.sms-provider';
 import { TelegramGatewayProvider } from './providers/telegram/telegram-gateway.provider';
+import { WhatsAppCloudProvider } from './providers/whatsapp/whatsapp.sms-provider';
 import type { VendorCallObserver } from './http/vendor-http-client';
 import type { HttpAdapterOptions } from './providers/provider-options';
 import type { SmsProvider } from './sms-provider.interface';
@@ -82,6 +83,17 @@ const ADAPTERS: Record<SmsProviderName, (config: Config, http: HttpOptionsFor) =
       token: config.get('TELEGRAM_GATEWAY_TOKEN', { infer: true }),
       senderUsername: config.get('TELEGRAM_SENDER_USERNAME', { infer: true }),
       callbackUrl: httpsOnly(webhookUrl(config, SmsProviderName.Telegram)),
+    }),
+  [SmsProviderName.WhatsApp]: (config, http) =>
+    new WhatsAppCloudProvider({
+      ...http(config.get('WHATSAPP_API_URL', { infer: true })),
+      accessToken: config.get('WHATSAPP_ACCESS_TOKEN', { infer: true }),
+      phoneNumberId: config.get('WHATSAPP_PHONE_NUMBER_ID', { infer: true }),
+      templateName: config.get('WHATSAPP_TEMPLATE_NAME', { infer: true }),
+      templateLanguage: config.get('WHATSAPP_TEMPLATE_LANGUAGE', { infer: true }),
+      apiVersion: config.get('WHATSAPP_API_VERSION', { infer: true }),
+      appSecret: config.get('WHATSAPP_APP_SECRET', { infer: true }),
+      verifyToken: config.get('WHATSAPP_VERIFY_TOKEN', { infer: true }),
     }),
 };
 

@@ -79,6 +79,11 @@ export interface SmsProvider {
    */
   parseDeliveryReport?(request: WebhookRequest): DeliveryReport[];
   /**
+   * Answers a vendor's check of its webhook URL (WhatsApp's `GET ?hub.mode=subscribe&hub.verify_token&hub.challenge`):
+   * returns the text to echo, or throws `WebhookRejectedError` when the token is wrong or none is configured.
+   */
+  answerSubscription?(query: Record<string, unknown>): string;
+  /**
    * Tells the vendor the code it delivered was entered (Telegram's checkVerificationStatus with the code).
    * Best effort, off the request path.
    */

@@ -14,6 +14,7 @@ describe(isProgress.name, () => {
     [Delivered, Read],
     [Sent, Read],
     [Queued, Read],
+    [Failed, Read],
   ])('moves %s → %s', (current, next) => {
     expect(isProgress(current, next)).toBe(true);
   });

@@ -1,7 +1,20 @@
-import { Body, Controller, HttpCode, Inject, Logger, Param, Post, Req } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  ForbiddenException,
+  Get,
+  HttpCode,
+  Inject,
+  Logger,
+  Param,
+  Post,
+  Query,
+  Req,
+  Res,
+} from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { ApiExcludeController } from '@nestjs/swagger';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError, ErrorCode } from '@app/common';
 import type { AppConfig } from '@app/config';
 import { SMS_PROVIDERS, SmsProvider, WebhookRejectedError, WebhookRequest } from '@app/sms';
@@ -10,6 +23,7 @@ import { DeliveryTrackingService, DeliveryUpdateOutcome } from './delivery-track
 /**
  * Delivery reports from vendors: POST /sms-auth/webhooks/:provider (Messaggio: …/messaggio/<token>).
  * Each adapter authenticates its own reports; a forged one gets 401 and changes nothing.
+ * GET /sms-auth/webhooks/:provider answers a vendor's check of the URL (WhatsApp's hub.challenge).
  */
 @ApiExcludeController()
 @Controller('sms-auth/webhooks')
@@ -23,6 +37,28 @@ export class SmsWebhooksController {
     config: ConfigService<AppConfig, true>,
   ) {
     this.publicBaseUrl = config.get('PUBLIC_BASE_URL', { infer: true })?.replace(/\/+$/, '');
+  }
+
+  /** The subscription check: the challenge as text/plain, or 403 (a wrong token, or none configured). */
+  @Get(':provider')
+  subscribe(
+    @Param('provider') name: string,
+    @Query() query: Record<string, unknown>,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): string {
+    const provider = this.providers.get(name);
+    if (!provider?.answerSubscription)
+      throw new DomainError(ErrorCode.NotFound, `No webhook subscription is answered for "${name}"`);
+    try {
+      const challenge = provider.answerSubscription(query);
+      // Set only on success: a refusal is the usual JSON error body.
+      void reply.type('text/plain; charset=utf-8');
+      return challenge;
+    } catch (error) {
+      if (!(error instanceof WebhookRejectedError)) throw error;
+      this.logger.warn(`${name} webhook subscription refused: ${error.message}`);
+      throw new ForbiddenException(error.message);
+    }
   }
 
   @Post(':provider')

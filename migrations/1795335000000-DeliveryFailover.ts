@@ -17,7 +17,8 @@ const RECORD_FAILOVER = `CREATE FUNCTION sms_auth_record_failover(p_record jsonb
   BEGIN
     PERFORM 1 FROM sms_verifications v WHERE v.id = record_id FOR UPDATE;
     IF NOT FOUND THEN RETURN false; END IF;
-    SELECT coalesce(max(d.attempt_number), 0) INTO last_attempt FROM sms_deliveries d WHERE d.verification_id = record_id;
+    SELECT coalesce(max(d.attempt_number), 0) INTO last_attempt
+      FROM sms_deliveries d WHERE d.verification_id = record_id;
     INSERT INTO sms_deliveries (verification_id, attempt_number, provider, provider_message_id, status,
       error_code, error_message, created_at, updated_at, channel, cost, cost_currency)
     SELECT record_id, last_attempt + position, d->>'provider', d->>'provider_message_id', d->>'status',

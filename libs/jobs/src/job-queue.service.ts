@@ -58,7 +58,7 @@ export class JobQueue implements OnApplicationBootstrap, BeforeApplicationShutdo
   /** Called by the owners of queues in their constructors (before bootstrap). */
   define<T extends object>(definition: JobDefinition<T>): void {
     if (this.definitions.has(definition.queue)) throw new Error(`job queue ${definition.queue} is defined twice`);
-    this.definitions.set(definition.queue, definition as unknown as JobDefinition<object>);
+    this.definitions.set(definition.queue, definition);
   }
 
   get running(): boolean {
@@ -127,7 +127,15 @@ export class JobQueue implements OnApplicationBootstrap, BeforeApplicationShutdo
         definition.queue,
         { pollingIntervalSeconds: definition.pollingIntervalSeconds ?? 1, includeMetadata: true },
         async ([job]) => {
-          await definition.handler(job.data, { id: job.id, retryCount: job.retryCount });
+          try {
+            await definition.handler(job.data, { id: job.id, retryCount: job.retryCount });
+          } catch (error) {
+            // The error only: a payload may hold what must not be logged.
+            this.logger.warn(
+              `job ${job.id} of ${definition.queue} failed (try ${job.retryCount + 1}): ${(error as Error).message}`,
+            );
+            throw error;
+          }
         },
       );
       if (definition.seed)

@@ -123,7 +123,7 @@ export class SmsMetrics {
     });
     this.deliveryFailovers = new Counter({
       name: 'sms_auth_delivery_failovers_total',
-      help: 'Codes sent again through the next link of a chain because the previous link did not report delivery in time.',
+      help: 'Codes sent again through the next link of a chain: the previous one did not report delivery in time.',
       labelNames: ['from', 'to'],
       registers,
     });

@@ -52,6 +52,8 @@ export class JobQueue implements OnApplicationBootstrap, BeforeApplicationShutdo
   private readonly definitions = new Map<string, JobDefinition<object>>();
   private boss?: PgBoss;
   private starting?: Promise<PgBoss>;
+  /** Set at shutdown: no pg-boss is started again (a late send fails instead). */
+  private stopped = false;
 
   constructor(private readonly config: ConfigService<AppConfig, true>) {}
 
@@ -70,6 +72,7 @@ export class JobQueue implements OnApplicationBootstrap, BeforeApplicationShutdo
   }
 
   async beforeApplicationShutdown(): Promise<void> {
+    this.stopped = true;
     const boss = await this.starting?.catch(() => undefined);
     this.starting = undefined;
     this.boss = undefined;
@@ -91,6 +94,7 @@ export class JobQueue implements OnApplicationBootstrap, BeforeApplicationShutdo
   }
 
   private start(): Promise<PgBoss> {
+    if (this.stopped) return Promise.reject(new Error('the job queue is shut down'));
     this.starting ??= this.boot().catch((error: unknown) => {
       this.starting = undefined;
       throw error;

@@ -5,6 +5,7 @@ import { IndexAdminQueries1795242379114 } from './1795242379114-IndexAdminQuerie
 import { HotPathFunctions1795300000000 } from './1795300000000-HotPathFunctions';
 import { PhoneBlocks1795310000000 } from './1795310000000-PhoneBlocks';
 import { DeliveryChannels1795320000000 } from './1795320000000-DeliveryChannels';
+import { DeliveryFailover1795335000000 } from './1795335000000-DeliveryFailover';
 
 /** Every migration, oldest first. `npm run migration:generate` writes a new file; add it here. */
 export const MIGRATIONS = [
@@ -15,4 +16,5 @@ export const MIGRATIONS = [
   HotPathFunctions1795300000000,
   PhoneBlocks1795310000000,
   DeliveryChannels1795320000000,
+  DeliveryFailover1795335000000,
 ];

@@ -101,6 +101,12 @@ export class Env {
   @ToInt() @IsInt() @Min(100) @Max(60000) SMS_PROVIDER_TIMEOUT_MS = 5000;
   /** How often undelivered messages are asked for their status (vendors without delivery reports). */
   @ToInt() @IsInt() @Min(1000) @Max(600000) SMS_STATUS_POLL_INTERVAL_MS = 15000;
+  /**
+   * Delivery-driven failover (SPEC §9): a link that has not reported delivered/read this many seconds after
+   * it accepted a code hands the same code to the next link of its chain. Unset: 20 s for telegram and
+   * whatsapp links, none for SMS vendors; set: this for every link (0 turns it off).
+   */
+  @EmptyAsUndefined() @IsOptional() @ToInt() @IsInt() @Min(0) @Max(3600) CHANNEL_DELIVERY_TIMEOUT_SECONDS?: number;
   @ToBoolean() @IsBoolean() SMS_TEST_MODE = false;
   @ToBoolean() @IsBoolean() SMS_EXPOSE_CODE = false;
   /** `+77000000001:111111,+77000000002:222222` — fixed codes, sent through no provider. */

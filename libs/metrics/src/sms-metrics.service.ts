@@ -60,6 +60,7 @@ export class SmsMetrics {
   private readonly vendorHttpDuration: Histogram<'provider' | 'outcome'>;
   private readonly sendRecordRetries: Counter<'outcome'>;
   private readonly sendRecordsPending: Gauge;
+  private readonly deliveryFailovers: Counter<'from' | 'to'>;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -120,6 +121,12 @@ export class SmsMetrics {
       help: 'Send records waiting for the database to take writes again.',
       registers,
     });
+    this.deliveryFailovers = new Counter({
+      name: 'sms_auth_delivery_failovers_total',
+      help: 'Codes sent again through the next link of a chain: the previous one did not report delivery in time.',
+      labelNames: ['from', 'to'],
+      registers,
+    });
     for (const outcome of SEND_RECORD_RETRY_OUTCOMES) this.sendRecordRetries.inc({ outcome }, 0);
     // Every reason is shown from the start (at 0), so that rates over it are defined before the first failure.
     for (const reason of VERIFY_FAILURE_REASONS) this.verifyFailures.inc({ reason }, 0);
@@ -153,6 +160,11 @@ export class SmsMetrics {
   /** How many send records are waiting for the database. */
   sendRecordsWaiting(count: number): void {
     this.sendRecordsPending.set(count);
+  }
+
+  /** A code went out again through `to` because `from` did not report delivery within its timeout. */
+  deliveryFailover(from: string, to: string): void {
+    this.deliveryFailovers.inc({ from: boundedLabel(from), to: boundedLabel(to) });
   }
 
   /** One HTTP request to a vendor, as the shared vendor HTTP client saw it end. */

@@ -58,10 +58,14 @@ export class SmsDispatcher {
       .filter((provider): provider is SmsProvider => provider !== undefined);
   }
 
-  async dispatch(message: SmsMessage, country: string | null = null): Promise<SmsDispatchResult> {
+  /**
+   * Tries the chain's links in order, from `fromLink` (0: the first; delivery-driven failover starts after the
+   * link that did not deliver).
+   */
+  async dispatch(message: SmsMessage, country: string | null = null, fromLink = 0): Promise<SmsDispatchResult> {
     const attempts: SmsAttempt[] = [];
     let lastError: SmsProviderError | undefined;
-    for (const provider of this.chainFor(country)) {
+    for (const provider of this.chainFor(country).slice(fromLink)) {
       const startedAt = new Date();
       const elapsed = stopwatch();
       try {

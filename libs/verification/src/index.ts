@@ -8,3 +8,6 @@ export * from './send-record-writer';
 export * from './verification.module';
 export * from './delivery/delivery-tracking.service';
 export * from './delivery/delivery-poller.service';
+export * from './jobs/delivery-failover.service';
+export * from './jobs/post-verify-reports.service';
+export * from './jobs/delivery-timeout';

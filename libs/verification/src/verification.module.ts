@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuditModule } from '@app/audit';
 import { AuthModule } from '@app/auth';
+import { JobsModule } from '@app/jobs';
 import { PhoneModule } from '@app/phone';
 import { SmsModule } from '@app/sms';
 import { CodeHasher } from './code-hasher';
@@ -10,6 +11,9 @@ import { DeliveryTrackingRepository } from './delivery/delivery-tracking.reposit
 import { DeliveryTrackingService } from './delivery/delivery-tracking.service';
 import { SmsWebhooksController } from './delivery/sms-webhooks.controller';
 import { PhoneLock } from './entities/phone-lock.entity';
+import { DeliveryFailoverRepository } from './jobs/delivery-failover.repository';
+import { DeliveryFailover } from './jobs/delivery-failover.service';
+import { PostVerifyReports } from './jobs/post-verify-reports.service';
 import { SmsDelivery } from './entities/sms-delivery.entity';
 import { SmsVerification } from './entities/sms-verification.entity';
 import { SendRecordWriter } from './send-record-writer';
@@ -24,6 +28,7 @@ import { VerificationService } from './verification.service';
     TypeOrmModule.forFeature([SmsVerification, SmsDelivery, PhoneLock]),
     AuditModule,
     AuthModule,
+    JobsModule,
     PhoneModule,
     SmsModule,
     ThrottlingModule,
@@ -38,7 +43,10 @@ import { VerificationService } from './verification.service';
     DeliveryTrackingService,
     DeliveryTrackingRepository,
     DeliveryPoller,
+    DeliveryFailover,
+    DeliveryFailoverRepository,
+    PostVerifyReports,
   ],
-  exports: [VerificationService, DeliveryPoller, DeliveryTrackingService, SendRecordWriter],
+  exports: [VerificationService, DeliveryPoller, DeliveryFailover, DeliveryTrackingService, SendRecordWriter],
 })
 export class VerificationModule {}

@@ -16,6 +16,8 @@ import {
   SmsProviderError,
 } from '@app/sms';
 import type { CodeHasher } from './code-hasher';
+import type { DeliveryFailover } from './jobs/delivery-failover.service';
+import type { PostVerifyReports } from './jobs/post-verify-reports.service';
 import type { SendRecordWriter } from './send-record-writer';
 import type { TestNumbers } from './test-numbers.service';
 import { VerificationService } from './verification.service';
@@ -115,7 +117,7 @@ const approved = (verificationId: string): VerifyWriteRow =>
 
 const RESERVED: SendReservation = { result: 'RESERVED', resendAfter: 60 };
 
-function createSut(config: Partial<AppConfig> = {}) {
+function createSut(config: Partial<AppConfig> = {}, options: { failoverEnabled?: boolean } = {}) {
   const verifications = {
     reserveSend: jest.fn((_request: SendReservationRequest): Promise<SendReservation> => Promise.resolve(RESERVED)),
     readPending: jest.fn((_phoneNumber: string): Promise<{ id: string; codeHash: string } | null> =>
@@ -165,6 +167,8 @@ function createSut(config: Partial<AppConfig> = {}) {
     providerCall: jest.fn(),
   };
   const values: Partial<AppConfig> = { ...DEFAULT_CONFIG, ...config };
+  const failover = { enabled: options.failoverEnabled ?? false, afterAccepted: jest.fn().mockResolvedValue(undefined) };
+  const postVerify = { afterVerified: jest.fn() };
 
   const sut = new VerificationService(
     verifications as unknown as VerificationRepository,
@@ -177,12 +181,28 @@ function createSut(config: Partial<AppConfig> = {}) {
     { get: (key: keyof AppConfig) => values[key] } as unknown as ConfigService<AppConfig, true>,
     metrics as unknown as SmsMetrics,
     records as unknown as SendRecordWriter,
+    failover as unknown as DeliveryFailover,
+    postVerify as unknown as PostVerifyReports,
   );
   /** The id the service gave the new code (as reserved). */
   const reservedId = (): string => verifications.reserveSend.mock.calls[0][0].id;
   /** Every send record the service handed to the writer. */
   const written = (): SendRecord[] => records.write.mock.calls.map(([record]) => record);
-  return { sut, verifications, records, phones, hasher, templates, sms, auth, metrics, reservedId, written };
+  return {
+    sut,
+    verifications,
+    records,
+    phones,
+    hasher,
+    templates,
+    sms,
+    auth,
+    metrics,
+    reservedId,
+    written,
+    failover,
+    postVerify,
+  };
 }
 
 async function rejectionOf(promise: Promise<unknown>): Promise<DomainError> {
@@ -585,6 +605,49 @@ describe(VerificationService.name, () => {
     });
   });
 
+  describe('delivery timer', () => {
+    it('starts none when no link has a delivery timeout (the default: nothing new on the send path)', async () => {
+      const { sut, failover } = createSut();
+
+      await sut.requestCode({ phoneNumber: '87001234567', resend: false }, CLIENT);
+
+      expect(failover.afterAccepted).not.toHaveBeenCalled();
+    });
+
+    it("starts the accepting link's timer after the record of the send, with the code and text it must resend", async () => {
+      const { sut, failover, sms, records, reservedId } = createSut({}, { failoverEnabled: true });
+      const refused = attempt({ provider: 'alpha', errorCode: 'PHONE_NUMBER_NOT_AVAILABLE' });
+      const accepted = attempt({ provider: 'beta', messageId: 'beta-msg-1', status: DeliveryStatus.Sent });
+      sms.dispatch.mockResolvedValue({ attempts: [refused, accepted], accepted });
+      failover.afterAccepted.mockImplementation(() => {
+        expect(records.write).toHaveBeenCalledTimes(1);
+        return Promise.resolve();
+      });
+
+      await sut.requestCode({ phoneNumber: '87001234567', resend: false }, CLIENT);
+
+      expect(failover.afterAccepted).toHaveBeenCalledWith({
+        verificationId: reservedId(),
+        country: 'KZ',
+        linkIndex: 1,
+        provider: 'beta',
+        messageId: 'beta-msg-1',
+        code: GENERATED_CODE,
+        text: `Your code: ${GENERATED_CODE}`,
+      });
+    });
+
+    it('still answers when the timer could not be enqueued', async () => {
+      const { sut, failover } = createSut({}, { failoverEnabled: true });
+      failover.afterAccepted.mockRejectedValue(new Error('queue down'));
+
+      const result = await sut.requestCode({ phoneNumber: '87001234567', resend: false }, CLIENT);
+
+      expect(result.smsId).toBe('alpha-msg-1');
+      expect(warn).toHaveBeenCalledWith(expect.stringContaining('not started'));
+    });
+  });
+
   describe('verifyCode', () => {
     const PENDING = { id: 'verification-1', codeHash: `hmac(verification-1:${GENERATED_CODE})` };
 
@@ -608,6 +671,16 @@ describe(VerificationService.name, () => {
         ip: CLIENT.ip,
         userAgent: CLIENT.userAgent,
       });
+    });
+
+    it('hands an approved code to the post-verify reports (off the request path)', async () => {
+      const { sut, verifications, postVerify } = createSut();
+      verifications.readPending.mockResolvedValue(PENDING);
+      verifications.writeVerify.mockResolvedValue(approved(PENDING.id));
+
+      await sut.verifyCode(MOBILE.e164, GENERATED_CODE, CLIENT);
+
+      expect(postVerify.afterVerified).toHaveBeenCalledWith(PENDING.id, 'KZ', GENERATED_CODE);
     });
 
     it('answers an approval with the login of the session it created', async () => {

@@ -10,6 +10,8 @@ import { SmsMetrics } from '@app/metrics';
 import { PhoneNumber, PhoneService } from '@app/phone';
 import { DeliveryStatus, MessageTemplates, SmsDispatcher, SmsDispatchResult, type SmsMessage } from '@app/sms';
 import { CodeHasher } from './code-hasher';
+import { DeliveryFailover } from './jobs/delivery-failover.service';
+import { PostVerifyReports } from './jobs/post-verify-reports.service';
 import { SendRecordWriter } from './send-record-writer';
 import { TestNumbers } from './test-numbers.service';
 import {
@@ -63,6 +65,8 @@ export class VerificationService {
     config: ConfigService<AppConfig, true>,
     private readonly metrics: SmsMetrics,
     private readonly records: SendRecordWriter,
+    private readonly failover: DeliveryFailover,
+    private readonly postVerify: PostVerifyReports,
   ) {
     this.settings = {
       ttlSeconds: config.get('OTP_TTL_SECONDS', { infer: true }),
@@ -183,6 +187,8 @@ export class VerificationService {
       if (row.result === 'STALE' && read < MAX_VERIFY_READS) continue;
       if (row.result === 'APPROVED') {
         this.metrics.codeVerified(row.provider);
+        // Off the request path: an enqueue, not awaited, and only when a link of the chain reports or revokes.
+        this.postVerify.afterVerified(row.verification_id!, phone.country, code);
         const user = Object.assign(new User(), {
           id: row.user_id!,
           phoneNumber: phone.e164,
@@ -291,7 +297,36 @@ export class VerificationService {
       throw result.error ?? new DomainError(ErrorCode.SmsProviderUnavailable, 'No SMS provider is configured');
     }
     this.metrics.codeSent(result.accepted.provider);
+    await this.startDeliveryTimer(verificationId, phone, message, result);
     return result.accepted.messageId;
+  }
+
+  /**
+   * After the durable record of the send: the accepting link's delivery timer, when that link has a timeout
+   * (one INSERT by pg-boss; nothing at all when no link of any chain has one). A failure costs the failover of
+   * this code, never the answer.
+   */
+  private async startDeliveryTimer(
+    verificationId: string,
+    phone: PhoneNumber,
+    message: SmsMessage,
+    result: SmsDispatchResult,
+  ): Promise<void> {
+    if (!this.failover.enabled || !result.accepted || !message.otp) return;
+    await this.failover
+      .afterAccepted({
+        verificationId,
+        country: phone.country,
+        // dispatch() tried the links from the first, one attempt each, up to the accepting one.
+        linkIndex: result.attempts.length - 1,
+        provider: result.accepted.provider,
+        messageId: result.accepted.messageId,
+        code: message.otp.code,
+        text: message.text,
+      })
+      .catch((error: unknown) =>
+        this.logger.warn(`delivery timer of verification ${verificationId} not started: ${(error as Error).message}`),
+      );
   }
 
   private async recordTestNumberSend(

@@ -1,7 +1,8 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { AppConfig } from '@app/config';
+import { JobQueue } from '@app/jobs';
 import { SmsMetrics, stopwatch } from '@app/metrics';
 import { DeliveryReport, SMS_PROVIDERS, SmsProvider, SmsProviderError } from '@app/sms';
 import { DataSource } from 'typeorm';
@@ -11,16 +12,21 @@ import { DeliveryTrackingService } from './delivery-tracking.service';
 const BATCH_SIZE = 50;
 /** Questions per message at most; with the interval and the code lifetime this bounds the polling. */
 const MAX_CHECKS = 20;
+export const DELIVERY_POLL_QUEUE = 'delivery-poll';
 
 /**
  * Asks vendors for the status of messages that have no final delivery status yet, until one arrives,
  * the code expires, or MAX_CHECKS questions were asked. Vendors without a status API are skipped.
+ *
+ * The rounds are a recurring pg-boss job (queue `delivery-poll`, policy `stately`: at most one round waiting and
+ * one running across all instances): each round enqueues the next one SMS_STATUS_POLL_INTERVAL_MS later, and
+ * every instance seeds one at start (dropped while one waits). A round cut short by a crash is failed when it
+ * expires and retried. Without a vendor that has a status API nothing is enqueued.
  */
 @Injectable()
-export class DeliveryPoller implements OnApplicationBootstrap, OnApplicationShutdown {
+export class DeliveryPoller implements BeforeApplicationShutdown {
   private readonly logger = new Logger(DeliveryPoller.name);
   private readonly intervalMs: number;
-  private timer?: NodeJS.Timeout;
   private running?: Promise<number>;
 
   constructor(
@@ -30,23 +36,33 @@ export class DeliveryPoller implements OnApplicationBootstrap, OnApplicationShut
     private readonly tracking: DeliveryTrackingService,
     config: ConfigService<AppConfig, true>,
     private readonly metrics: SmsMetrics,
+    private readonly jobs: JobQueue,
   ) {
     this.intervalMs = config.get('SMS_STATUS_POLL_INTERVAL_MS', { infer: true });
+    const intervalSeconds = Math.max(1, Math.round(this.intervalMs / 1000));
+    jobs.define<Record<string, never>>({
+      queue: DELIVERY_POLL_QUEUE,
+      policy: 'stately',
+      enabled: this.pollableProviders().length > 0,
+      seed: { data: {}, startAfterSeconds: intervalSeconds },
+      // A failed round (the next one could not be enqueued) is retried after an interval, indefinitely.
+      retryLimit: 1_000_000,
+      retryDelaySeconds: intervalSeconds,
+      expireInSeconds: 300,
+      pollingIntervalSeconds: Math.min(intervalSeconds, 2),
+      handler: () => this.scheduledRound(intervalSeconds),
+    });
   }
 
-  onApplicationBootstrap(): void {
-    if (this.pollableProviders().length === 0) return;
-    this.timer = setInterval(
-      () =>
-        void this.pollOnce().catch((error) => this.logger.warn(`status polling failed: ${(error as Error).message}`)),
-      this.intervalMs,
-    );
-    this.timer.unref();
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
+  async beforeApplicationShutdown(): Promise<void> {
     await this.running?.catch(() => undefined);
+  }
+
+  private async scheduledRound(intervalSeconds: number): Promise<void> {
+    await this.pollOnce().catch((error: unknown) =>
+      this.logger.warn(`status polling failed: ${(error as Error).message}`),
+    );
+    await this.jobs.send(DELIVERY_POLL_QUEUE, {}, { startAfterSeconds: intervalSeconds });
   }
 
   /** One round: returns how many deliveries changed status. Rounds never overlap. */

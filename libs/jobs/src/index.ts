@@ -1,0 +1,3 @@
+export * from './job-queue.service';
+export * from './job-payload-cipher';
+export * from './jobs.module';

@@ -50,18 +50,26 @@ export class SmsDispatcher {
     this.routes = testMode ? new Map() : parseSmsRoutes(config.get('SMS_ROUTES', { infer: true }));
   }
 
-  /** The providers that would be tried for a number of this country, in order. */
-  chainFor(country: string | null): SmsProvider[] {
+  /**
+   * The providers that would be tried for a number of this country, in order; with `channel`, only the links
+   * of that channel (SPEC §9: a client may ask for one), still in the chain's order.
+   */
+  chainFor(country: string | null, channel?: DeliveryChannel): SmsProvider[] {
     const names = (country && this.routes.get(country)) || this.routes.get('*') || this.defaultChain;
     return names
       .map((name) => this.providers.get(name))
-      .filter((provider): provider is SmsProvider => provider !== undefined);
+      .filter((provider): provider is SmsProvider => provider !== undefined)
+      .filter((provider) => channel === undefined || provider.channel === channel);
   }
 
-  async dispatch(message: SmsMessage, country: string | null = null): Promise<SmsDispatchResult> {
+  async dispatch(
+    message: SmsMessage,
+    country: string | null = null,
+    channel?: DeliveryChannel,
+  ): Promise<SmsDispatchResult> {
     const attempts: SmsAttempt[] = [];
     let lastError: SmsProviderError | undefined;
-    for (const provider of this.chainFor(country)) {
+    for (const provider of this.chainFor(country, channel)) {
       const startedAt = new Date();
       const elapsed = stopwatch();
       try {
@@ -86,7 +94,7 @@ export class SmsDispatcher {
             ? error
             : new SmsProviderError('unavailable', provider.name, null, `${provider.name} failed unexpectedly`);
         this.metrics.providerCall(provider.name, 'send', lastError.kind, elapsed());
-        this.metrics.codeSendFailed(provider.name, lastError.providerCode ?? lastError.code);
+        this.metrics.codeSendFailed(provider.name, lastError.providerCode ?? lastError.code, provider.channel);
         attempts.push({
           provider: provider.name,
           channel: provider.channel,

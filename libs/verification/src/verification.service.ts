@@ -8,7 +8,14 @@ import { mayHaveCommitted } from '@app/database';
 import type { AppConfig, Locale } from '@app/config';
 import { SmsMetrics } from '@app/metrics';
 import { PhoneNumber, PhoneService } from '@app/phone';
-import { DeliveryStatus, MessageTemplates, SmsDispatcher, SmsDispatchResult, type SmsMessage } from '@app/sms';
+import {
+  DeliveryChannel,
+  DeliveryStatus,
+  MessageTemplates,
+  SmsDispatcher,
+  SmsDispatchResult,
+  type SmsMessage,
+} from '@app/sms';
 import { CodeHasher } from './code-hasher';
 import { SendRecordWriter } from './send-record-writer';
 import { TestNumbers } from './test-numbers.service';
@@ -23,6 +30,8 @@ import {
 export interface CodeRequest {
   phoneNumber: string;
   locale?: Locale;
+  /** Only the links of this channel in the number's chain (SPEC §9); test numbers ignore it. */
+  channel?: DeliveryChannel;
   resend: boolean;
 }
 
@@ -30,6 +39,8 @@ export interface CodeRequestResult {
   verificationId: string;
   phoneNumber: string;
   smsId: string | null;
+  /** The channel of the link that accepted the code (`sms` for test numbers). */
+  channel: DeliveryChannel;
   expiresIn: number;
   resendAfter: number;
   /** Only when SMS_EXPOSE_CODE is on outside production. */
@@ -42,6 +53,12 @@ export interface VerifiedLogin extends IssuedLogin {
 }
 
 const TEST_NUMBER_PROVIDER = 'test_number';
+
+/** What the client is told of a handed-over code. */
+interface SentCode {
+  messageId: string | null;
+  channel: DeliveryChannel;
+}
 
 /** Reads of the pending code per verify: each further one follows a new code sent between a read and its write. */
 const MAX_VERIFY_READS = 3;
@@ -83,6 +100,8 @@ export class VerificationService {
     const fixedCode = this.testNumbers.fixedCodeFor(phone.e164);
     // Test numbers are fixed entries of the operator's config: they skip the mobile and country checks.
     if (fixedCode === undefined) this.phones.assertSmsRecipient(phone);
+    // Before the reservation: a channel the chain cannot deliver issues no code and counts toward nothing.
+    if (fixedCode === undefined && request.channel) this.assertChannelAvailable(phone, request.channel);
     const locale = request.locale ?? this.settings.defaultLocale;
     const verificationId = randomUUID();
     const code = fixedCode ?? this.hasher.generate();
@@ -101,7 +120,7 @@ export class VerificationService {
     });
     if (reservation.result !== 'RESERVED') throw this.sendRefusal(reservation);
 
-    const smsId = fixedCode
+    const sent = fixedCode
       ? await this.recordTestNumberSend(verificationId, base)
       : await this.deliver(
           verificationId,
@@ -112,12 +131,14 @@ export class VerificationService {
             otp: { code, ttlSeconds: this.settings.ttlSeconds, verificationId },
           },
           base,
+          request.channel,
         );
 
     return {
       verificationId,
       phoneNumber: phone.e164,
-      smsId,
+      smsId: sent.messageId,
+      channel: sent.channel,
       // The code expires OTP_TTL_SECONDS after its statement's now().
       expiresIn: this.settings.ttlSeconds,
       resendAfter: reservation.resendAfter,
@@ -244,8 +265,9 @@ export class VerificationService {
     phone: PhoneNumber,
     message: SmsMessage,
     base: Pick<AuditRecord, 'client' | 'phoneNumber'>,
-  ): Promise<string | null> {
-    const result: SmsDispatchResult = await this.sms.dispatch(message, phone.country);
+    channel?: DeliveryChannel,
+  ): Promise<SentCode> {
+    const result: SmsDispatchResult = await this.sms.dispatch(message, phone.country, channel);
     const events: AuditRecord[] = result.attempts
       .filter((attempt) => attempt.error)
       .map((attempt) => ({
@@ -290,14 +312,14 @@ export class VerificationService {
       this.logger.warn(`no SMS provider accepted the code for ${maskPhone(phone.e164)}: ${result.error?.code}`);
       throw result.error ?? new DomainError(ErrorCode.SmsProviderUnavailable, 'No SMS provider is configured');
     }
-    this.metrics.codeSent(result.accepted.provider);
-    return result.accepted.messageId;
+    this.metrics.codeSent(result.accepted.provider, result.accepted.channel);
+    return { messageId: result.accepted.messageId, channel: result.accepted.channel };
   }
 
   private async recordTestNumberSend(
     verificationId: string,
     base: Pick<AuditRecord, 'client' | 'phoneNumber'>,
-  ): Promise<null> {
+  ): Promise<SentCode> {
     await this.writeRecord({
       kind: 'sent',
       verificationId,
@@ -315,8 +337,18 @@ export class VerificationService {
         }),
       ],
     });
-    this.metrics.codeSent(TEST_NUMBER_PROVIDER);
-    return null;
+    this.metrics.codeSent(TEST_NUMBER_PROVIDER, DeliveryChannel.Sms);
+    return { messageId: null, channel: DeliveryChannel.Sms };
+  }
+
+  /** SPEC §9: `CHANNEL_UNAVAILABLE` unless a configured link of the number's chain is of that channel. */
+  private assertChannelAvailable(phone: PhoneNumber, channel: DeliveryChannel): void {
+    if (this.sms.chainFor(phone.country, channel).length > 0) return;
+    throw new DomainError(
+      ErrorCode.ChannelUnavailable,
+      `No configured provider of this number can deliver by ${channel}`,
+      { channel, country: phone.country },
+    );
   }
 
   private async writeRecord(record: SendRecord): Promise<void> {

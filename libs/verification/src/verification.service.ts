@@ -347,7 +347,7 @@ export class VerificationService {
     throw new DomainError(
       ErrorCode.ChannelUnavailable,
       `No configured provider of this number can deliver by ${channel}`,
-      { channel, country: phone.country },
+      { channel, ...(phone.country ? { country: phone.country } : {}) },
     );
   }
 

@@ -214,6 +214,18 @@ describe('admin dashboard page (browser)', () => {
     }
   });
 
+  it('shows the channels: SMS only here, every code under sms and nothing saved against all-SMS', async () => {
+    const rows = page.locator(`${testId('chart-channel')} [data-testid="channel-row"]`);
+    await rows.first().waitFor(WAIT);
+    expect(await rows.count()).toBe(1);
+    const sms = page.locator(`${testId('chart-channel')} [data-testid="channel-row"][data-key="sms"]`);
+    expect(await sms.locator(testId('channel-requested')).textContent()).toBe(String(sent.requests));
+    expect(await sms.locator(testId('channel-conversion')).textContent()).toBe('40.0%');
+    expect(await sms.locator(testId('channel-saved')).textContent()).toBe('0.00');
+    expect(await textOf('channels-saved-total')).toBe('0.00');
+    expect(await page.locator(testId('chart-channel')).textContent()).not.toMatch(/NaN|Infinity|undefined|null/);
+  });
+
   it("shows a phone's codes and audit events, newest first", async () => {
     await search(spaced(phones.retried));
     const rows = page.locator(`${testId('history-verifications')} [data-testid="verification-row"]`);

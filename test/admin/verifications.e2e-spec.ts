@@ -179,6 +179,11 @@ describe('GET /admin/verifications', () => {
           {
             attempt_number: 1,
             provider: 'console',
+            channel: 'sms',
+            // No vendor-stated cost and no SMS_PRICES in this file's app (test/channels prices them).
+            cost: null,
+            cost_currency: null,
+            cost_source: null,
             message_id: sent.body.sms_id,
             status: 'delivered',
             provider_status: null,

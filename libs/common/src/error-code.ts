@@ -13,6 +13,7 @@ export enum ErrorCode {
   PhoneBlocked = 'PHONE_BLOCKED',
   SmsProviderUnavailable = 'SMS_PROVIDER_UNAVAILABLE',
   SmsProviderRejected = 'SMS_PROVIDER_REJECTED',
+  ChannelUnavailable = 'CHANNEL_UNAVAILABLE',
   Unauthorized = 'UNAUTHORIZED',
   RefreshTokenReused = 'REFRESH_TOKEN_REUSED',
   NotFound = 'NOT_FOUND',

@@ -15,6 +15,7 @@ export const ERROR_HTTP_STATUS: Record<ErrorCode, number> = {
   [ErrorCode.PhoneBlocked]: 403,
   [ErrorCode.SmsProviderUnavailable]: 503,
   [ErrorCode.SmsProviderRejected]: 502,
+  [ErrorCode.ChannelUnavailable]: 400,
   [ErrorCode.Unauthorized]: 401,
   [ErrorCode.RefreshTokenReused]: 401,
   [ErrorCode.NotFound]: 404,
@@ -53,6 +54,10 @@ export const ERROR_EXAMPLES: Record<ErrorCode, { message: string; details?: Reco
   [ErrorCode.SmsProviderRejected]: {
     message: 'The SMS provider refused the message',
     details: { provider: 'mobizon', provider_code: '2' },
+  },
+  [ErrorCode.ChannelUnavailable]: {
+    message: 'No configured provider of this number can deliver by telegram',
+    details: { channel: 'telegram', country: 'KZ' },
   },
   [ErrorCode.Unauthorized]: { message: 'The access token is missing, invalid or expired' },
   [ErrorCode.RefreshTokenReused]: {

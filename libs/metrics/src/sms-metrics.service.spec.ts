@@ -36,9 +36,12 @@ describe(SmsMetrics.name, () => {
         .map((metric) => metric.name)
         .sort(),
     ).toEqual([
+      'sms_auth_channel_codes_sent_total',
+      'sms_auth_channel_send_failures_total',
       'sms_auth_code_send_failures_total',
       'sms_auth_codes_sent_total',
       'sms_auth_codes_verified_total',
+      'sms_auth_delivery_failovers_total',
       'sms_auth_provider_errors_total',
       'sms_auth_provider_request_duration_seconds',
       'sms_auth_send_record_retries_total',
@@ -51,16 +54,16 @@ describe(SmsMetrics.name, () => {
   it('keeps two instances apart (one per app)', async () => {
     const first = createSut();
     const second = createSut();
-    first.sut.codeSent('console');
+    first.sut.codeSent('console', 'sms');
     expect(await valueOf(first.registry, 'sms_auth_codes_sent_total', { provider: 'console' })).toBe(1);
     expect(await valueOf(second.registry, 'sms_auth_codes_sent_total', { provider: 'console' })).toBeUndefined();
   });
 
   it('counts codes sent and verified by provider; an unknown provider is "unknown"', async () => {
     const { sut, registry } = createSut();
-    sut.codeSent('mobizon');
-    sut.codeSent('mobizon');
-    sut.codeSent('test_number');
+    sut.codeSent('mobizon', 'sms');
+    sut.codeSent('mobizon', 'sms');
+    sut.codeSent('test_number', 'sms');
     sut.codeVerified('mobizon');
     sut.codeVerified(null);
     expect(await valueOf(registry, 'sms_auth_codes_sent_total', { provider: 'mobizon' })).toBe(2);
@@ -69,12 +72,46 @@ describe(SmsMetrics.name, () => {
     expect(await valueOf(registry, 'sms_auth_codes_verified_total', { provider: 'unknown' })).toBe(1);
   });
 
+  it('counts codes sent and send failures by channel, every channel shown at 0 from the start', async () => {
+    const { sut, registry } = createSut();
+    const sentByChannel = async () =>
+      (await samples(registry, 'sms_auth_channel_codes_sent_total')).map((sample) => [
+        sample.labels.channel,
+        sample.value,
+      ]);
+    expect(await sentByChannel()).toEqual([
+      ['sms', 0],
+      ['telegram', 0],
+      ['whatsapp', 0],
+    ]);
+
+    sut.codeSent('mobizon', 'sms');
+    sut.codeSent('telegram', 'telegram');
+    sut.codeSent('telegram', 'telegram');
+    sut.codeSent('mystery', 'pigeon');
+    sut.codeSendFailed('whatsapp', '131026', 'whatsapp');
+
+    expect(await sentByChannel()).toEqual([
+      ['sms', 1],
+      ['telegram', 2],
+      ['whatsapp', 0],
+      ['other', 1],
+    ]);
+    expect(await valueOf(registry, 'sms_auth_channel_send_failures_total', { channel: 'whatsapp' })).toBe(1);
+    expect(await valueOf(registry, 'sms_auth_channel_send_failures_total', { channel: 'sms' })).toBe(0);
+    // The per-provider series keep their one label.
+    expect(await valueOf(registry, 'sms_auth_codes_sent_total', { provider: 'telegram' })).toBe(2);
+    expect(
+      (await samples(registry, 'sms_auth_codes_sent_total')).every((sample) => !('channel' in sample.labels)),
+    ).toBe(true);
+  });
+
   it('truncates a vendor error code to 32 characters', async () => {
     const { sut, registry } = createSut();
     const long = 'E'.repeat(200);
-    sut.codeSendFailed('twilio', long);
-    sut.codeSendFailed('twilio', '21211');
-    sut.codeSendFailed('twilio', null);
+    sut.codeSendFailed('twilio', long, 'sms');
+    sut.codeSendFailed('twilio', '21211', 'sms');
+    sut.codeSendFailed('twilio', null, 'sms');
     const errorCodes = (await samples(registry, 'sms_auth_code_send_failures_total')).map(
       (sample) => sample.labels.error_code,
     );

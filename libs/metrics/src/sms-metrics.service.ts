@@ -17,6 +17,18 @@ export const VERIFY_FAILURE_REASONS = [
 ] as const;
 export type VerifyFailureReason = (typeof VERIFY_FAILURE_REASONS)[number];
 
+/**
+ * The delivery channels (SPEC §9; DeliveryChannel of @app/sms, which depends on this library). A channel label
+ * outside them is OTHER_LABEL.
+ */
+export const CHANNEL_LABELS = ['sms', 'telegram', 'whatsapp'] as const;
+export type ChannelLabel = (typeof CHANNEL_LABELS)[number];
+
+/** The channel label: one of CHANNEL_LABELS, else OTHER_LABEL. */
+export function channelLabel(channel: string | null | undefined): ChannelLabel | typeof OTHER_LABEL {
+  return (CHANNEL_LABELS as readonly string[]).includes(channel ?? '') ? (channel as ChannelLabel) : OTHER_LABEL;
+}
+
 /** The longest label value taken from outside (a provider name, a vendor error code). */
 export const MAX_LABEL_LENGTH = 32;
 /** The label of a reason outside VERIFY_FAILURE_REASONS. */
@@ -55,6 +67,8 @@ export class SmsMetrics {
   private readonly codesVerified: Counter<'provider'>;
   private readonly sendFailures: Counter<'provider' | 'error_code'>;
   private readonly verifyFailures: Counter<'reason'>;
+  private readonly channelCodesSent: Counter<'channel'>;
+  private readonly channelSendFailures: Counter<'channel'>;
   private readonly providerDuration: Histogram<'provider' | 'operation' | 'outcome'>;
   private readonly providerErrors: Counter<'provider' | 'kind'>;
   private readonly vendorHttpDuration: Histogram<'provider' | 'outcome'>;
@@ -80,6 +94,19 @@ export class SmsMetrics {
       name: 'sms_auth_code_send_failures_total',
       help: 'Send attempts a provider failed, by our error code or the vendor code.',
       labelNames: ['provider', 'error_code'],
+      registers,
+    });
+    // Per channel beside the per-provider series (whose names and labels dashboards already use).
+    this.channelCodesSent = new Counter({
+      name: 'sms_auth_channel_codes_sent_total',
+      help: 'Codes handed over, by the channel of the link that accepted them (sms, telegram, whatsapp).',
+      labelNames: ['channel'],
+      registers,
+    });
+    this.channelSendFailures = new Counter({
+      name: 'sms_auth_channel_send_failures_total',
+      help: 'Send attempts a provider failed, by the channel of that provider.',
+      labelNames: ['channel'],
       registers,
     });
     this.verifyFailures = new Counter({
@@ -130,11 +157,16 @@ export class SmsMetrics {
     for (const outcome of SEND_RECORD_RETRY_OUTCOMES) this.sendRecordRetries.inc({ outcome }, 0);
     // Every reason is shown from the start (at 0), so that rates over it are defined before the first failure.
     for (const reason of VERIFY_FAILURE_REASONS) this.verifyFailures.inc({ reason }, 0);
+    for (const channel of CHANNEL_LABELS) {
+      this.channelCodesSent.inc({ channel }, 0);
+      this.channelSendFailures.inc({ channel }, 0);
+    }
   }
 
-  /** A provider (or the test-number short cut, 'test_number') took a code. */
-  codeSent(provider: string): void {
+  /** A provider (or the test-number short cut, 'test_number', channel sms) took a code. */
+  codeSent(provider: string, channel: string): void {
     this.codesSent.inc({ provider: boundedLabel(provider) });
+    this.channelCodesSent.inc({ channel: channelLabel(channel) });
   }
 
   /** A code was verified; `provider` is the one that sent it, when known. */
@@ -143,8 +175,9 @@ export class SmsMetrics {
   }
 
   /** A provider failed a send: `errorCode` is our stable ErrorCode or the vendor's code. */
-  codeSendFailed(provider: string, errorCode: string | null): void {
+  codeSendFailed(provider: string, errorCode: string | null, channel: string): void {
     this.sendFailures.inc({ provider: boundedLabel(provider), error_code: boundedLabel(errorCode) });
+    this.channelSendFailures.inc({ channel: channelLabel(channel) });
   }
 
   /** A verify-code was refused; `reason` outside VERIFY_FAILURE_REASONS counts as 'other'. */

@@ -193,8 +193,8 @@ describe(SmsDispatcher.name, () => {
       ['gamma', 'send', 'ok', expect.any(Number)],
     ]);
     expect(metrics.codeSendFailed.mock.calls).toEqual([
-      ['alpha', 'timeout'],
-      ['beta', ErrorCode.SmsProviderRejected],
+      ['alpha', 'timeout', 'sms'],
+      ['beta', ErrorCode.SmsProviderRejected, 'sms'],
     ]);
   });
 
@@ -227,6 +227,35 @@ describe(SmsDispatcher.name, () => {
       const result = await sut.dispatch(MESSAGE, 'UZ');
       expect(result.attempts.map((attempt) => attempt.provider)).toEqual(['eskiz', 'twilio']);
       expect(result.accepted?.provider).toBe('twilio');
+    });
+  });
+
+  describe('a requested channel', () => {
+    // SMS_ROUTES names only known providers; a link under a vendor's name plays the Telegram one here.
+    const telegramLink = (name: string): FakeProvider => ({ ...accepting(name), channel: DeliveryChannel.Telegram });
+
+    it("keeps only the chain's links of that channel, in their order", async () => {
+      const tg = telegramLink('eskiz');
+      const mobizon = accepting('mobizon');
+      const twilio = accepting('twilio');
+      const sut = createSutWithRoutes('KZ=eskiz,mobizon,twilio', ['twilio'], tg, mobizon, twilio);
+      expect(sut.chainFor('KZ', DeliveryChannel.Sms).map((provider) => provider.name)).toEqual(['mobizon', 'twilio']);
+      expect(sut.chainFor('KZ', DeliveryChannel.Telegram).map((provider) => provider.name)).toEqual(['eskiz']);
+      expect(sut.chainFor('KZ', DeliveryChannel.WhatsApp)).toEqual([]);
+      expect(sut.chainFor('KZ').map((provider) => provider.name)).toEqual(['eskiz', 'mobizon', 'twilio']);
+
+      const result = await sut.dispatch(MESSAGE, 'KZ', { channel: DeliveryChannel.Sms });
+      expect(result.accepted).toMatchObject({ provider: 'mobizon', channel: DeliveryChannel.Sms });
+      expect(tg.send).not.toHaveBeenCalled();
+    });
+
+    it('reports the channel of each failed send to the metrics', async () => {
+      const metrics = fakeMetrics();
+      const refusal = new SmsProviderError('rejected', 'tg', 'PHONE_NUMBER_NOT_AVAILABLE', 'not on Telegram', true);
+      const tg = { ...failing('tg', refusal), channel: DeliveryChannel.Telegram };
+      const sut = createSutWithMetrics('', ['tg', 'mobizon'], metrics, tg, accepting('mobizon'));
+      expect((await sut.dispatch(MESSAGE)).accepted?.channel).toBe(DeliveryChannel.Sms);
+      expect(metrics.codeSendFailed.mock.calls).toEqual([['tg', 'PHONE_NUMBER_NOT_AVAILABLE', 'telegram']]);
     });
   });
 });

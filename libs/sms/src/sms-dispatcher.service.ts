@@ -50,22 +50,30 @@ export class SmsDispatcher {
     this.routes = testMode ? new Map() : parseSmsRoutes(config.get('SMS_ROUTES', { infer: true }));
   }
 
-  /** The providers that would be tried for a number of this country, in order. */
-  chainFor(country: string | null): SmsProvider[] {
+  /**
+   * The providers that would be tried for a number of this country, in order; with `channel`, only the links
+   * of that channel (SPEC §9: a client may ask for one), still in the chain's order.
+   */
+  chainFor(country: string | null, channel?: DeliveryChannel): SmsProvider[] {
     const names = (country && this.routes.get(country)) || this.routes.get('*') || this.defaultChain;
     return names
       .map((name) => this.providers.get(name))
-      .filter((provider): provider is SmsProvider => provider !== undefined);
+      .filter((provider): provider is SmsProvider => provider !== undefined)
+      .filter((provider) => channel === undefined || provider.channel === channel);
   }
 
   /**
-   * Tries the chain's links in order, from `fromLink` (0: the first; delivery-driven failover starts after the
-   * link that did not deliver).
+   * Tries the chain's links in order (only those of `route.channel` when a client asked for one), from
+   * `route.fromLink` (0: the first; delivery-driven failover starts after the link that did not deliver).
    */
-  async dispatch(message: SmsMessage, country: string | null = null, fromLink = 0): Promise<SmsDispatchResult> {
+  async dispatch(
+    message: SmsMessage,
+    country: string | null = null,
+    route: { channel?: DeliveryChannel; fromLink?: number } = {},
+  ): Promise<SmsDispatchResult> {
     const attempts: SmsAttempt[] = [];
     let lastError: SmsProviderError | undefined;
-    for (const provider of this.chainFor(country).slice(fromLink)) {
+    for (const provider of this.chainFor(country, route.channel).slice(route.fromLink ?? 0)) {
       const startedAt = new Date();
       const elapsed = stopwatch();
       try {
@@ -90,7 +98,7 @@ export class SmsDispatcher {
             ? error
             : new SmsProviderError('unavailable', provider.name, null, `${provider.name} failed unexpectedly`);
         this.metrics.providerCall(provider.name, 'send', lastError.kind, elapsed());
-        this.metrics.codeSendFailed(provider.name, lastError.providerCode ?? lastError.code);
+        this.metrics.codeSendFailed(provider.name, lastError.providerCode ?? lastError.code, provider.channel);
         attempts.push({
           provider: provider.name,
           channel: provider.channel,

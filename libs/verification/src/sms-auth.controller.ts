@@ -14,6 +14,7 @@ const SEND_ERRORS = [
   ErrorCode.ValidationFailed,
   ErrorCode.InvalidPhone,
   ErrorCode.CountryNotAllowed,
+  ErrorCode.ChannelUnavailable,
   ErrorCode.RateLimited,
   ErrorCode.ResendTooSoon,
   ErrorCode.PhoneBlocked,
@@ -40,7 +41,7 @@ export class SmsAuthController {
   @ApiErrorResponses(...SEND_ERRORS)
   async sendCode(@Body() body: CodeRequestDto, @Client() client: ClientInfo): Promise<CodeSentResponseDto> {
     const result = await this.verification.requestCode(
-      { phoneNumber: body.phone_number, locale: body.locale, resend: false },
+      { phoneNumber: body.phone_number, locale: body.locale, channel: body.channel, resend: false },
       client,
     );
     return CodeSentResponseDto.from(result, 'Code sent');
@@ -57,7 +58,7 @@ export class SmsAuthController {
   @ApiErrorResponses(...SEND_ERRORS)
   async resendCode(@Body() body: CodeRequestDto, @Client() client: ClientInfo): Promise<CodeSentResponseDto> {
     const result = await this.verification.requestCode(
-      { phoneNumber: body.phone_number, locale: body.locale, resend: true },
+      { phoneNumber: body.phone_number, locale: body.locale, channel: body.channel, resend: true },
       client,
     );
     return CodeSentResponseDto.from(result, 'Code sent again');

@@ -143,7 +143,16 @@ function createSut(config: Partial<AppConfig> = {}, options: { failoverEnabled?:
     fixedCodeFor: jest.fn((e164: string) => (e164 === TEST_NUMBER.e164 ? TEST_NUMBER_CODE : undefined)),
   };
   const templates = { render: jest.fn((_locale: string, values: { code: string }) => `Your code: ${values.code}`) };
-  const sms = { dispatch: jest.fn().mockResolvedValue(acceptedBy('alpha', 'alpha-msg-1')) };
+  const sms = {
+    dispatch: jest.fn().mockResolvedValue(acceptedBy('alpha', 'alpha-msg-1')),
+    // The chain of every number: one SMS link and one Telegram link.
+    chainFor: jest.fn((_country: string | null, channel?: DeliveryChannel) =>
+      [
+        { name: 'alpha', channel: DeliveryChannel.Sms },
+        { name: 'tg', channel: DeliveryChannel.Telegram },
+      ].filter((provider) => channel === undefined || provider.channel === channel),
+    ),
+  };
   const auth = {
     loginCredentials: jest.fn(() => CREDENTIALS),
     issuedLogin: jest.fn((credentials: LoginCredentials, user: User, isNew: boolean): Promise<IssuedLogin> =>
@@ -254,11 +263,13 @@ describe(VerificationService.name, () => {
           otp: { code: GENERATED_CODE, ttlSeconds: 300, verificationId: reservedId() },
         },
         'KZ',
+        { channel: undefined },
       );
       expect(result).toEqual({
         verificationId: reservedId(),
         phoneNumber: MOBILE.e164,
         smsId: 'alpha-msg-1',
+        channel: DeliveryChannel.Sms,
         expiresIn: 300,
         resendAfter: 60,
         debugCode: GENERATED_CODE,
@@ -349,7 +360,50 @@ describe(VerificationService.name, () => {
           ],
         },
       ]);
-      expect(metrics.codeSent.mock.calls).toEqual([['beta']]);
+      expect(metrics.codeSent.mock.calls).toEqual([['beta', 'sms']]);
+    });
+
+    describe('a requested channel', () => {
+      it('hands the code to the links of that channel and answers with the channel that took it', async () => {
+        const { sut, sms, metrics } = createSut();
+        const accepted = attempt({
+          provider: 'tg',
+          channel: DeliveryChannel.Telegram,
+          messageId: 'tg-1',
+          status: DeliveryStatus.Sent,
+        });
+        sms.dispatch.mockResolvedValueOnce({ attempts: [accepted], accepted });
+        const result = await sut.requestCode(
+          { phoneNumber: MOBILE.e164, channel: DeliveryChannel.Telegram, resend: false },
+          CLIENT,
+        );
+        expect(sms.dispatch).toHaveBeenCalledWith(expect.anything(), 'KZ', { channel: DeliveryChannel.Telegram });
+        expect(result).toMatchObject({ smsId: 'tg-1', channel: DeliveryChannel.Telegram });
+        expect(metrics.codeSent.mock.calls).toEqual([['tg', 'telegram']]);
+      });
+
+      it('answers CHANNEL_UNAVAILABLE before reserving anything when the chain has no link of it', async () => {
+        const { sut, sms, verifications, records } = createSut();
+        const error = await rejectionOf(
+          sut.requestCode({ phoneNumber: MOBILE.e164, channel: DeliveryChannel.WhatsApp, resend: false }, CLIENT),
+        );
+        expect(error.code).toBe(ErrorCode.ChannelUnavailable);
+        expect(error.details).toEqual({ channel: 'whatsapp', country: 'KZ' });
+        expect(sms.chainFor).toHaveBeenCalledWith('KZ', DeliveryChannel.WhatsApp);
+        expect(verifications.reserveSend).not.toHaveBeenCalled();
+        expect(sms.dispatch).not.toHaveBeenCalled();
+        expect(records.write).not.toHaveBeenCalled();
+      });
+
+      it('is ignored for a test number, which answers channel sms', async () => {
+        const { sut, sms } = createSut();
+        const result = await sut.requestCode(
+          { phoneNumber: TEST_NUMBER.e164, channel: DeliveryChannel.WhatsApp, resend: false },
+          CLIENT,
+        );
+        expect(result).toMatchObject({ smsId: null, channel: DeliveryChannel.Sms });
+        expect(sms.chainFor).not.toHaveBeenCalled();
+      });
     });
 
     describe('a test number', () => {
@@ -585,7 +639,10 @@ describe(VerificationService.name, () => {
         const { sut, metrics } = createSut();
         await sut.requestCode({ phoneNumber: MOBILE.e164, resend: false }, CLIENT);
         await sut.requestCode({ phoneNumber: TEST_NUMBER.e164, resend: false }, CLIENT);
-        expect(metrics.codeSent.mock.calls).toEqual([['alpha'], ['test_number']]);
+        expect(metrics.codeSent.mock.calls).toEqual([
+          ['alpha', 'sms'],
+          ['test_number', 'sms'],
+        ]);
       });
 
       it('counts no code sent when no provider accepts it, nor when the send is refused', async () => {

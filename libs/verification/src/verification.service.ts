@@ -8,7 +8,14 @@ import { mayHaveCommitted } from '@app/database';
 import type { AppConfig, Locale } from '@app/config';
 import { SmsMetrics } from '@app/metrics';
 import { PhoneNumber, PhoneService } from '@app/phone';
-import { DeliveryStatus, MessageTemplates, SmsDispatcher, SmsDispatchResult, type SmsMessage } from '@app/sms';
+import {
+  DeliveryChannel,
+  DeliveryStatus,
+  MessageTemplates,
+  SmsDispatcher,
+  SmsDispatchResult,
+  type SmsMessage,
+} from '@app/sms';
 import { CodeHasher } from './code-hasher';
 import { DeliveryFailover } from './jobs/delivery-failover.service';
 import { PostVerifyReports } from './jobs/post-verify-reports.service';
@@ -25,6 +32,8 @@ import {
 export interface CodeRequest {
   phoneNumber: string;
   locale?: Locale;
+  /** Only the links of this channel in the number's chain (SPEC §9); test numbers ignore it. */
+  channel?: DeliveryChannel;
   resend: boolean;
 }
 
@@ -32,6 +41,8 @@ export interface CodeRequestResult {
   verificationId: string;
   phoneNumber: string;
   smsId: string | null;
+  /** The channel of the link that accepted the code (`sms` for test numbers). */
+  channel: DeliveryChannel;
   expiresIn: number;
   resendAfter: number;
   /** Only when SMS_EXPOSE_CODE is on outside production. */
@@ -44,6 +55,12 @@ export interface VerifiedLogin extends IssuedLogin {
 }
 
 const TEST_NUMBER_PROVIDER = 'test_number';
+
+/** What the client is told of a handed-over code. */
+interface SentCode {
+  messageId: string | null;
+  channel: DeliveryChannel;
+}
 
 /** Reads of the pending code per verify: each further one follows a new code sent between a read and its write. */
 const MAX_VERIFY_READS = 3;
@@ -87,6 +104,8 @@ export class VerificationService {
     const fixedCode = this.testNumbers.fixedCodeFor(phone.e164);
     // Test numbers are fixed entries of the operator's config: they skip the mobile and country checks.
     if (fixedCode === undefined) this.phones.assertSmsRecipient(phone);
+    // Before the reservation: a channel the chain cannot deliver issues no code and counts toward nothing.
+    if (fixedCode === undefined && request.channel) this.assertChannelAvailable(phone, request.channel);
     const locale = request.locale ?? this.settings.defaultLocale;
     const verificationId = randomUUID();
     const code = fixedCode ?? this.hasher.generate();
@@ -105,7 +124,7 @@ export class VerificationService {
     });
     if (reservation.result !== 'RESERVED') throw this.sendRefusal(reservation);
 
-    const smsId = fixedCode
+    const sent = fixedCode
       ? await this.recordTestNumberSend(verificationId, base)
       : await this.deliver(
           verificationId,
@@ -116,12 +135,14 @@ export class VerificationService {
             otp: { code, ttlSeconds: this.settings.ttlSeconds, verificationId },
           },
           base,
+          request.channel,
         );
 
     return {
       verificationId,
       phoneNumber: phone.e164,
-      smsId,
+      smsId: sent.messageId,
+      channel: sent.channel,
       // The code expires OTP_TTL_SECONDS after its statement's now().
       expiresIn: this.settings.ttlSeconds,
       resendAfter: reservation.resendAfter,
@@ -250,8 +271,9 @@ export class VerificationService {
     phone: PhoneNumber,
     message: SmsMessage,
     base: Pick<AuditRecord, 'client' | 'phoneNumber'>,
-  ): Promise<string | null> {
-    const result: SmsDispatchResult = await this.sms.dispatch(message, phone.country);
+    channel?: DeliveryChannel,
+  ): Promise<SentCode> {
+    const result: SmsDispatchResult = await this.sms.dispatch(message, phone.country, { channel });
     const events: AuditRecord[] = result.attempts
       .filter((attempt) => attempt.error)
       .map((attempt) => ({
@@ -296,9 +318,9 @@ export class VerificationService {
       this.logger.warn(`no SMS provider accepted the code for ${maskPhone(phone.e164)}: ${result.error?.code}`);
       throw result.error ?? new DomainError(ErrorCode.SmsProviderUnavailable, 'No SMS provider is configured');
     }
-    this.metrics.codeSent(result.accepted.provider);
-    await this.startDeliveryTimer(verificationId, phone, message, result);
-    return result.accepted.messageId;
+    this.metrics.codeSent(result.accepted.provider, result.accepted.channel);
+    await this.startDeliveryTimer(verificationId, phone, message, result, channel);
+    return { messageId: result.accepted.messageId, channel: result.accepted.channel };
   }
 
   /**
@@ -311,13 +333,15 @@ export class VerificationService {
     phone: PhoneNumber,
     message: SmsMessage,
     result: SmsDispatchResult,
+    channel: DeliveryChannel | undefined,
   ): Promise<void> {
     if (!this.failover.enabled || !result.accepted || !message.otp) return;
     await this.failover
       .afterAccepted({
         verificationId,
         country: phone.country,
-        // dispatch() tried the links from the first, one attempt each, up to the accepting one.
+        channel,
+        // dispatch() tried the links (of the asked channel) from the first, one attempt each, up to the accepting one.
         linkIndex: result.attempts.length - 1,
         provider: result.accepted.provider,
         messageId: result.accepted.messageId,
@@ -332,7 +356,7 @@ export class VerificationService {
   private async recordTestNumberSend(
     verificationId: string,
     base: Pick<AuditRecord, 'client' | 'phoneNumber'>,
-  ): Promise<null> {
+  ): Promise<SentCode> {
     await this.writeRecord({
       kind: 'sent',
       verificationId,
@@ -350,8 +374,18 @@ export class VerificationService {
         }),
       ],
     });
-    this.metrics.codeSent(TEST_NUMBER_PROVIDER);
-    return null;
+    this.metrics.codeSent(TEST_NUMBER_PROVIDER, DeliveryChannel.Sms);
+    return { messageId: null, channel: DeliveryChannel.Sms };
+  }
+
+  /** SPEC §9: `CHANNEL_UNAVAILABLE` unless a configured link of the number's chain is of that channel. */
+  private assertChannelAvailable(phone: PhoneNumber, channel: DeliveryChannel): void {
+    if (this.sms.chainFor(phone.country, channel).length > 0) return;
+    throw new DomainError(
+      ErrorCode.ChannelUnavailable,
+      `No configured provider of this number can deliver by ${channel}`,
+      { channel, ...(phone.country ? { country: phone.country } : {}) },
+    );
   }
 
   private async writeRecord(record: SendRecord): Promise<void> {

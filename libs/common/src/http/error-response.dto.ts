@@ -75,8 +75,20 @@ export class ErrorBodyDto {
   })
   locked_until?: string;
 
-  @ApiProperty({ required: false, example: 'US', description: 'COUNTRY_NOT_ALLOWED: the ISO code of the number' })
+  @ApiProperty({
+    required: false,
+    example: 'US',
+    description: 'COUNTRY_NOT_ALLOWED, CHANNEL_UNAVAILABLE: the ISO code of the number',
+  })
   country?: string;
+
+  @ApiProperty({
+    required: false,
+    enum: ['sms', 'telegram', 'whatsapp'],
+    example: 'telegram',
+    description: "CHANNEL_UNAVAILABLE: the channel asked for, of which the number's chain has no link",
+  })
+  channel?: string;
 
   @ApiProperty({ required: false, example: 'mobizon', description: 'SMS_PROVIDER_*: the vendor that failed' })
   provider?: string;

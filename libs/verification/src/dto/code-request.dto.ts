@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
 import { SUPPORTED_LOCALES, type Locale } from '@app/config';
+import { DELIVERY_CHANNELS, type DeliveryChannel } from '@app/sms';
 
 export class CodeRequestDto {
   @ApiProperty({
@@ -19,4 +20,16 @@ export class CodeRequestDto {
   @IsOptional()
   @IsIn(SUPPORTED_LOCALES)
   locale?: Locale;
+
+  @ApiPropertyOptional({
+    enum: DELIVERY_CHANNELS,
+    description:
+      "Deliver only through the links of this channel in the number's chain (SMS_ROUTES / SMS_PROVIDER), in " +
+      'their order; none of that channel → 400 CHANNEL_UNAVAILABLE, and no code is issued. Default: the whole ' +
+      'chain. Test numbers ignore it.',
+    example: 'telegram',
+  })
+  @IsOptional()
+  @IsIn(DELIVERY_CHANNELS)
+  channel?: DeliveryChannel;
 }

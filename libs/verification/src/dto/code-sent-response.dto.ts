@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { DELIVERY_CHANNELS, type DeliveryChannel } from '@app/sms';
 import type { CodeRequestResult } from '../verification.service';
 
 export class CodeSentResponseDto {
@@ -13,6 +14,12 @@ export class CodeSentResponseDto {
     example: 'console-6b1f…',
   })
   sms_id: string | null;
+  @ApiProperty({
+    enum: DELIVERY_CHANNELS,
+    description: "The channel of the link that accepted the code ('sms' for test numbers)",
+    example: 'sms',
+  })
+  channel: DeliveryChannel;
   @ApiProperty({ description: 'Seconds until the code expires', example: 300 }) expires_in: number;
   @ApiProperty({ description: 'Seconds until another code can be requested', example: 60 }) resend_after: number;
   @ApiPropertyOptional({
@@ -28,6 +35,7 @@ export class CodeSentResponseDto {
       verification_id: result.verificationId,
       phone_number: result.phoneNumber,
       sms_id: result.smsId,
+      channel: result.channel,
       expires_in: result.expiresIn,
       resend_after: result.resendAfter,
       ...(result.debugCode !== undefined ? { debug_code: result.debugCode } : {}),

@@ -151,7 +151,7 @@ describe(DeliveryFailover.name, () => {
           otp: { code: '123456', ttlSeconds: 250, verificationId: 'verification-1' },
         },
         'KZ',
-        1,
+        { channel: undefined, fromLink: 1 },
       );
       expect(repository.record).toHaveBeenCalledWith(
         expect.objectContaining({ verificationId: 'verification-1', attempts: [attempt], accepted: attempt }),

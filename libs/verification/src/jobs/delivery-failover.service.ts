@@ -4,7 +4,7 @@ import { AuditEventType, auditRow } from '@app/audit';
 import type { AppConfig } from '@app/config';
 import { JobPayloadCipher, JobQueue, type SealedSecret } from '@app/jobs';
 import { SmsMetrics } from '@app/metrics';
-import { SMS_PROVIDERS, SmsDispatcher, type SmsAttempt, type SmsProvider } from '@app/sms';
+import { type DeliveryChannel, SMS_PROVIDERS, SmsDispatcher, type SmsProvider } from '@app/sms';
 import { DeliveryFailoverRepository } from './delivery-failover.repository';
 import { deliveryTimeoutSeconds } from './delivery-timeout';
 
@@ -17,6 +17,8 @@ export interface DeliveryFailoverJob {
   /** The timed link's provider and its message id (the attempt whose delivery is awaited). */
   provider: string;
   messageId: string;
+  /** The channel the client asked for: the chain is then that channel's links only. */
+  channel?: DeliveryChannel;
   /** `{code, text}` sealed (JobPayloadCipher): the job table never holds the code in clear. */
   message: SealedSecret;
 }
@@ -25,7 +27,9 @@ export interface DeliveryFailoverJob {
 export interface AcceptedSend {
   verificationId: string;
   country: string | null;
-  /** Position of the accepting link in the number's chain. */
+  /** The channel the client asked for, if any (see DeliveryFailoverJob). */
+  channel?: DeliveryChannel;
+  /** Position of the accepting link in the number's chain (of that channel's links, when one was asked). */
   linkIndex: number;
   provider: string;
   messageId: string | null;
@@ -78,7 +82,7 @@ export class DeliveryFailover {
    */
   async afterAccepted(send: AcceptedSend): Promise<void> {
     if (!this.enabled || send.messageId === null) return;
-    const chain = this.sms.chainFor(send.country);
+    const chain = this.sms.chainFor(send.country, send.channel);
     const link = chain[send.linkIndex];
     if (!link || send.linkIndex + 1 >= chain.length) return;
     const timeout = this.timeoutOf(link);
@@ -88,6 +92,7 @@ export class DeliveryFailover {
       linkIndex: send.linkIndex,
       provider: send.provider,
       messageId: send.messageId,
+      ...(send.channel ? { channel: send.channel } : {}),
       message: this.cipher.seal(
         JSON.stringify({ code: send.code, text: send.text }),
         SEALED_CONTEXT(send.verificationId),
@@ -108,7 +113,7 @@ export class DeliveryFailover {
     const state = await this.failovers.state(job.verificationId, job.provider, job.messageId);
     if (!state || !state.valid || state.ttlSeconds < 1) return;
     if (state.linkStatus === 'delivered' || state.linkStatus === 'read' || state.laterAttempts > 0) return;
-    const chain = this.sms.chainFor(state.country);
+    const chain = this.sms.chainFor(state.country, job.channel);
     const fromLink = job.linkIndex + 1;
     if (fromLink >= chain.length) return;
 
@@ -123,7 +128,7 @@ export class DeliveryFailover {
         otp: { code, ttlSeconds: state.ttlSeconds, verificationId: job.verificationId },
       },
       state.country,
-      fromLink,
+      { channel: job.channel, fromLink },
     );
     const base = { phoneNumber: state.phoneNumber, verificationId: job.verificationId };
     const failover = { failover_from: job.provider, failover_from_message_id: job.messageId };
@@ -172,30 +177,13 @@ export class DeliveryFailover {
       return;
     }
     this.metrics.deliveryFailover(job.provider, result.accepted.provider);
-    await this.next(
-      job.verificationId,
-      state.country,
-      fromLink + result.attempts.length - 1,
-      result.accepted,
-      code,
-      text,
-    );
-  }
-
-  private async next(
-    verificationId: string,
-    country: string | null,
-    linkIndex: number,
-    accepted: SmsAttempt,
-    code: string,
-    text: string,
-  ): Promise<void> {
     await this.afterAccepted({
-      verificationId,
-      country,
-      linkIndex,
-      provider: accepted.provider,
-      messageId: accepted.messageId,
+      verificationId: job.verificationId,
+      country: state.country,
+      channel: job.channel,
+      linkIndex: fromLink + result.attempts.length - 1,
+      provider: result.accepted.provider,
+      messageId: result.accepted.messageId,
       code,
       text,
     });

@@ -2,7 +2,7 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional } from 'class-validator';
 import { IsInstant } from '@app/common';
 
-export const STATS_GROUPINGS = ['day', 'provider', 'country'] as const;
+export const STATS_GROUPINGS = ['day', 'provider', 'country', 'channel'] as const;
 export type StatsGrouping = (typeof STATS_GROUPINGS)[number];
 
 export class StatsQueryDto {
@@ -22,7 +22,9 @@ export class StatsQueryDto {
   @ApiPropertyOptional({
     enum: STATS_GROUPINGS,
     default: 'day',
-    description: 'day (UTC), provider (the vendor that sent the code) or country',
+    description:
+      'day (UTC), provider (the vendor that sent the code), country, or channel (sms, telegram, whatsapp: the ' +
+      'channel of the link that delivered the code, else of the last link that accepted it)',
   })
   @IsOptional()
   @IsIn(STATS_GROUPINGS)

@@ -1,48 +1,65 @@
-import { Controller, Get, Query, UseGuards } from '@nestjs/common';
+import { Controller, Get, Inject, Query, UseGuards } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrorResponses, ErrorCode } from '@app/common';
-import type { AppConfig } from '@app/config';
+import { type AppConfig, parseSmsRoutes } from '@app/config';
+import { SMS_PROVIDERS, SmsDispatcher, type SmsProvider } from '@app/sms';
 import { ADMIN_KEY_SECURITY, AdminKeyGuard } from '../admin-key.guard';
 import { parseSmsPrices } from '../sms-prices';
 import { timeRange } from '../time-range';
 import { StatsQueryDto } from './stats-query.dto';
 import { StatsResponseDto } from './stats-response.dto';
-import { StatsRepository } from './stats.repository';
+import { type StatsPricing, StatsRepository } from './stats.repository';
+import { smsPricePerCode } from './sms-price-per-code';
 
 @ApiTags('admin')
 @ApiBearerAuth(ADMIN_KEY_SECURITY)
 @UseGuards(AdminKeyGuard)
 @Controller('admin/stats')
 export class StatsController {
-  private readonly prices: Map<string, string>;
-  private readonly currency: string;
+  private readonly pricing: StatsPricing;
 
   constructor(
     private readonly stats: StatsRepository,
     config: ConfigService<AppConfig, true>,
+    dispatcher: SmsDispatcher,
+    @Inject(SMS_PROVIDERS) providers: ReadonlyMap<string, SmsProvider>,
   ) {
-    this.prices = parseSmsPrices(config.get('SMS_PRICES', { infer: true }));
-    this.currency = config.get('SMS_PRICE_CURRENCY', { infer: true });
+    const prices = parseSmsPrices(config.get('SMS_PRICES', { infer: true }));
+    const routedCountries = config.get('SMS_TEST_MODE', { infer: true })
+      ? []
+      : parseSmsRoutes(config.get('SMS_ROUTES', { infer: true })).keys();
+    this.pricing = {
+      prices,
+      currency: config.get('SMS_PRICE_CURRENCY', { infer: true }),
+      // The chains are the dispatcher's (SMS_ROUTES, SMS_PROVIDER, test mode) and fixed at boot.
+      smsPricePerCode: smsPricePerCode(
+        routedCountries,
+        (country) => dispatcher.chainFor(country),
+        providers.values(),
+        prices,
+      ),
+    };
   }
 
   @Get()
   @ApiOperation({
     summary:
-      'Codes requested, sent, delivered, failed, verified, expired; conversion, median time to verify, estimated cost',
+      'Codes requested, sent, delivered, failed, verified, expired; conversion, median time to verify, estimated ' +
+      'cost; per channel also the money saved against sending every code by SMS',
   })
   @ApiOkResponse({ type: StatsResponseDto })
   @ApiErrorResponses(ErrorCode.ValidationFailed, ErrorCode.Unauthorized, ErrorCode.ServiceUnavailable)
   async get(@Query() query: StatsQueryDto): Promise<StatsResponseDto> {
     const { from, to } = timeRange(query.from, query.to, 7, 366);
     const groupBy = query.group_by ?? 'day';
-    const { totals, groups } = await this.stats.figures(from, to, groupBy, this.prices);
+    const { totals, groups, vendorCosts } = await this.stats.figures(from, to, groupBy, this.pricing);
     return {
       success: true,
       from: from.toISOString(),
       to: to.toISOString(),
       group_by: groupBy,
-      currency: this.prices.size > 0 ? this.currency : null,
+      currency: this.pricing.prices.size > 0 || vendorCosts ? this.pricing.currency : null,
       totals,
       groups,
     };

@@ -1,11 +1,14 @@
 import { Controller, Get, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ConfigService } from '@nestjs/config';
 import { ApiErrorResponses, ErrorCode } from '@app/common';
+import type { AppConfig } from '@app/config';
 import { PhoneService } from '@app/phone';
 import { ADMIN_KEY_SECURITY, AdminKeyGuard } from '../admin-key.guard';
 import { decodeCursor, encodeCursor, isCursorTimestamp, UUID_PATTERN } from '../keyset-cursor';
 import { timeRange } from '../time-range';
-import { AdminVerificationsRepository } from './admin-verifications.repository';
+import { parseSmsPrices } from '../sms-prices';
+import { type AttemptPricing, AdminVerificationsRepository } from './admin-verifications.repository';
 import { VerificationPageDto } from './verification-row.dto';
 import { VerificationsQueryDto } from './verifications-query.dto';
 
@@ -16,10 +19,18 @@ const ALL_TIME_DAYS = 365 * 100;
 @UseGuards(AdminKeyGuard)
 @Controller('admin/verifications')
 export class AdminVerificationsController {
+  private readonly pricing: AttemptPricing;
+
   constructor(
     private readonly verifications: AdminVerificationsRepository,
     private readonly phones: PhoneService,
-  ) {}
+    config: ConfigService<AppConfig, true>,
+  ) {
+    this.pricing = {
+      prices: parseSmsPrices(config.get('SMS_PRICES', { infer: true })),
+      currency: config.get('SMS_PRICE_CURRENCY', { infer: true }),
+    };
+  }
 
   @Get()
   @ApiOperation({
@@ -40,15 +51,18 @@ export class AdminVerificationsController {
         )
       : undefined;
     const limit = query.limit ?? 50;
-    const page = await this.verifications.page({
-      phone: query.phone ? this.phones.parse(query.phone).e164 : undefined,
-      status: query.status,
-      provider: query.provider,
-      from,
-      to,
-      after,
-      limit,
-    });
+    const page = await this.verifications.page(
+      {
+        phone: query.phone ? this.phones.parse(query.phone).e164 : undefined,
+        status: query.status,
+        provider: query.provider,
+        from,
+        to,
+        after,
+        limit,
+      },
+      this.pricing,
+    );
     return {
       success: true,
       items: page.rows,

@@ -4,6 +4,12 @@ import { DataSource } from 'typeorm';
 import { SqlConditions } from '../sql-conditions';
 import type { DeliveryAttemptDto, VerificationRowDto } from './verification-row.dto';
 
+/** SMS_PRICES (provider → price) and SMS_PRICE_CURRENCY: the cost of an accepted attempt the vendor did not state. */
+export interface AttemptPricing {
+  prices: ReadonlyMap<string, string>;
+  currency: string;
+}
+
 export interface VerificationFilter {
   phone?: string;
   status?: string;
@@ -36,9 +42,14 @@ interface VerificationRow {
   cursor_created_at: string;
 }
 
-type DeliveryRow = Omit<DeliveryAttemptDto, 'message_id' | 'created_at' | 'updated_at'> & {
+type DeliveryRow = Omit<
+  DeliveryAttemptDto,
+  'message_id' | 'created_at' | 'updated_at' | 'cost' | 'cost_currency' | 'cost_source'
+> & {
   verification_id: string;
   provider_message_id: string | null;
+  cost: string | null;
+  cost_currency: string | null;
   created_at: Date;
   updated_at: Date;
 };
@@ -55,6 +66,7 @@ export class AdminVerificationsRepository {
 
   async page(
     filter: VerificationFilter,
+    pricing: AttemptPricing,
   ): Promise<{ rows: VerificationRowDto[]; last?: { createdAt: string; id: string }; more: boolean }> {
     const sql = new SqlConditions().add(
       (from, to) => `v.created_at >= ${from} AND v.created_at < ${to}`,
@@ -90,7 +102,10 @@ export class AdminVerificationsRepository {
     );
     const more = rows.length > filter.limit;
     const page = rows.slice(0, filter.limit);
-    const deliveries = await this.deliveriesOf(page.map((row) => row.id));
+    const deliveries = await this.deliveriesOf(
+      page.map((row) => row.id),
+      pricing,
+    );
     const last = page.at(-1);
     return {
       rows: page.map((row) => ({
@@ -118,20 +133,33 @@ export class AdminVerificationsRepository {
     };
   }
 
-  private async deliveriesOf(verificationIds: string[]): Promise<Map<string, DeliveryAttemptDto[]>> {
+  private async deliveriesOf(
+    verificationIds: string[],
+    pricing: AttemptPricing,
+  ): Promise<Map<string, DeliveryAttemptDto[]>> {
     const byVerification = new Map<string, DeliveryAttemptDto[]>();
     if (verificationIds.length === 0) return byVerification;
     const rows = await this.dataSource.query<DeliveryRow[]>(
-      `SELECT verification_id, attempt_number, provider, provider_message_id, status, provider_status, error_code,
-        error_message, created_at, updated_at
+      `SELECT verification_id, attempt_number, provider, channel, cost::text AS cost, cost_currency,
+        provider_message_id, status, provider_status, error_code, error_message, created_at, updated_at
          FROM sms_deliveries WHERE verification_id = ANY($1::uuid[]) ORDER BY verification_id, attempt_number`,
       [verificationIds],
     );
     for (const row of rows) {
       const attempts = byVerification.get(row.verification_id) ?? [];
+      // The same rule as the stats' estimated_cost (in the vendor's own currency here, since it is stated).
+      const price = row.provider_message_id !== null ? pricing.prices.get(row.provider) : undefined;
+      const cost =
+        row.cost !== null
+          ? { cost: row.cost, cost_currency: row.cost_currency, cost_source: 'vendor' as const }
+          : price !== undefined
+            ? { cost: price, cost_currency: pricing.currency, cost_source: 'sms_prices' as const }
+            : { cost: null, cost_currency: null, cost_source: null };
       attempts.push({
         attempt_number: row.attempt_number,
         provider: row.provider,
+        channel: row.channel,
+        ...cost,
         message_id: row.provider_message_id,
         status: row.status,
         provider_status: row.provider_status,

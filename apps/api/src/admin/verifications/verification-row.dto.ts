@@ -1,8 +1,34 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { DELIVERY_CHANNELS } from '@app/sms';
 
 export class DeliveryAttemptDto {
   @ApiProperty({ example: 1 }) attempt_number: number;
   @ApiProperty({ example: 'mobizon' }) provider: string;
+  @ApiProperty({ example: 'sms', enum: DELIVERY_CHANNELS, description: 'The channel of the provider' })
+  channel: string;
+  @ApiProperty({
+    example: '0.012',
+    nullable: true,
+    type: String,
+    description:
+      'What the attempt cost, a decimal string: as the vendor stated it, else (an accepted attempt) the ' +
+      'SMS_PRICES of its provider; null when neither is known',
+  })
+  cost: string | null;
+  @ApiProperty({
+    example: 'USD',
+    nullable: true,
+    type: String,
+    description: "The vendor's currency, or SMS_PRICE_CURRENCY for an SMS_PRICES figure; null with no cost",
+  })
+  cost_currency: string | null;
+  @ApiProperty({
+    example: 'sms_prices',
+    nullable: true,
+    type: String,
+    description: 'Where `cost` comes from: `vendor` (stated by it) or `sms_prices` (estimated); null with no cost',
+  })
+  cost_source: 'vendor' | 'sms_prices' | null;
   @ApiProperty({ example: '70000005678', nullable: true, type: String }) message_id: string | null;
   @ApiProperty({ example: 'delivered', enum: ['queued', 'sent', 'delivered', 'read', 'failed', 'expired', 'unknown'] })
   status: string;

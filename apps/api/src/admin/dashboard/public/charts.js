@@ -1,5 +1,6 @@
-// The charts: requests vs verified per day as an inline SVG bar chart, and the per-vendor and
-// per-country tables with conversion and delivery meters. No chart library.
+// The charts: requests vs verified per day as an inline SVG bar chart, the per-vendor and per-country
+// tables with conversion and delivery meters, and the per-channel table with costs and the money saved
+// against sending every code by SMS. No chart library.
 
 import { clear, el, emptyState, svg } from './dom.js';
 import {
@@ -7,6 +8,7 @@ import {
   DAY_MS,
   finiteOrNull,
   fmtInt,
+  fmtMoney,
   fmtPct,
   isoDay,
   num,
@@ -194,6 +196,94 @@ export function renderBreakdown(container, groups, kind) {
             el('th', { className: 'num' }, 'Requested'),
             el('th', {}, 'Conversion'),
             el('th', {}, 'Delivery'),
+          ]),
+        ),
+        body,
+      ]),
+    ),
+  );
+}
+
+const CHANNEL_NAMES = { sms: 'SMS', telegram: 'Telegram', whatsapp: 'WhatsApp', none: 'no link accepted' };
+
+/** An amount with its currency, when there is one (the server's `currency`: SMS_PRICE_CURRENCY). */
+function money(value, currency) {
+  const amount = fmtMoney(value);
+  return amount === '—' || !currency ? amount : amount + ' ' + currency;
+}
+
+/**
+ * The per-channel table of GET /admin/stats?group_by=channel: codes, conversion, cost and cost per sent
+ * code, and `saved_vs_sms` (computed by the server: what the telegram/whatsapp codes would have cost by
+ * the SMS link of their chain, minus what they cost), with its total above the table.
+ */
+export function renderChannels(container, result) {
+  clear(container);
+  const groups = (Array.isArray(result && result.groups) ? result.groups : []).filter(function (g) {
+    return g && typeof g === 'object' && (num(g.requested) > 0 || num(g.sent) > 0);
+  });
+  if (groups.length === 0) {
+    container.appendChild(emptyState('No data for this period'));
+    return;
+  }
+  const currency = result.currency ? String(result.currency) : null;
+  const totals = result.totals && typeof result.totals === 'object' ? result.totals : {};
+  groups.sort(function (a, b) {
+    return num(b.requested) - num(a.requested) || String(a.key).localeCompare(String(b.key));
+  });
+  const body = el('tbody');
+  groups.forEach(function (g) {
+    const key = text(g.key);
+    const label = [Object.prototype.hasOwnProperty.call(CHANNEL_NAMES, key) ? CHANNEL_NAMES[key] : key];
+    const rate = finiteOrNull(g.conversion_rate);
+    const conversion = rate !== null ? rate : ratio(g.verified, g.requested);
+    const cost = finiteOrNull(g.estimated_cost);
+    const perCode = cost !== null && num(g.sent) > 0 ? cost / num(g.sent) : null;
+    const saved = finiteOrNull(g.saved_vs_sms);
+    body.appendChild(
+      el('tr', { data: { testid: 'channel-row', key: key } }, [
+        el('td', { className: 'key-cell' }, label),
+        el('td', { className: 'num', data: { testid: 'channel-requested' } }, fmtInt(g.requested)),
+        el('td', { className: 'num', data: { testid: 'channel-sent' } }, fmtInt(g.sent)),
+        el('td', { className: 'num', data: { testid: 'channel-conversion' } }, fmtPct(conversion)),
+        el('td', { className: 'num', data: { testid: 'channel-cost' } }, money(g.estimated_cost, currency)),
+        el('td', { className: 'num', data: { testid: 'channel-cost-per-code' } }, money(perCode, currency)),
+        el(
+          'td',
+          { className: 'num' + (saved !== null && saved < 0 ? ' negative' : ''), data: { testid: 'channel-saved' } },
+          money(saved, currency),
+        ),
+      ]),
+    );
+  });
+  const totalSaved = finiteOrNull(totals.saved_vs_sms);
+  container.appendChild(
+    el('p', { className: 'channels-saved', data: { testid: 'channels-saved' } }, [
+      'Saved against all-SMS: ',
+      el('b', { data: { testid: 'channels-saved-total' } }, money(totalSaved, currency)),
+      el(
+        'span',
+        { className: 'muted' },
+        ' · Telegram and WhatsApp codes priced at the SMS link of their chain (SMS_PRICES), minus what they cost',
+      ),
+    ]),
+  );
+  container.appendChild(
+    el(
+      'div',
+      { className: 'table-wrap' },
+      el('table', { className: 'breakdown' }, [
+        el(
+          'thead',
+          {},
+          el('tr', {}, [
+            el('th', {}, 'Channel'),
+            el('th', { className: 'num' }, 'Requested'),
+            el('th', { className: 'num' }, 'Sent'),
+            el('th', { className: 'num' }, 'Conversion'),
+            el('th', { className: 'num' }, 'Cost'),
+            el('th', { className: 'num' }, 'Per sent code'),
+            el('th', { className: 'num' }, 'Saved vs SMS'),
           ]),
         ),
         body,

@@ -8,7 +8,7 @@
 // name (dom.js): the page never parses HTML built from data. The CSP allows scripts and styles from
 // this server only ('self'): no inline <script>, <style>, style= or on…= attributes.
 
-import { renderBreakdown, renderDaily } from './charts.js';
+import { renderBreakdown, renderChannels, renderDaily } from './charts.js';
 import { badge, clear, el, emptyState } from './dom.js';
 import {
   ACTION_LABELS,
@@ -55,6 +55,7 @@ const ui = {
   daily: byId('chart-daily'),
   provider: byId('chart-provider'),
   country: byId('chart-country'),
+  channels: byId('chart-channel'),
   phoneForm: byId('phone-form'),
   phoneInput: byId('phone-input'),
   history: byId('history'),
@@ -171,7 +172,7 @@ function resetData() {
   KPI_SUBS.forEach(function (id) {
     setText(id, '');
   });
-  [ui.daily, ui.provider, ui.country, ui.verifications, ui.audit].forEach(clear);
+  [ui.daily, ui.provider, ui.country, ui.channels, ui.verifications, ui.audit].forEach(clear);
   ui.history.hidden = true;
   ui.verificationsMore.hidden = true;
   ui.auditMore.hidden = true;
@@ -306,7 +307,7 @@ async function loadStats() {
   try {
     const params = { from: range.from, to: range.to };
     const results = await Promise.all(
-      ['day', 'provider', 'country'].map(function (groupBy) {
+      ['day', 'provider', 'country', 'channel'].map(function (groupBy) {
         return api('stats', Object.assign({ group_by: groupBy }, params));
       }),
     );
@@ -316,6 +317,7 @@ async function loadStats() {
     renderDaily(ui.daily, lastDaily);
     renderBreakdown(ui.provider, groupsOf(results[1]), 'provider');
     renderBreakdown(ui.country, groupsOf(results[2]), 'country');
+    renderChannels(ui.channels, results[3]);
     ui.status.textContent = 'Updated ' + fmtTime(new Date().toISOString()).slice(11) + ' UTC';
     ui.dashboard.setAttribute('data-state', 'ready');
   } catch (error) {

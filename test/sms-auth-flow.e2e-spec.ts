@@ -33,6 +33,7 @@ describe('sms-auth flow (e2e)', () => {
         sms_id: expect.any(String),
         expires_in: 300,
         resend_after: 60,
+        channel: 'sms',
         debug_code: expect.stringMatching(/^\d{6}$/),
       });
       expect(sent.body.message.length).toBeGreaterThan(0);
@@ -222,6 +223,7 @@ describe('sms-auth flow (e2e)', () => {
         sms_id: expect.any(String),
         expires_in: 300,
         resend_after: 120,
+        channel: 'sms',
         debug_code: expect.stringMatching(/^\d{6}$/),
       });
       expect(second.body.verification_id).not.toBe(first.body.verification_id);
@@ -424,6 +426,7 @@ describe('sms-auth flow (e2e)', () => {
       expect(sent.status).toBe(200);
       expect(sent.body).not.toHaveProperty('debug_code');
       expect(Object.keys(sent.body).sort()).toEqual([
+        'channel',
         'expires_in',
         'message',
         'phone_number',

@@ -41,6 +41,8 @@ async function deliveryEvents(t: TestApp, verificationId: string): Promise<numbe
   return rows[0].n;
 }
 
+const ADMIN_API_KEY = 'telegram-e2e-admin-key-0123456789';
+
 describe('Telegram Gateway as the provider (SMS_PROVIDER=telegram)', () => {
   let fake: TelegramFake;
   let t: TestApp;
@@ -51,7 +53,7 @@ describe('Telegram Gateway as the provider (SMS_PROVIDER=telegram)', () => {
       retryDelaysMs: [20, 40],
       deliverTo: (url) => url.replace(PUBLIC_BASE_URL, baseUrl),
     });
-    t = await createTestApp({ env: { ...fake.env, PUBLIC_BASE_URL } });
+    t = await createTestApp({ env: { ...fake.env, PUBLIC_BASE_URL, ADMIN_API_KEY } });
     baseUrl = await listen(t.app);
   });
   afterAll(async () => {
@@ -119,6 +121,27 @@ describe('Telegram Gateway as the provider (SMS_PROVIDER=telegram)', () => {
       delivery_status: 'read',
     });
     expect(await deliveryEvents(t, sent.body.verification_id)).toBe(2);
+  });
+
+  it('a read code counts as delivered in the admin stats, under the telegram channel', async () => {
+    const sent = await sendCode(t, nextPhone());
+    const id = fake.messages.at(-1)!.id;
+    await fake.advance(id);
+    await fake.advance(id);
+    await fake.settled();
+    expect((await deliveryOf(t, sent.body.verification_id)).delivery_status).toBe('read');
+    const { rows } = await t.sql.query(
+      `SELECT count(*) FILTER (WHERE delivery_status IN ('delivered', 'read'))::int AS delivered,
+              count(*) FILTER (WHERE delivery_status = 'read')::int AS read FROM sms_verifications`,
+    );
+    expect(rows[0].read).toBeGreaterThan(0);
+    const stats = await t.http
+      .get(`/api/v1/admin/stats?group_by=channel&from=${new Date(Date.now() - 3_600_000).toISOString()}`)
+      .set('Authorization', `Bearer ${ADMIN_API_KEY}`);
+    expect(stats.status).toBe(200);
+    expect(stats.body.totals.delivered).toBe(rows[0].delivered);
+    const telegram = stats.body.groups.find((group: { key: string }) => group.key === 'telegram');
+    expect(telegram.delivered).toBe(rows[0].delivered);
   });
 
   it.each([

@@ -75,7 +75,7 @@ export class StatsRepository {
                 LEFT JOIN LATERAL (
                   SELECT d.channel FROM sms_deliveries d
                    WHERE d.verification_id = v.id AND d.provider_message_id IS NOT NULL
-                   ORDER BY d.status = 'delivered' DESC, d.attempt_number DESC
+                   ORDER BY d.status IN ('delivered', 'read') DESC, d.attempt_number DESC
                    LIMIT 1) ch ON true
                 LEFT JOIN LATERAL (
                   SELECT sum(CASE WHEN d.cost IS NOT NULL AND (d.cost_currency IS NULL OR d.cost_currency = $5)
@@ -90,7 +90,8 @@ export class StatsRepository {
        SELECT key, grouping(key) = 1 AS is_total,
               count(*)::int AS requested,
               count(*) FILTER (WHERE provider IS NOT NULL)::int AS sent,
-              count(*) FILTER (WHERE delivery_status = 'delivered')::int AS delivered,
+              -- Read (Telegram, WhatsApp) is delivered, and then some.
+              count(*) FILTER (WHERE delivery_status IN ('delivered', 'read'))::int AS delivered,
               count(*) FILTER (WHERE status = 'failed' OR delivery_status IN ('failed', 'expired'))::int AS failed,
               count(*) FILTER (WHERE status = 'approved')::int AS verified,
               count(*) FILTER (WHERE status = 'expired' OR (status = 'pending'

@@ -4,6 +4,7 @@ import type { AppConfig } from '@app/config';
 import type { JobDefinition, JobPayloadCipher, JobQueue } from '@app/jobs';
 import type { SmsMetrics } from '@app/metrics';
 import { DeliveryChannel, DeliveryStatus, type SmsAttempt, type SmsDispatcher, type SmsProvider } from '@app/sms';
+import type { DeliveryTrackingService } from '../delivery/delivery-tracking.service';
 import type { DeliveryFailoverRepository, FailoverState } from './delivery-failover.repository';
 import { DELIVERY_FAILOVER_QUEUE, DeliveryFailover, type DeliveryFailoverJob } from './delivery-failover.service';
 
@@ -54,17 +55,19 @@ function createSut(chain: SmsProvider[], timeout?: number) {
   const sms = { chainFor: jest.fn(() => chain), dispatch: jest.fn() };
   const repository = { state: jest.fn().mockResolvedValue(STATE), record: jest.fn().mockResolvedValue(undefined) };
   const metrics = { deliveryFailover: jest.fn() };
+  const tracking = { apply: jest.fn().mockResolvedValue('updated') };
   const sut = new DeliveryFailover(
     jobs as unknown as JobQueue,
     cipher as unknown as JobPayloadCipher,
     sms as unknown as SmsDispatcher,
     new Map(chain.map((p) => [p.name, p])),
     repository as unknown as DeliveryFailoverRepository,
+    tracking as unknown as DeliveryTrackingService,
     metrics as unknown as SmsMetrics,
     { get: () => timeout } as unknown as ConfigService<AppConfig, true>,
   );
   const run = (job: DeliveryFailoverJob) => definition!.handler(job, { id: 'job-1', retryCount: 0 });
-  return { sut, jobs, sms, repository, metrics, run, cipher };
+  return { sut, jobs, sms, repository, metrics, tracking, run, cipher };
 }
 
 const SEND = {
@@ -135,6 +138,29 @@ describe(DeliveryFailover.name, () => {
       await run(job());
       expect(sms.dispatch).not.toHaveBeenCalled();
       expect(repository.record).not.toHaveBeenCalled();
+    });
+
+    it('asks a link with a status API once before the next link: delivered meanwhile → nothing sent, the report applied', async () => {
+      const report = { messageId: 'tg-1', status: DeliveryStatus.Delivered, providerStatus: 'delivered' };
+      const polled = { ...TELEGRAM, fetchStatus: jest.fn().mockResolvedValue(report) };
+      const { sms, tracking, run } = createSut([polled, MOBIZON]);
+      await run(job());
+      expect(polled.fetchStatus).toHaveBeenCalledWith('tg-1');
+      expect(tracking.apply).toHaveBeenCalledWith('telegram', report, 'poll');
+      expect(sms.dispatch).not.toHaveBeenCalled();
+    });
+
+    it.each([
+      ['still sent', () => Promise.resolve({ messageId: 'tg-1', status: DeliveryStatus.Sent, providerStatus: 'sent' })],
+      ['the status question failed', () => Promise.reject(new Error('timeout'))],
+    ])('when the link is %s, the next link sends', async (_what, answer) => {
+      jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+      const polled = { ...TELEGRAM, fetchStatus: jest.fn(answer) };
+      const { sms, run } = createSut([polled, MOBIZON]);
+      const attempt = accepted('mobizon', 'mz-1');
+      sms.dispatch.mockResolvedValue({ attempts: [attempt], accepted: attempt });
+      await run(job());
+      expect(sms.dispatch).toHaveBeenCalledTimes(1);
     });
 
     it("sends the same code from the next link, records it, counts it and starts that link's timer", async () => {

@@ -4,7 +4,8 @@ import { AuditEventType, auditRow } from '@app/audit';
 import type { AppConfig } from '@app/config';
 import { JobPayloadCipher, JobQueue, type SealedSecret } from '@app/jobs';
 import { SmsMetrics } from '@app/metrics';
-import { type DeliveryChannel, SMS_PROVIDERS, SmsDispatcher, type SmsProvider } from '@app/sms';
+import { type DeliveryChannel, DeliveryStatus, SMS_PROVIDERS, SmsDispatcher, type SmsProvider } from '@app/sms';
+import { DeliveryTrackingService } from '../delivery/delivery-tracking.service';
 import { DeliveryFailoverRepository } from './delivery-failover.repository';
 import { deliveryTimeoutSeconds } from './delivery-timeout';
 
@@ -56,8 +57,9 @@ export class DeliveryFailover {
     private readonly jobs: JobQueue,
     private readonly cipher: JobPayloadCipher,
     private readonly sms: SmsDispatcher,
-    @Inject(SMS_PROVIDERS) providers: ReadonlyMap<string, SmsProvider>,
+    @Inject(SMS_PROVIDERS) private readonly providers: ReadonlyMap<string, SmsProvider>,
     private readonly failovers: DeliveryFailoverRepository,
+    private readonly tracking: DeliveryTrackingService,
     private readonly metrics: SmsMetrics,
     config: ConfigService<AppConfig, true>,
   ) {
@@ -104,6 +106,23 @@ export class DeliveryFailover {
     });
   }
 
+  /**
+   * No report came (no webhook, or not yet): one status question to the link's vendor, when it has a status API,
+   * before the next link costs a second message. What it answers is recorded like any poll.
+   */
+  private async deliveredMeanwhile(job: DeliveryFailoverJob): Promise<boolean> {
+    const provider = this.providers.get(job.provider);
+    if (!provider?.fetchStatus) return false;
+    try {
+      const report = await provider.fetchStatus(job.messageId);
+      await this.tracking.apply(provider.name, report, 'poll');
+      return report.status === DeliveryStatus.Delivered || report.status === DeliveryStatus.Read;
+    } catch (error) {
+      this.logger.warn(`status of ${job.provider} message before failover unknown: ${(error as Error).message}`);
+      return false;
+    }
+  }
+
   timeoutOf(provider: Pick<SmsProvider, 'channel'>): number {
     return deliveryTimeoutSeconds(provider, this.configuredTimeout);
   }
@@ -113,6 +132,7 @@ export class DeliveryFailover {
     const state = await this.failovers.state(job.verificationId, job.provider, job.messageId);
     if (!state || !state.valid || state.ttlSeconds < 1) return;
     if (state.linkStatus === 'delivered' || state.linkStatus === 'read' || state.laterAttempts > 0) return;
+    if (await this.deliveredMeanwhile(job)) return;
     const chain = this.sms.chainFor(state.country, job.channel);
     const fromLink = job.linkIndex + 1;
     if (fromLink >= chain.length) return;

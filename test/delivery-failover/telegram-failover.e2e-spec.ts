@@ -1,3 +1,5 @@
+import { DeliveryStatus } from '@app/sms';
+import { DeliveryTrackingService } from '@app/verification';
 import { startMobizonFake, type MobizonFake } from '../fakes/mobizon.fake';
 import { startTelegramFake, type TelegramFake } from '../fakes/telegram.fake';
 import { eventually } from '../support/eventually';
@@ -61,6 +63,33 @@ describe('Telegram, then SMS when Telegram does not deliver (e2e)', () => {
     await new Promise((resolve) => setTimeout(resolve, 1500));
     expect(smsOf(code)).toHaveLength(1);
     expect(telegram.messages.filter((message) => message.code === code)).toHaveLength(1);
+  });
+
+  it("the SMS's delivery withdraws the unread Telegram message it superseded (revokeVerificationMessage)", async () => {
+    const phone = nextPhone();
+    const sent = await sendCode(t, phone);
+    const code: string = sent.body.debug_code;
+    const message = telegram.messages.at(-1)!;
+    await eventually(() => smsOf(code).length === 1, 'mobizon sent the same code', { attempts: 200, intervalMs: 50 });
+    const { rows } = await t.sql.query(
+      `SELECT provider_message_id FROM sms_deliveries WHERE verification_id = $1 AND provider = 'mobizon'`,
+      [sent.body.verification_id],
+    );
+    expect(message.deliveryStatus).toBe('sent');
+
+    // Mobizon's report of the SMS, as its webhook or the poller would apply it.
+    await t.app
+      .get(DeliveryTrackingService)
+      .apply(
+        'mobizon',
+        { messageId: rows[0].provider_message_id, status: DeliveryStatus.Delivered, providerStatus: 'delivered' },
+        'webhook',
+      );
+    await eventually(() => message.deliveryStatus === 'revoked', 'the Telegram message was revoked', {
+      attempts: 200,
+      intervalMs: 50,
+    });
+    expect((await verify(t, phone, code)).status).toBe(200);
   });
 
   it('a Telegram message delivered in time sends no SMS, and the verify is reported back to Telegram with the code', async () => {

@@ -14,6 +14,7 @@ import { PhoneLock } from './entities/phone-lock.entity';
 import { DeliveryFailoverRepository } from './jobs/delivery-failover.repository';
 import { DeliveryFailover } from './jobs/delivery-failover.service';
 import { PostVerifyReports } from './jobs/post-verify-reports.service';
+import { SupersededRevocations } from './jobs/superseded-revocations.service';
 import { SmsDelivery } from './entities/sms-delivery.entity';
 import { SmsVerification } from './entities/sms-verification.entity';
 import { SendRecordWriter } from './send-record-writer';
@@ -46,6 +47,7 @@ import { VerificationService } from './verification.service';
     DeliveryFailover,
     DeliveryFailoverRepository,
     PostVerifyReports,
+    SupersededRevocations,
   ],
   exports: [VerificationService, DeliveryPoller, DeliveryFailover, DeliveryTrackingService, SendRecordWriter],
 })

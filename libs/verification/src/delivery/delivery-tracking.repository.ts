@@ -11,6 +11,8 @@ export interface TrackedDelivery {
   status: DeliveryStatus;
   /** True when this attempt is the one the verification was sent with (its `request_id`). */
   isAccepted: boolean;
+  /** 1 for the first link tried; more when earlier links came before it (failover). */
+  attemptNumber: number;
 }
 
 interface TrackedDeliveryRow {
@@ -19,6 +21,7 @@ interface TrackedDeliveryRow {
   phone_number: string;
   status: DeliveryStatus;
   is_accepted: boolean;
+  attempt_number: number;
 }
 
 export interface DeliveryToPoll {
@@ -32,7 +35,7 @@ export interface DeliveryToPoll {
 export class DeliveryTrackingRepository {
   async findForUpdate(manager: EntityManager, provider: string, messageId: string): Promise<TrackedDelivery | null> {
     const [row] = await manager.query<TrackedDeliveryRow[]>(
-      `SELECT d.id, d.verification_id, d.status, v.phone_number,
+      `SELECT d.id, d.verification_id, d.status, d.attempt_number, v.phone_number,
               (v.provider = d.provider AND v.request_id = d.provider_message_id) AS is_accepted
          FROM sms_deliveries d JOIN sms_verifications v ON v.id = d.verification_id
         WHERE d.provider = $1 AND d.provider_message_id = $2
@@ -46,6 +49,7 @@ export class DeliveryTrackingRepository {
       phoneNumber: row.phone_number,
       status: row.status,
       isAccepted: row.is_accepted,
+      attemptNumber: row.attempt_number,
     };
   }
 

@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { AuditEventType, AuditService } from '@app/audit';
-import type { DeliveryReport } from '@app/sms';
+import { type DeliveryReport, DeliveryStatus } from '@app/sms';
 import { DataSource } from 'typeorm';
 import { isProgress } from './delivery-status-rank';
+import { SupersededRevocations } from '../jobs/superseded-revocations.service';
 import { DeliveryTrackingRepository } from './delivery-tracking.repository';
 
 export type DeliveryUpdateOutcome = 'updated' | 'unchanged' | 'unknown_message';
@@ -15,6 +16,7 @@ export class DeliveryTrackingService {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly deliveries: DeliveryTrackingRepository,
     private readonly audit: AuditService,
+    private readonly revocations: SupersededRevocations,
   ) {}
 
   /**
@@ -23,10 +25,10 @@ export class DeliveryTrackingService {
    */
   async apply(provider: string, report: DeliveryReport, source: 'webhook' | 'poll'): Promise<DeliveryUpdateOutcome> {
     if (typeof report.messageId !== 'string' || report.messageId.includes('\u0000')) return 'unknown_message';
-    return this.dataSource.transaction(async (manager) => {
+    const applied = await this.dataSource.transaction(async (manager) => {
       const delivery = await this.deliveries.findForUpdate(manager, provider, report.messageId);
-      if (!delivery) return 'unknown_message';
-      if (!isProgress(delivery.status, report.status)) return 'unchanged';
+      if (!delivery) return { outcome: 'unknown_message' as const };
+      if (!isProgress(delivery.status, report.status)) return { outcome: 'unchanged' as const };
       await this.deliveries.updateStatus(manager, delivery, report);
       await this.audit.record(
         {
@@ -46,7 +48,16 @@ export class DeliveryTrackingService {
         },
         manager,
       );
-      return 'updated';
+      return { outcome: 'updated' as const, delivery };
     });
+    const { delivery } = applied;
+    // A later link's message arrived: earlier links' unread messages are withdrawn (after the commit).
+    if (
+      delivery?.isAccepted &&
+      delivery.attemptNumber > 1 &&
+      (report.status === DeliveryStatus.Delivered || report.status === DeliveryStatus.Read)
+    )
+      this.revocations.afterLaterLinkDelivered(delivery.verificationId, report.messageId);
+    return applied.outcome;
   }
 }

@@ -103,6 +103,20 @@ export class DeliveryFailoverRepository {
   }
 
   /** The accepted attempts of an approved code (none when it is not approved). */
+  /** Messages of earlier links that a later link's accepted message superseded, and that are still unread. */
+  async supersededDeliveries(verificationId: string): Promise<{ provider: string; messageId: string }[]> {
+    const rows = await this.dataSource.query<{ provider: string; provider_message_id: string }[]>(
+      `SELECT d.provider, d.provider_message_id
+         FROM sms_deliveries d JOIN sms_verifications v ON v.id = d.verification_id
+        WHERE v.id = $1 AND d.provider_message_id IS NOT NULL
+          AND NOT (d.provider = v.provider AND d.provider_message_id = v.request_id)
+          AND d.status NOT IN ('read', 'failed', 'expired')
+        ORDER BY d.attempt_number`,
+      [verificationId],
+    );
+    return rows.map((row) => ({ provider: row.provider, messageId: row.provider_message_id }));
+  }
+
   async verifiedDeliveries(verificationId: string): Promise<VerifiedDelivery[]> {
     const rows = await this.dataSource.query<
       { provider: string; provider_message_id: string; status: string; is_current: boolean }[]

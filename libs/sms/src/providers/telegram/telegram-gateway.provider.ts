@@ -159,21 +159,17 @@ export class TelegramGatewayProvider implements SmsProvider {
    * the timestamp within 300 s of our clock. A report with no delivery status carries nothing for us.
    */
   parseDeliveryReport(request: WebhookRequest): DeliveryReport[] {
-    const raw = this.authenticate(request);
-    let body: unknown;
-    try {
-      body = JSON.parse(raw.toString('utf8'));
-    } catch {
-      return [];
-    }
-    const status = readRequestStatus(body);
+    this.authenticate(request);
+    // The body the signature covers, as the API's JSON parser read it from those bytes.
+    const status = readRequestStatus(request.body);
     if (!status?.deliveryStatus) return [];
     return [this.report(status, status.requestId)];
   }
 
-  private authenticate({ headers, rawBody }: WebhookRequest): Buffer {
-    const timestamp = headerValue(headers, 'x-request-timestamp');
-    const signature = headerValue(headers, 'x-request-signature');
+  private authenticate({ headers, rawBody }: WebhookRequest): void {
+    // The webhook controller hands header names in lower case.
+    const timestamp = headers['x-request-timestamp']?.trim();
+    const signature = headers['x-request-signature']?.trim();
     if (!timestamp) throw new WebhookRejectedError(this.name, 'X-Request-Timestamp is missing');
     if (!signature) throw new WebhookRejectedError(this.name, 'X-Request-Signature is missing');
     if (!/^\d{1,12}$/.test(timestamp))
@@ -188,7 +184,6 @@ export class TelegramGatewayProvider implements SmsProvider {
       .digest('hex');
     if (!constantTimeEqual(signature.toLowerCase(), expected))
       throw new WebhookRejectedError(this.name, 'X-Request-Signature does not match');
-    return rawBody;
   }
 
   private report(status: RequestStatus, messageId: string): DeliveryReport {
@@ -269,10 +264,4 @@ function finiteNumber(value: unknown): number | null {
 function serverFault(response: VendorResponse): VendorFault {
   const word = isRecord(response.json) ? telegramErrorWord(response.json.error) : null;
   return { code: word ?? `http_${response.status}` };
-}
-
-function headerValue(headers: WebhookRequest['headers'], name: string): string | undefined {
-  const key = Object.keys(headers).find((header) => header.toLowerCase() === name);
-  const value = key ? headers[key] : undefined;
-  return value?.trim() || undefined;
 }

@@ -117,33 +117,39 @@ export class JobQueue implements OnApplicationBootstrap, BeforeApplicationShutdo
     });
     boss.on('error', (error: Error) => this.logger.warn(`job queue: ${error.message}`));
     await boss.start();
-    for (const definition of this.definitions.values()) {
-      if (!definition.enabled) continue;
-      await boss.createQueue(definition.queue, {
-        name: definition.queue,
-        policy: definition.policy ?? 'standard',
-        retryLimit: definition.retryLimit ?? 2,
-        retryDelay: definition.retryDelaySeconds ?? 1,
-        retryBackoff: definition.retryBackoff ?? false,
-        expireInSeconds: definition.expireInSeconds ?? 60,
-      });
-      await boss.work<object>(
-        definition.queue,
-        { pollingIntervalSeconds: definition.pollingIntervalSeconds ?? 1, includeMetadata: true },
-        async ([job]) => {
-          try {
-            await definition.handler(job.data, { id: job.id, retryCount: job.retryCount });
-          } catch (error) {
-            // The error only: a payload may hold what must not be logged.
-            this.logger.warn(
-              `job ${job.id} of ${definition.queue} failed (try ${job.retryCount + 1}): ${(error as Error).message}`,
-            );
-            throw error;
-          }
-        },
-      );
-      if (definition.seed)
-        await boss.send(definition.queue, definition.seed.data, { startAfter: definition.seed.startAfterSeconds });
+    try {
+      for (const definition of this.definitions.values()) {
+        if (!definition.enabled) continue;
+        await boss.createQueue(definition.queue, {
+          name: definition.queue,
+          policy: definition.policy ?? 'standard',
+          retryLimit: definition.retryLimit ?? 2,
+          retryDelay: definition.retryDelaySeconds ?? 1,
+          retryBackoff: definition.retryBackoff ?? false,
+          expireInSeconds: definition.expireInSeconds ?? 60,
+        });
+        await boss.work<object>(
+          definition.queue,
+          { pollingIntervalSeconds: definition.pollingIntervalSeconds ?? 1, includeMetadata: true },
+          async ([job]) => {
+            try {
+              await definition.handler(job.data, { id: job.id, retryCount: job.retryCount });
+            } catch (error) {
+              // The error only: a payload may hold what must not be logged.
+              this.logger.warn(
+                `job ${job.id} of ${definition.queue} failed (try ${job.retryCount + 1}): ${(error as Error).message}`,
+              );
+              throw error;
+            }
+          },
+        );
+        if (definition.seed)
+          await boss.send(definition.queue, definition.seed.data, { startAfter: definition.seed.startAfterSeconds });
+      }
+    } catch (error) {
+      // Started but not usable: stop it, or every later send would start another (a pool and workers each).
+      await boss.stop({ graceful: false }).catch(() => undefined);
+      throw error;
     }
     this.boss = boss;
     return boss;

@@ -97,6 +97,23 @@ const READ_PENDING_SQL =
 const VERIFY_SQL = 'SELECT * FROM sms_auth_verify_codes($1, $2, $3, $4)';
 const RECORD_SENDS_SQL = 'SELECT count(*) FILTER (WHERE applied)::int AS applied FROM sms_auth_record_sends($1)';
 
+/** A delivery attempt as the JSON the SQL functions read (sms_auth_record_sends, sms_auth_record_failover). */
+export function attemptJson(attempt: SmsAttempt): Record<string, unknown> {
+  return {
+    provider: attempt.provider,
+    channel: attempt.channel,
+    cost: attempt.cost?.amount ?? null,
+    cost_currency: attempt.cost?.currency ?? null,
+    provider_message_id: attempt.messageId,
+    status: attempt.status,
+    // Vendors' codes and texts have no length limit of their own: the functions cut them to the columns'.
+    error_code: attempt.errorCode,
+    error_message: attempt.errorMessage,
+    started_at: attempt.startedAt,
+    finished_at: attempt.finishedAt,
+  };
+}
+
 /** A send record as the JSON sms_auth_record_sends reads. */
 function recordJson(record: SendRecord): Record<string, unknown> {
   const attempts = 'attempts' in record ? record.attempts : [];
@@ -111,19 +128,7 @@ function recordJson(record: SendRecord): Record<string, unknown> {
           delivery_status: record.accepted.status,
         }
       : {}),
-    deliveries: attempts.map((attempt) => ({
-      provider: attempt.provider,
-      channel: attempt.channel,
-      cost: attempt.cost?.amount ?? null,
-      cost_currency: attempt.cost?.currency ?? null,
-      provider_message_id: attempt.messageId,
-      status: attempt.status,
-      // Vendors' codes and texts have no length limit of their own: the function cuts them to the columns'.
-      error_code: attempt.errorCode,
-      error_message: attempt.errorMessage,
-      started_at: attempt.startedAt,
-      finished_at: attempt.finishedAt,
-    })),
+    deliveries: attempts.map(attemptJson),
     events: record.events,
   };
 }

@@ -24,3 +24,8 @@ export const AWAITING_STATUSES: readonly DeliveryStatus[] = [
 export function isProgress(current: DeliveryStatus, next: DeliveryStatus): boolean {
   return RANK[next] > RANK[current];
 }
+
+/** The message reached the person: delivered, or read (Telegram, WhatsApp). */
+export function isDelivered(status: string | null | undefined): boolean {
+  return status === DeliveryStatus.Delivered || status === DeliveryStatus.Read;
+}

@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { AuditEventType, AuditService } from '@app/audit';
-import { type DeliveryReport, DeliveryStatus } from '@app/sms';
+import type { DeliveryReport } from '@app/sms';
 import { DataSource } from 'typeorm';
-import { isProgress } from './delivery-status-rank';
+import { isDelivered, isProgress } from './delivery-status-rank';
 import { SupersededRevocations } from '../jobs/superseded-revocations.service';
 import { DeliveryTrackingRepository } from './delivery-tracking.repository';
 
@@ -52,11 +52,7 @@ export class DeliveryTrackingService {
     });
     const { delivery } = applied;
     // A later link's message arrived: earlier links' unread messages are withdrawn (after the commit).
-    if (
-      delivery?.isAccepted &&
-      delivery.attemptNumber > 1 &&
-      (report.status === DeliveryStatus.Delivered || report.status === DeliveryStatus.Read)
-    )
+    if (delivery?.isAccepted && delivery.attemptNumber > 1 && isDelivered(report.status))
       this.revocations.afterLaterLinkDelivered(delivery.verificationId, report.messageId);
     return applied.outcome;
   }

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { AuditRow } from '@app/audit';
 import type { SmsAttempt } from '@app/sms';
 import { DataSource } from 'typeorm';
+import { attemptJson } from '../verification.repository';
 
 /** Where a code stands when its link's delivery timer fires. */
 export interface FailoverState {
@@ -85,18 +86,7 @@ export class DeliveryFailoverRepository {
             delivery_status: record.accepted.status,
           }
         : null,
-      deliveries: record.attempts.map((attempt) => ({
-        provider: attempt.provider,
-        channel: attempt.channel,
-        cost: attempt.cost?.amount ?? null,
-        cost_currency: attempt.cost?.currency ?? null,
-        provider_message_id: attempt.messageId,
-        status: attempt.status,
-        error_code: attempt.errorCode,
-        error_message: attempt.errorMessage,
-        started_at: attempt.startedAt,
-        finished_at: attempt.finishedAt,
-      })),
+      deliveries: record.attempts.map(attemptJson),
       events: record.events,
     };
     await this.dataSource.query('SELECT sms_auth_record_failover($1::jsonb)', [JSON.stringify(json)]);

@@ -4,7 +4,8 @@ import { AuditEventType, auditRow } from '@app/audit';
 import type { AppConfig } from '@app/config';
 import { JobPayloadCipher, JobQueue, type SealedSecret } from '@app/jobs';
 import { SmsMetrics } from '@app/metrics';
-import { type DeliveryChannel, DeliveryStatus, SMS_PROVIDERS, SmsDispatcher, type SmsProvider } from '@app/sms';
+import { type DeliveryChannel, SMS_PROVIDERS, SmsDispatcher, type SmsProvider } from '@app/sms';
+import { isDelivered } from '../delivery/delivery-status-rank';
 import { DeliveryTrackingService } from '../delivery/delivery-tracking.service';
 import { DeliveryFailoverRepository } from './delivery-failover.repository';
 import { deliveryTimeoutSeconds } from './delivery-timeout';
@@ -116,7 +117,7 @@ export class DeliveryFailover {
     try {
       const report = await provider.fetchStatus(job.messageId);
       await this.tracking.apply(provider.name, report, 'poll');
-      return report.status === DeliveryStatus.Delivered || report.status === DeliveryStatus.Read;
+      return isDelivered(report.status);
     } catch (error) {
       this.logger.warn(`status of ${job.provider} message before failover unknown: ${(error as Error).message}`);
       return false;
@@ -131,7 +132,7 @@ export class DeliveryFailover {
   private async run(job: DeliveryFailoverJob): Promise<void> {
     const state = await this.failovers.state(job.verificationId, job.provider, job.messageId);
     if (!state || !state.valid || state.ttlSeconds < 1) return;
-    if (state.linkStatus === 'delivered' || state.linkStatus === 'read' || state.laterAttempts > 0) return;
+    if (isDelivered(state.linkStatus) || state.laterAttempts > 0) return;
     if (await this.deliveredMeanwhile(job)) return;
     const chain = this.sms.chainFor(state.country, job.channel);
     const fromLink = job.linkIndex + 1;

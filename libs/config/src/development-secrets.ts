@@ -1,13 +1,17 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type AsymmetricJwtAlgorithm, isAsymmetricAlgorithm, JWT_ALGORITHMS, type JwtAlgorithm } from './signing-keys';
+import {
+  type AsymmetricJwtAlgorithm,
+  isAsymmetricAlgorithm,
+  jwtAlgorithmNamed,
+  type JwtAlgorithm,
+} from './signing-keys';
 
 /** The algorithm JWT_ALGORITHM names (any case), its default when unset, undefined when it names none. */
 function algorithmOf(env: NodeJS.ProcessEnv): JwtAlgorithm | undefined {
   const value = env.JWT_ALGORITHM?.trim();
-  if (!value) return 'ES256';
-  return JWT_ALGORITHMS.find((algorithm) => algorithm.toUpperCase() === value.toUpperCase());
+  return value ? jwtAlgorithmNamed(value) : 'ES256';
 }
 
 /** A new private key for `algorithm`, as PKCS#8 PEM. */

@@ -14,7 +14,7 @@ import {
   MinLength,
 } from 'class-validator';
 import { Transform } from 'class-transformer';
-import { JWT_ALGORITHMS, type JwtAlgorithm } from './signing-keys';
+import { JWT_ALGORITHMS, jwtAlgorithmNamed, type JwtAlgorithm } from './signing-keys';
 import { EmptyAsUndefined, ToBoolean, ToInt, ToLowerList, ToUpperList } from './env-transforms';
 import { SMS_PROVIDER_NAMES, SmsProviderName } from './sms-provider-name';
 import { IsInstant } from '@app/common';
@@ -190,9 +190,7 @@ export class Env {
   // --- tokens (SPEC §7) ---
   /** How access tokens are signed: ES256 (default), RS256 or EdDSA with JWT_PRIVATE_KEYS; HS256 with JWT_SECRET. */
   @Transform(({ value }: { value: unknown }) =>
-    typeof value === 'string'
-      ? (JWT_ALGORITHMS.find((algorithm) => algorithm.toUpperCase() === value.trim().toUpperCase()) ?? value)
-      : value,
+    typeof value === 'string' ? (jwtAlgorithmNamed(value) ?? value) : value,
   )
   @IsIn(JWT_ALGORITHMS, { message: `JWT_ALGORITHM must be one of: ${JWT_ALGORITHMS.join(', ')}` })
   JWT_ALGORITHM: JwtAlgorithm = 'ES256';

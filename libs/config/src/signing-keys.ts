@@ -2,6 +2,12 @@ import { createHash, createPrivateKey, createPublicKey, type JsonWebKey, type Ke
 
 /** Access-token signing algorithms (SPEC §7). HS256 is kept for deployments that sign with JWT_SECRET. */
 export const JWT_ALGORITHMS = ['ES256', 'RS256', 'EdDSA', 'HS256'] as const;
+
+/** The algorithm a JWT_ALGORITHM value names, in any case and spacing; undefined when it names none. */
+export function jwtAlgorithmNamed(value: string): JwtAlgorithm | undefined {
+  const wanted = value.trim().toUpperCase();
+  return JWT_ALGORITHMS.find((algorithm) => algorithm.toUpperCase() === wanted);
+}
 export type JwtAlgorithm = (typeof JWT_ALGORITHMS)[number];
 export type AsymmetricJwtAlgorithm = Exclude<JwtAlgorithm, 'HS256'>;
 

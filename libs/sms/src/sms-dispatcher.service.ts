@@ -50,6 +50,11 @@ export class SmsDispatcher {
     this.routes = testMode ? new Map() : parseSmsRoutes(config.get('SMS_ROUTES', { infer: true }));
   }
 
+  /** The countries SMS_ROUTES names (`*` included); none in test mode. */
+  routedCountries(): string[] {
+    return [...this.routes.keys()];
+  }
+
   /**
    * The providers that would be tried for a number of this country, in order; with `channel`, only the links
    * of that channel (SPEC §9: a client may ask for one), still in the chain's order.

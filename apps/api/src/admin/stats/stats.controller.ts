@@ -2,7 +2,7 @@ import { Controller, Get, Inject, Query, UseGuards } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrorResponses, ErrorCode } from '@app/common';
-import { type AppConfig, parseSmsRoutes } from '@app/config';
+import type { AppConfig } from '@app/config';
 import { SMS_PROVIDERS, SmsDispatcher, type SmsProvider } from '@app/sms';
 import { ADMIN_KEY_SECURITY, AdminKeyGuard } from '../admin-key.guard';
 import { parseSmsPrices } from '../sms-prices';
@@ -26,15 +26,12 @@ export class StatsController {
     @Inject(SMS_PROVIDERS) providers: ReadonlyMap<string, SmsProvider>,
   ) {
     const prices = parseSmsPrices(config.get('SMS_PRICES', { infer: true }));
-    const routedCountries = config.get('SMS_TEST_MODE', { infer: true })
-      ? []
-      : parseSmsRoutes(config.get('SMS_ROUTES', { infer: true })).keys();
     this.pricing = {
       prices,
       currency: config.get('SMS_PRICE_CURRENCY', { infer: true }),
       // The chains are the dispatcher's (SMS_ROUTES, SMS_PROVIDER, test mode) and fixed at boot.
       smsPricePerCode: smsPricePerCode(
-        routedCountries,
+        dispatcher.routedCountries(),
         (country) => dispatcher.chainFor(country),
         providers.values(),
         prices,

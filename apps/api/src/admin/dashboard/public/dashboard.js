@@ -11,6 +11,7 @@
 import { renderBreakdown, renderChannels, renderDaily } from './charts.js';
 import { badge, clear, el, emptyState } from './dom.js';
 import {
+  activeSessions,
   ACTION_LABELS,
   confirmText,
   DAY_MS,
@@ -349,7 +350,7 @@ function renderTotals(t, currency) {
   if (currency) {
     setText('kpi-cost', cost);
     if (cost !== '—') byId('kpi-cost').appendChild(el('span', { className: 'kpi-unit' }, ' ' + currency));
-    setText('kpi-cost-sub', 'SMS prices × messages sent');
+    setText('kpi-cost-sub', 'vendor-stated cost, else SMS prices');
   } else {
     setText('kpi-cost', costless ? '—' : cost);
     setText('kpi-cost-sub', costless ? 'no SMS prices configured' : 'currency not configured');
@@ -474,9 +475,6 @@ function isLocked(status) {
   const until = Date.parse(status.locked_until);
   return Number.isNaN(until) || until > Date.now();
 }
-function sessionsOf(status) {
-  return status && status.user ? Math.max(0, Math.round(Number(status.user.active_sessions) || 0)) : 0;
-}
 
 function showStatus(result) {
   clear(ui.phoneStatus);
@@ -529,8 +527,8 @@ function showStatus(result) {
           ' · ',
           el(
             'span',
-            { data: { testid: 'status-sessions', count: sessionsOf(s) } },
-            plural(sessionsOf(s), 'active session'),
+            { data: { testid: 'status-sessions', count: activeSessions(s) } },
+            plural(activeSessions(s), 'active session'),
           ),
           el(
             'span',
@@ -557,9 +555,9 @@ function updateActions() {
   ui.actions.block.disabled = !ready;
   ui.actions.unblock.hidden = !blocked;
   ui.actions.unblock.disabled = !ready;
-  ui.actions.revoke.disabled = !ready || sessionsOf(s) === 0;
+  ui.actions.revoke.disabled = !ready || activeSessions(s) === 0;
   ui.actions.unlock.title = s && !isLocked(s) ? 'This number is not locked.' : '';
-  ui.actions.revoke.title = s && sessionsOf(s) === 0 ? (s.user ? 'No active sessions.' : 'No user yet.') : '';
+  ui.actions.revoke.title = s && activeSessions(s) === 0 ? (s.user ? 'No active sessions.' : 'No user yet.') : '';
 }
 
 function setResult(state, message) {
@@ -709,10 +707,7 @@ ui.confirmForm.addEventListener('submit', function (event) {
   runAction();
 });
 ui.confirmCancel.addEventListener('click', closeDialog);
-// Escape (the dialog's cancel request) closes it as Cancel does.
-ui.dialog.addEventListener('cancel', function () {
-  pendingAction = null;
-});
+// However the dialog closes (Cancel, Escape, after an action), nothing stays pending.
 ui.dialog.addEventListener('close', function () {
   pendingAction = null;
   ui.dialog.removeAttribute('data-action');

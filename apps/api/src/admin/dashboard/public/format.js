@@ -86,7 +86,8 @@ export function plural(count, what) {
   const n = Math.max(0, Math.round(num(count)));
   return n + ' ' + what + (n === 1 ? '' : 's');
 }
-function activeSessions(status) {
+/** How many active sessions the looked-up number's user has (0 with no user). */
+export function activeSessions(status) {
   return status && status.user ? Math.max(0, Math.round(num(status.user.active_sessions))) : 0;
 }
 

@@ -29,15 +29,15 @@ async function adminQuery(sql) {
   }
 }
 
+const BENCH_SIGNING_KEY = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+  .privateKey.export({ format: 'pem', type: 'pkcs8' })
+  .toString();
+
 /**
  * Starts the built service (MAIN_JS) on `port` against `databaseUrl`: console provider, SMS_EXPOSE_CODE to
  * learn codes, clients behind a trusted proxy (X-Forwarded-For), status polling out of the way; resolves once
  * /health/ready is 200.
  */
-const BENCH_SIGNING_KEY = generateKeyPairSync('ec', { namedCurve: 'P-256' })
-  .privateKey.export({ format: 'pem', type: 'pkcs8' })
-  .toString();
-
 async function startSmsAuth({ port, databaseUrl, poolSize }) {
   const env = {
     PATH: process.env.PATH,

@@ -18,6 +18,10 @@ export enum AuditEventType {
   PhoneBlocked = 'phone_blocked',
   PhoneUnblocked = 'phone_unblocked',
   UserSessionsRevoked = 'user_sessions_revoked',
+  // The fraud guard (SPEC §10).
+  SendBlocked = 'send_blocked',
+  FraudPrefixBlocked = 'fraud_prefix_blocked',
+  FraudPrefixUnblocked = 'fraud_prefix_unblocked',
 }
 
 export type AuditOutcome = 'success' | 'failure';

@@ -11,6 +11,7 @@ export enum ErrorCode {
   NoActiveCode = 'NO_ACTIVE_CODE',
   PhoneLocked = 'PHONE_LOCKED',
   PhoneBlocked = 'PHONE_BLOCKED',
+  SendBlocked = 'SEND_BLOCKED',
   SmsProviderUnavailable = 'SMS_PROVIDER_UNAVAILABLE',
   SmsProviderRejected = 'SMS_PROVIDER_REJECTED',
   ChannelUnavailable = 'CHANNEL_UNAVAILABLE',

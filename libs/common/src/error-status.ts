@@ -13,6 +13,7 @@ export const ERROR_HTTP_STATUS: Record<ErrorCode, number> = {
   [ErrorCode.NoActiveCode]: 404,
   [ErrorCode.PhoneLocked]: 423,
   [ErrorCode.PhoneBlocked]: 403,
+  [ErrorCode.SendBlocked]: 429,
   [ErrorCode.SmsProviderUnavailable]: 503,
   [ErrorCode.SmsProviderRejected]: 502,
   [ErrorCode.ChannelUnavailable]: 400,
@@ -47,6 +48,10 @@ export const ERROR_EXAMPLES: Record<ErrorCode, { message: string; details?: Reco
     details: { retry_after: 3600, locked_until: '2026-01-01T12:00:00.000Z' },
   },
   [ErrorCode.PhoneBlocked]: { message: 'This number is blocked by the operator' },
+  [ErrorCode.SendBlocked]: {
+    message: 'Codes cannot be sent to this number right now; try again later',
+    details: { retry_after: 3600, reason: 'prefix_velocity' },
+  },
   [ErrorCode.SmsProviderUnavailable]: {
     message: 'The SMS provider is unavailable; try again later',
     details: { provider: 'mobizon', provider_code: 'timeout' },

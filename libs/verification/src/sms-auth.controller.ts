@@ -19,6 +19,7 @@ const SEND_ERRORS = [
   ErrorCode.ResendTooSoon,
   ErrorCode.PhoneBlocked,
   ErrorCode.PhoneLocked,
+  ErrorCode.SendBlocked,
   ErrorCode.SmsProviderRejected,
   ErrorCode.SmsProviderUnavailable,
   ErrorCode.ServiceUnavailable,

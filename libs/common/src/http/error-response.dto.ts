@@ -40,7 +40,10 @@ export class ErrorBodyDto {
   @ApiProperty({
     required: false,
     example: 'entity.parse.failed',
-    description: 'VALIDATION_FAILED of a body or request refused before any route (e.g. unreadable JSON)',
+    description:
+      'VALIDATION_FAILED of a body or request refused before any route (e.g. unreadable JSON); SEND_BLOCKED: the ' +
+      'fraud guard rule that refused the send (ip_countries, country_unverified, ip_unverified, prefix_velocity, ' +
+      'prefix_breaker, country_spend)',
   })
   reason?: string;
 

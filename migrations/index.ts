@@ -6,6 +6,7 @@ import { HotPathFunctions1795300000000 } from './1795300000000-HotPathFunctions'
 import { PhoneBlocks1795310000000 } from './1795310000000-PhoneBlocks';
 import { DeliveryChannels1795320000000 } from './1795320000000-DeliveryChannels';
 import { DeliveryFailover1795335000000 } from './1795335000000-DeliveryFailover';
+import { FraudGuardTables1795350000000 } from './1795350000000-FraudGuardTables';
 
 /** Every migration, oldest first. `npm run migration:generate` writes a new file; add it here. */
 export const MIGRATIONS = [
@@ -17,4 +18,5 @@ export const MIGRATIONS = [
   PhoneBlocks1795310000000,
   DeliveryChannels1795320000000,
   DeliveryFailover1795335000000,
+  FraudGuardTables1795350000000,
 ];

@@ -1,9 +1,7 @@
 import { type MigrationInterface, type QueryRunner } from 'typeorm';
-import { hotPathFunctionDefinition } from './1795300000000-HotPathFunctions';
-import { orReplace, replacedOnce, RESERVE_SEND_WITH_BLOCKS, VERIFY_CODE_WITH_BLOCKS } from './1795310000000-PhoneBlocks';
 
 /**
- * The fraud guard (SPEC §10): a verdict on every send that passed the phone's own checks, inside the send's
+ * The fraud guard's tables (SPEC §10; its functions are in FraudGuardFunctions): a verdict on every send that passed the phone's own checks, inside the send's
  * reservation statement, from counters the writes keep (never a scan of history):
  *
  * - fraud_subjects: one row per IP, country and prefix. A send batch locks the rows of all its subjects first,
@@ -83,3 +81,15 @@ const DROP_TABLES = [
   'DROP TABLE "fraud_sent_counts"',
   'DROP TABLE "fraud_subjects"',
 ];
+
+export class FraudGuardTables1795350000000 implements MigrationInterface {
+  name = 'FraudGuardTables1795350000000';
+
+  public async up(queryRunner: QueryRunner): Promise<void> {
+    for (const sql of TABLES) await queryRunner.query(sql);
+  }
+
+  public async down(queryRunner: QueryRunner): Promise<void> {
+    for (const sql of DROP_TABLES) await queryRunner.query(sql);
+  }
+}

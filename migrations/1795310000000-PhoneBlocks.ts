@@ -37,7 +37,7 @@ function withCheck(definition: string, anchor: string, check: string): string {
   return orReplace(definition.slice(0, end) + check + definition.slice(end));
 }
 
-function orReplace(definition: string): string {
+export function orReplace(definition: string): string {
   if (!definition.startsWith('CREATE FUNCTION ')) throw new Error('not a CREATE FUNCTION statement');
   return definition.replace(/^CREATE FUNCTION /, 'CREATE OR REPLACE FUNCTION ');
 }
@@ -46,7 +46,7 @@ const RESERVE_SEND = hotPathFunctionDefinition('sms_auth_reserve_send');
 const VERIFY_CODE = hotPathFunctionDefinition('sms_auth_verify_code');
 
 /** `definition` with `from` (which must occur once) replaced by `to`. */
-function replacedOnce(definition: string, from: string, to: string): string {
+export function replacedOnce(definition: string, from: string, to: string): string {
   const at = definition.indexOf(from);
   if (at < 0 || definition.indexOf(from, at + 1) >= 0) throw new Error(`${from} is not unique`);
   return definition.slice(0, at) + to + definition.slice(at + from.length);

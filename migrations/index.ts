@@ -7,6 +7,7 @@ import { PhoneBlocks1795310000000 } from './1795310000000-PhoneBlocks';
 import { DeliveryChannels1795320000000 } from './1795320000000-DeliveryChannels';
 import { DeliveryFailover1795335000000 } from './1795335000000-DeliveryFailover';
 import { FraudGuardTables1795350000000 } from './1795350000000-FraudGuardTables';
+import { FraudGuardFunctions1795351000000 } from './1795351000000-FraudGuardFunctions';
 
 /** Every migration, oldest first. `npm run migration:generate` writes a new file; add it here. */
 export const MIGRATIONS = [
@@ -19,4 +20,5 @@ export const MIGRATIONS = [
   DeliveryChannels1795320000000,
   DeliveryFailover1795335000000,
   FraudGuardTables1795350000000,
+  FraudGuardFunctions1795351000000,
 ];

@@ -28,6 +28,14 @@ export const ToInt = () =>
     return text !== undefined && /^-?\d+$/.test(text) ? Number(text) : value;
   });
 
+/** A decimal such as `0.05`; anything else stays as-is and fails `@IsNumber`. */
+export const ToFloat = () =>
+  Transform(({ value }: { value: unknown }) => {
+    if (value === undefined || value === '') return undefined;
+    const text = asText(value)?.trim();
+    return text !== undefined && /^-?\d+(\.\d+)?$/.test(text) ? Number(text) : value;
+  });
+
 /** A comma-separated list, trimmed and case-folded: `"KZ, uz"` → `['KZ', 'UZ']`; empty → `[]`. */
 function toList(fold: (item: string) => string) {
   return Transform(({ value }: { value: unknown }): unknown =>

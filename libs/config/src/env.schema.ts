@@ -4,6 +4,7 @@ import {
   IsBoolean,
   IsIn,
   IsInt,
+  IsNumber,
   IsISO31661Alpha2,
   IsOptional,
   IsString,
@@ -15,7 +16,8 @@ import {
 } from 'class-validator';
 import { Transform } from 'class-transformer';
 import { JWT_ALGORITHMS, jwtAlgorithmNamed, type JwtAlgorithm } from './signing-keys';
-import { EmptyAsUndefined, ToBoolean, ToInt, ToLowerList, ToUpperList } from './env-transforms';
+import { EmptyAsUndefined, ToBoolean, ToFloat, ToInt, ToLowerList, ToUpperList } from './env-transforms';
+import { FRAUD_GUARD_MODES, type FraudGuardMode } from './fraud-guard-settings';
 import { SMS_PROVIDER_NAMES, SmsProviderName } from './sms-provider-name';
 import { IsInstant } from '@app/common';
 
@@ -118,6 +120,36 @@ export class Env {
   @EmptyAsUndefined() @IsOptional() @IsString() SMS_TEMPLATE_KK?: string;
   @EmptyAsUndefined() @IsOptional() @IsString() SMS_TEMPLATE_UZ?: string;
   @EmptyAsUndefined() @IsOptional() @IsString() SMS_TEMPLATE_EN?: string;
+
+  // --- fraud guard (SPEC §10) ---
+  /** off | record (judge and store, send anyway) | enforce. Unset: enforce in production, record elsewhere. */
+  @EmptyAsUndefined() @IsOptional() @IsIn(FRAUD_GUARD_MODES) FRAUD_GUARD?: FraudGuardMode;
+  /** Rule 1: distinct destination countries in 24 h an IP with no verified code may reach. */
+  @ToInt() @IsInt() @Min(1) FRAUD_IP_COUNTRY_LIMIT = 3;
+  /** Rule 2: floors of a country's unverified codes in 24 h and in an hour. */
+  @ToInt() @IsInt() @Min(1) FRAUD_COUNTRY_MIN_DAY = 20;
+  @ToInt() @IsInt() @Min(1) FRAUD_COUNTRY_MIN_HOUR = 3;
+  /** Rule 3: floors of an IP's unverified codes in 24 h and in an hour. */
+  @ToInt() @IsInt() @Min(1) FRAUD_IP_MIN_DAY = 10;
+  @ToInt() @IsInt() @Min(1) FRAUD_IP_MIN_HOUR = 5;
+  /** Rules 2 and 3: unverified codes allowed per verified one (0.2: one in six sent may go unverified). */
+  @ToFloat() @IsNumber() @Min(0) @Max(100) FRAUD_VERIFIED_RATIO = 0.2;
+  /** Rule 2: days of a country's daily verified codes whose maximum sets its baseline. */
+  @ToInt() @IsInt() @Min(1) @Max(14) FRAUD_BASELINE_DAYS = 14;
+  /** Rule 4: sends to one prefix (the number without its last 4 digits) in an hour. */
+  @ToInt() @IsInt() @Min(1) @Max(10000) FRAUD_PREFIX_LIMIT_HOUR = 10;
+  /** Rule 5: a prefix whose last FRAUD_BREAKER_WINDOW sends converted below FRAUD_BREAKER_MIN_CONVERSION is blocked. */
+  @ToInt() @IsInt() @Min(1) @Max(10000) FRAUD_BREAKER_WINDOW = 50;
+  @ToFloat() @IsNumber() @Min(0) @Max(1) FRAUD_BREAKER_MIN_CONVERSION = 0.05;
+  @ToInt() @IsInt() @Min(1) @Max(720) FRAUD_BREAKER_BLOCK_HOURS = 12;
+  /** Rule 6: `UZ=50;*=100` — the most a country's sends may cost a UTC day (SMS_PRICES); empty: no cap. */
+  @IsString() FRAUD_DAILY_SPEND_LIMIT = '';
+  /** Numbers that verified a code this recently pass rules 2, 4, 5 and 6. */
+  @ToInt() @IsInt() @Min(0) @Max(3650) FRAUD_KNOWN_PHONE_DAYS = 90;
+  /** Comma-separated addresses or CIDRs whose sends the guard does not judge. */
+  @IsString() FRAUD_ALLOW_IPS = '';
+  /** A regular expression over the E.164 number: matching numbers are not judged. */
+  @IsString() FRAUD_ALLOW_PHONES = '';
 
   // --- SMS vendors (SPEC §5; credentials are required only for vendors named in SMS_PROVIDER or SMS_ROUTES) ---
   @EmptyAsUndefined() @IsOptional() @IsString() MOBIZON_API_KEY?: string;

@@ -7,3 +7,5 @@ export * from './app-config.module';
 export * from './app-config.service';
 export * from './sms-routes';
 export * from './signing-keys';
+export * from './fraud-guard-settings';
+export * from './sms-prices';

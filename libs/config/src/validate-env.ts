@@ -6,6 +6,7 @@ import { configuredProviderNames, parseSmsRoutes, type SmsRoutes } from './sms-r
 import { isWeakSecret } from './secret-strength';
 import { isAsymmetricAlgorithm, parseSigningKeys, type SigningKey, SigningKeyError } from './signing-keys';
 import { parseTestNumbers } from './test-numbers';
+import { fraudGuardProblems } from './fraud-guard-settings';
 
 export class InvalidConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -50,6 +51,7 @@ function crossFieldProblems(env: Env): string[] {
     }
   }
   problems.push(...providerProblems(env));
+  problems.push(...fraudGuardProblems(env));
   if (env.PHONE_SEND_LIMIT_DAY < env.PHONE_SEND_LIMIT_HOUR)
     problems.push('PHONE_SEND_LIMIT_DAY: must be at least PHONE_SEND_LIMIT_HOUR');
   return problems;

@@ -75,9 +75,16 @@ export class SmsMetrics {
   private readonly sendRecordRetries: Counter<'outcome'>;
   private readonly sendRecordsPending: Gauge;
   private readonly deliveryFailovers: Counter<'from' | 'to'>;
+  private readonly fraudDecisions: Counter<'rule' | 'action' | 'mode'>;
 
   constructor(registry: Registry) {
     const registers = [registry];
+    this.fraudDecisions = new Counter({
+      name: 'fraud_decisions_total',
+      help: 'Fraud guard verdicts on sends, by the blocking rule (none when allowed), action and mode.',
+      labelNames: ['rule', 'action', 'mode'],
+      registers,
+    });
     this.codesSent = new Counter({
       name: 'sms_auth_codes_sent_total',
       help: 'Codes handed over: accepted by an SMS provider, or issued to a test number (provider "test_number").',
@@ -214,5 +221,17 @@ export class SmsMetrics {
     };
     this.providerDuration.observe(labels, Math.max(0, seconds));
     if (labels.outcome !== 'ok') this.providerErrors.inc({ provider: labels.provider, kind: labels.outcome });
+  }
+
+  countFraudDecision(decision: {
+    rule: string | null;
+    action: 'allowed' | 'blocked';
+    mode: 'record' | 'enforce';
+  }): void {
+    this.fraudDecisions.inc({
+      rule: boundedLabel(decision.rule ?? 'none'),
+      action: decision.action,
+      mode: decision.mode,
+    });
   }
 }

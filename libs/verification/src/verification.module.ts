@@ -22,6 +22,7 @@ import { SmsAuthController } from './sms-auth.controller';
 import { TestNumbers } from './test-numbers.service';
 import { ThrottlingModule } from './throttling/throttling.module';
 import { VerificationRepository } from './verification.repository';
+import { FraudGuard } from './fraud/fraud-guard.service';
 import { VerificationService } from './verification.service';
 
 @Module({
@@ -48,7 +49,15 @@ import { VerificationService } from './verification.service';
     DeliveryFailoverRepository,
     PostVerifyReports,
     SupersededRevocations,
+    FraudGuard,
   ],
-  exports: [VerificationService, DeliveryPoller, DeliveryFailover, DeliveryTrackingService, SendRecordWriter],
+  exports: [
+    VerificationService,
+    DeliveryPoller,
+    DeliveryFailover,
+    DeliveryTrackingService,
+    SendRecordWriter,
+    FraudGuard,
+  ],
 })
 export class VerificationModule {}

@@ -5,6 +5,7 @@ import { refreshTokenTtlSeconds } from '@app/auth';
 import type { AppConfig } from '@app/config';
 import { inRequestOrder, SqlClient, StatementCoalescer } from '@app/database';
 import type { DeliveryStatus, SmsAttempt } from '@app/sms';
+import { FraudGuard } from './fraud/fraud-guard.service';
 
 export interface SendReservationRequest {
   id: string;
@@ -16,11 +17,22 @@ export interface SendReservationRequest {
   ip: string | null;
   userAgent: string | null;
   action: 'send' | 'resend';
+  /** The fraud guard's allow list that lets this send through unjudged, if any. */
+  fraudBypass: string | null;
+  /** SMS_PRICES' price of the send (a decimal string), for the guard's spend cap; null when unpriced. */
+  price: string | null;
+}
+
+/** The fraud guard's verdict on a send that passed the phone's checks (none when the guard is off). */
+export interface FraudVerdict {
+  action: 'allowed' | 'blocked';
+  rule: string | null;
 }
 
 /** What sms_auth_reserve_send answered: the code is reserved, or the send is refused (and audited). */
 export type SendReservation =
-  | { result: 'RESERVED'; resendAfter: number }
+  | { result: 'RESERVED'; resendAfter: number; fraud: FraudVerdict | null }
+  | { result: 'SEND_BLOCKED'; retryAfter: number; fraud: FraudVerdict & { rule: string } }
   | { result: 'PHONE_BLOCKED' }
   | { result: 'PHONE_LOCKED'; now: Date; lockedUntil: Date; retryAfter: number }
   | { result: 'RATE_LIMITED' | 'RESEND_TOO_SOON'; retryAfter: number; limit: string };
@@ -33,6 +45,8 @@ interface ReservationRow {
   retry_after: number | null;
   refused_limit: string | null;
   resend_after: number | null;
+  fraud_action: FraudVerdict['action'] | null;
+  fraud_rule: string | null;
 }
 
 export interface VerifyWriteRequest {
@@ -91,7 +105,7 @@ export type SendRecord =
   | { kind: 'send_failed'; verificationId: string; phoneNumber: string; attempts: SmsAttempt[]; events: AuditRow[] }
   | { kind: 'reservation_voided'; verificationId: string; phoneNumber: string; events: AuditRow[] };
 
-const RESERVE_SQL = 'SELECT * FROM sms_auth_reserve_sends($1, $2, $3, $4, $5, $6)';
+const RESERVE_SQL = 'SELECT * FROM sms_auth_reserve_sends($1, $2, $3, $4, $5, $6, $7)';
 const READ_PENDING_SQL =
   "SELECT phone_number, id, code_hash FROM sms_verifications WHERE phone_number = ANY($1) AND status = 'pending'";
 const VERIFY_SQL = 'SELECT * FROM sms_auth_verify_codes($1, $2, $3, $4)';
@@ -146,6 +160,7 @@ export class VerificationRepository {
   constructor(
     private readonly sql: SqlClient,
     config: ConfigService<AppConfig, true>,
+    fraudGuard: FraudGuard,
   ) {
     const reserveSettings = [
       config.get('OTP_MAX_ATTEMPTS', { infer: true }),
@@ -153,6 +168,7 @@ export class VerificationRepository {
       config.get('RESEND_COOLDOWN_SECONDS', { infer: true }),
       config.get('PHONE_SEND_LIMIT_HOUR', { infer: true }),
       config.get('PHONE_SEND_LIMIT_DAY', { infer: true }),
+      fraudGuard.statementSettings,
     ];
     const verifySettings = [
       config.get('PHONE_MAX_FAILURES', { infer: true }),
@@ -185,7 +201,10 @@ export class VerificationRepository {
 
   async reserveSend(request: SendReservationRequest): Promise<SendReservation> {
     const row = await this.reservations.submit(request);
-    if (row.result === 'RESERVED') return { result: row.result, resendAfter: row.resend_after ?? 0 };
+    const fraud = row.fraud_action ? { action: row.fraud_action, rule: row.fraud_rule } : null;
+    if (row.result === 'RESERVED') return { result: row.result, resendAfter: row.resend_after ?? 0, fraud };
+    if (row.result === 'SEND_BLOCKED')
+      return { result: row.result, retryAfter: row.retry_after!, fraud: { action: 'blocked', rule: row.fraud_rule! } };
     if (row.result === 'PHONE_BLOCKED') return { result: row.result };
     if (row.result === 'PHONE_LOCKED')
       return { result: row.result, now: row.db_now, lockedUntil: row.locked_until!, retryAfter: row.retry_after! };
@@ -219,6 +238,8 @@ function reservationJson(request: SendReservationRequest): Record<string, unknow
     ip: request.ip,
     user_agent: request.userAgent,
     action: request.action,
+    fraud_bypass: request.fraudBypass,
+    price: request.price,
   };
 }
 

@@ -18,6 +18,7 @@ import {
 import type { CodeHasher } from './code-hasher';
 import type { DeliveryFailover } from './jobs/delivery-failover.service';
 import type { PostVerifyReports } from './jobs/post-verify-reports.service';
+import type { FraudGuard } from './fraud/fraud-guard.service';
 import type { SendRecordWriter } from './send-record-writer';
 import type { TestNumbers } from './test-numbers.service';
 import { VerificationService } from './verification.service';
@@ -115,7 +116,7 @@ const approved = (verificationId: string): VerifyWriteRow =>
     is_new_user: false,
   });
 
-const RESERVED: SendReservation = { result: 'RESERVED', resendAfter: 60 };
+const RESERVED: SendReservation = { result: 'RESERVED', resendAfter: 60, fraud: null };
 
 function createSut(config: Partial<AppConfig> = {}, options: { failoverEnabled?: boolean } = {}) {
   const verifications = {
@@ -174,10 +175,16 @@ function createSut(config: Partial<AppConfig> = {}, options: { failoverEnabled?:
     codeSendFailed: jest.fn(),
     verifyFailed: jest.fn(),
     providerCall: jest.fn(),
+    countFraudDecision: jest.fn(),
   };
   const values: Partial<AppConfig> = { ...DEFAULT_CONFIG, ...config };
   const failover = { enabled: options.failoverEnabled ?? false, afterAccepted: jest.fn().mockResolvedValue(undefined) };
   const postVerify = { afterVerified: jest.fn() };
+  const fraudGuard = {
+    mode: 'record',
+    bypassFor: jest.fn().mockReturnValue(null),
+    estimatedPrice: jest.fn().mockReturnValue('0.012'),
+  };
 
   const sut = new VerificationService(
     verifications as unknown as VerificationRepository,
@@ -192,6 +199,7 @@ function createSut(config: Partial<AppConfig> = {}, options: { failoverEnabled?:
     records as unknown as SendRecordWriter,
     failover as unknown as DeliveryFailover,
     postVerify as unknown as PostVerifyReports,
+    fraudGuard as unknown as FraudGuard,
   );
   /** The id the service gave the new code (as reserved). */
   const reservedId = (): string => verifications.reserveSend.mock.calls[0][0].id;
@@ -201,6 +209,7 @@ function createSut(config: Partial<AppConfig> = {}, options: { failoverEnabled?:
     sut,
     verifications,
     records,
+    fraudGuard,
     phones,
     hasher,
     templates,
@@ -235,7 +244,7 @@ describe(VerificationService.name, () => {
 
   describe('requestCode', () => {
     it('reserves the hash of a new code and hands the rendered message to the SMS dispatcher', async () => {
-      const { sut, verifications, hasher, templates, sms, phones, reservedId } = createSut();
+      const { sut, verifications, hasher, templates, sms, phones, reservedId, fraudGuard } = createSut();
 
       const result = await sut.requestCode({ phoneNumber: '87001234567', resend: false }, CLIENT);
 
@@ -253,7 +262,10 @@ describe(VerificationService.name, () => {
         ip: CLIENT.ip,
         userAgent: CLIENT.userAgent,
         action: 'send',
+        fraudBypass: null,
+        price: '0.012',
       });
+      expect(fraudGuard.estimatedPrice).toHaveBeenCalledWith('KZ', undefined);
       expect(hasher.hash).toHaveBeenCalledWith(reservedId(), GENERATED_CODE);
       expect(templates.render).toHaveBeenCalledWith('ru', { code: GENERATED_CODE, ttlSeconds: 300 });
       expect(sms.dispatch).toHaveBeenCalledWith(
@@ -278,7 +290,7 @@ describe(VerificationService.name, () => {
 
     it('reserves a resend as such, in the requested locale, and announces the resend_after the reservation gave', async () => {
       const { sut, verifications, templates } = createSut();
-      verifications.reserveSend.mockResolvedValue({ result: 'RESERVED', resendAfter: 120 });
+      verifications.reserveSend.mockResolvedValue({ result: 'RESERVED', resendAfter: 120, fraud: null });
 
       const result = await sut.requestCode({ phoneNumber: MOBILE.e164, locale: 'kk', resend: true }, CLIENT);
 

@@ -17,6 +17,7 @@ import {
   type SmsMessage,
 } from '@app/sms';
 import { CodeHasher } from './code-hasher';
+import { FraudGuard } from './fraud/fraud-guard.service';
 import { DeliveryFailover } from './jobs/delivery-failover.service';
 import { PostVerifyReports } from './jobs/post-verify-reports.service';
 import { SendRecordWriter } from './send-record-writer';
@@ -84,6 +85,7 @@ export class VerificationService {
     private readonly records: SendRecordWriter,
     private readonly failover: DeliveryFailover,
     private readonly postVerify: PostVerifyReports,
+    private readonly fraudGuard: FraudGuard,
   ) {
     this.settings = {
       ttlSeconds: config.get('OTP_TTL_SECONDS', { infer: true }),
@@ -121,7 +123,14 @@ export class VerificationService {
       ip: client.ip,
       userAgent: client.userAgent,
       action: request.resend ? 'resend' : 'send',
+      ...(fixedCode === undefined
+        ? {
+            fraudBypass: this.fraudGuard.bypassFor(phone.e164, client.ip),
+            price: this.fraudGuard.estimatedPrice(phone.country, request.channel),
+          }
+        : { fraudBypass: null, price: null }),
     });
+    if (reservation.result === 'RESERVED' || reservation.result === 'SEND_BLOCKED') this.countFraudVerdict(reservation);
     if (reservation.result !== 'RESERVED') throw this.sendRefusal(reservation);
 
     const sent = fixedCode
@@ -252,6 +261,14 @@ export class VerificationService {
 
   private sendRefusal(refusal: Exclude<SendReservation, { result: 'RESERVED' }>): DomainError {
     if (refusal.result === 'PHONE_BLOCKED') return this.phoneBlockedError();
+    // The rule's name only: its figures would teach an attacker the thresholds.
+    if (refusal.result === 'SEND_BLOCKED')
+      return new DomainError(
+        ErrorCode.SendBlocked,
+        'Codes cannot be sent to this number right now; try again later',
+        { reason: refusal.fraud.rule, retry_after: refusal.retryAfter },
+        refusal.retryAfter,
+      );
     if (refusal.result === 'PHONE_LOCKED') return this.phoneLockedError(refusal.lockedUntil, refusal.now);
     const message =
       refusal.result === 'RESEND_TOO_SOON'
@@ -264,6 +281,11 @@ export class VerificationService {
       { retry_after: refusal.retryAfter, limit: refusal.limit },
       refusal.retryAfter,
     );
+  }
+
+  private countFraudVerdict(reservation: Extract<SendReservation, { fraud: unknown }>): void {
+    if (!reservation.fraud || this.fraudGuard.mode === 'off') return;
+    this.metrics.countFraudDecision({ ...reservation.fraud, mode: this.fraudGuard.mode });
   }
 
   private async deliver(

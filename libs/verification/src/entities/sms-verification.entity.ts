@@ -53,4 +53,7 @@ export class SmsVerification {
   @Column({ name: 'verified_at', type: 'timestamptz', nullable: true }) verifiedAt: Date | null;
 
   @Column({ name: 'user_id', type: 'uuid', nullable: true }) userId: string | null;
+
+  /** The code's place in its prefix's sequence of sends the fraud guard counted; null: not counted. */
+  @Column({ name: 'fraud_seq', type: 'bigint', nullable: true }) fraudSeq: string | null;
 }

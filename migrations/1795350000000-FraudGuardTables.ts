@@ -1,8 +1,9 @@
 import { type MigrationInterface, type QueryRunner } from 'typeorm';
 
 /**
- * The fraud guard's tables (SPEC §10; its functions are in FraudGuardFunctions): a verdict on every send that passed the phone's own checks, inside the send's
- * reservation statement, from counters the writes keep (never a scan of history):
+ * The fraud guard's tables (SPEC §10; its functions are in FraudGuardFunctions): a verdict on every send that
+ * passed the phone's own checks, inside the send's reservation statement, from counters the writes keep (never a
+ * scan of history):
  *
  * - fraud_subjects: one row per IP, country and prefix. A send batch locks the rows of all its subjects first,
  *   in key order, so sends sharing a subject take turns (the counts a verdict reads are exact under concurrency)

@@ -45,7 +45,8 @@ const FUNCTIONS = [
      verified AS (
        SELECT coalesce(sum(v.verified), 0)::integer AS day,
               coalesce(sum(v.verified) FILTER (WHERE v.bucket = b.hour_start), 0)::integer AS current,
-              coalesce(sum(v.verified) FILTER (WHERE v.bucket = b.hour_start - interval '1 hour'), 0)::integer AS previous
+              coalesce(sum(v.verified) FILTER (WHERE v.bucket = b.hour_start - interval '1 hour'), 0)::integer
+                AS previous
          FROM bounds b
          LEFT JOIN fraud_verified_counts v
            ON v.scope = p_scope AND v.key = p_key AND v.bucket > b.hour_start - interval '24 hours')
@@ -103,7 +104,8 @@ const FUNCTIONS = [
          INTO countries
          FROM fraud_subjects f, jsonb_each(f.countries) AS c
         WHERE f.scope = 'ip' AND f.key = p_ip AND (c.value #>> '{}')::timestamptz > p_now - interval '24 hours';
-       fired := ip_figures.verified_day = 0 AND countries.distinct_countries > (p_settings->>'ip_country_limit')::integer;
+       fired := ip_figures.verified_day = 0
+                AND countries.distinct_countries > (p_settings->>'ip_country_limit')::integer;
        rules := rules || sms_auth_fraud_rule('ip_countries', 'day', countries.distinct_countries,
          (p_settings->>'ip_country_limit')::numeric, fired);
        IF fired THEN

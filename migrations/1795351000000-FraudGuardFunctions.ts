@@ -30,30 +30,34 @@ const FUNCTIONS = [
    */
   `CREATE FUNCTION sms_auth_fraud_window(p_scope varchar, p_key varchar, p_now timestamptz,
      OUT unverified_day integer, OUT unverified_hour float8, OUT verified_day integer, OUT verified_hour float8,
-     OUT spent_today numeric) LANGUAGE sql STABLE AS $$
-     WITH bounds AS (
-       SELECT date_trunc('hour', p_now, 'UTC') AS hour_start, date_trunc('day', p_now, 'UTC') AS day_start,
-              1 - extract(epoch FROM p_now - date_trunc('hour', p_now, 'UTC'))::float8 / 3600 AS carried),
-     sent AS (
-       SELECT coalesce(sum(s.sent), 0)::integer AS day,
-              coalesce(sum(s.sent) FILTER (WHERE s.bucket = b.hour_start), 0)::integer AS current,
-              coalesce(sum(s.sent) FILTER (WHERE s.bucket = b.hour_start - interval '1 hour'), 0)::integer AS previous,
-              coalesce(sum(s.cost) FILTER (WHERE s.bucket >= b.day_start), 0) AS today
-         FROM bounds b
-         LEFT JOIN fraud_sent_counts s
-           ON s.scope = p_scope AND s.key = p_key AND s.bucket > b.hour_start - interval '24 hours'),
-     verified AS (
-       SELECT coalesce(sum(v.verified), 0)::integer AS day,
-              coalesce(sum(v.verified) FILTER (WHERE v.bucket = b.hour_start), 0)::integer AS current,
-              coalesce(sum(v.verified) FILTER (WHERE v.bucket = b.hour_start - interval '1 hour'), 0)::integer
-                AS previous
-         FROM bounds b
-         LEFT JOIN fraud_verified_counts v
-           ON v.scope = p_scope AND v.key = p_key AND v.bucket > b.hour_start - interval '24 hours')
-     SELECT sent.day - verified.day,
-            (sent.current - verified.current) + (sent.previous - verified.previous) * bounds.carried,
-            verified.day, verified.current + verified.previous * bounds.carried, sent.today
-       FROM bounds, sent, verified
+     OUT spent_today numeric) LANGUAGE plpgsql STABLE AS $$
+   -- PL/pgSQL rather than SQL: its statements' plans are kept from call to call.
+   DECLARE
+     hour_start timestamptz := date_trunc('hour', p_now, 'UTC');
+     carried float8 := 1 - extract(epoch FROM p_now - date_trunc('hour', p_now, 'UTC'))::float8 / 3600;
+     sent record;
+     verified record;
+   BEGIN
+     SELECT coalesce(sum(s.sent), 0)::integer AS day,
+            coalesce(sum(s.sent) FILTER (WHERE s.bucket = hour_start), 0)::integer AS current,
+            coalesce(sum(s.sent) FILTER (WHERE s.bucket = hour_start - interval '1 hour'), 0)::integer AS previous,
+            coalesce(sum(s.cost) FILTER (WHERE s.bucket >= date_trunc('day', p_now, 'UTC')), 0) AS today
+       INTO sent
+       FROM fraud_sent_counts s
+      WHERE s.scope = p_scope AND s.key = p_key AND s.bucket > hour_start - interval '24 hours';
+     SELECT coalesce(sum(v.verified), 0)::integer AS day,
+            coalesce(sum(v.verified) FILTER (WHERE v.bucket = hour_start), 0)::integer AS current,
+            coalesce(sum(v.verified) FILTER (WHERE v.bucket = hour_start - interval '1 hour'), 0)::integer
+              AS previous
+       INTO verified
+       FROM fraud_verified_counts v
+      WHERE v.scope = p_scope AND v.key = p_key AND v.bucket > hour_start - interval '24 hours';
+     unverified_day := sent.day - verified.day;
+     unverified_hour := (sent.current - verified.current) + (sent.previous - verified.previous) * carried;
+     verified_day := verified.day;
+     verified_hour := verified.current + verified.previous * carried;
+     spent_today := sent.today;
+   END
    $$`,
 
   `CREATE FUNCTION sms_auth_fraud_rule(p_rule text, p_window text, p_count numeric, p_threshold numeric,
@@ -225,7 +229,8 @@ const FUNCTIONS = [
   /*
    * Counts a send that goes out: its IP's and country's hourly buckets (with its estimated cost), the IP's
    * destination countries, the prefix's sequence and latest send times (the last p_recent_keep). Answers the
-   * send's place in its prefix's sequence. The batch holds the subjects' locks.
+   * send's place in its prefix's sequence. The batch holds the subjects' locks (a country's row is only that:
+   * its figures are all in the buckets).
    */
   `CREATE FUNCTION sms_auth_fraud_count(p_phone varchar, p_country varchar, p_ip varchar, p_price numeric,
      p_now timestamptz, p_recent_keep integer) RETURNS bigint LANGUAGE plpgsql AS $$
@@ -249,8 +254,7 @@ const FUNCTIONS = [
                 array(SELECT t FROM unnest(f.recent) AS t WHERE t > p_now - interval '1 hour'
                        ORDER BY t DESC LIMIT greatest(p_recent_keep - 1, 0)) || p_now
               ELSE f.recent END
-      WHERE (f.scope = 'ip' AND f.key = p_ip) OR (f.scope = 'country' AND f.key = p_country)
-         OR (f.scope = 'prefix' AND f.key = phone_prefix);
+      WHERE (f.scope = 'ip' AND f.key = p_ip) OR (f.scope = 'prefix' AND f.key = phone_prefix);
      SELECT f.sends - 1 INTO seq FROM fraud_subjects f WHERE f.scope = 'prefix' AND f.key = phone_prefix;
      RETURN seq;
    END
@@ -296,8 +300,8 @@ const GUARD = `
            jsonb_build_object('action', p_action, 'rule', fraud_rule, 'retry_after', retry_after));
          INSERT INTO fraud_decisions (verification_id, phone_number, ip, country, prefix, mode, action, rule, bypass,
            retry_after, estimated_cost, rules)
-         VALUES (NULL, p_phone, left(p_ip, 64), p_country, left(p_phone, -4), 'enforce', 'blocked', fraud_rule, NULL,
-           retry_after, p_price, verdict->'rules');
+         VALUES (NULL, p_phone, left(p_ip, 64), p_country, left(p_phone, -4), 'enforce', 'blocked', fraud_rule,
+           CASE WHEN (verdict->>'known_phone')::boolean THEN 'known_phone' END, retry_after, p_price, verdict->'rules');
          RETURN;
        END IF;
        -- In record mode a send the guard would block goes out uncounted: the counters stay those of enforce.

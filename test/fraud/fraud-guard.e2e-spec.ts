@@ -275,14 +275,14 @@ describe('fraud guard (SPEC §10)', () => {
       for (const res of answers.filter((answer) => answer.status !== 200)) expectBlocked(res, 'prefix_velocity');
       const { rows } = await t.sql.query(
         `SELECT (SELECT sends FROM fraud_subjects WHERE scope = 'prefix' AND key = '+7701950')::int AS prefix_sends,
-                (SELECT sends FROM fraud_subjects WHERE scope = 'country' AND key = 'KZ')::int AS country_sends,
+                (SELECT sum(sends) FROM fraud_subjects WHERE scope = 'ip')::int AS ip_sends,
                 (SELECT sum(sent) FROM fraud_sent_counts WHERE scope = 'country')::int AS bucket_sends,
                 (SELECT array_agg(fraud_seq ORDER BY fraud_seq)::int[] FROM sms_verifications) AS seqs,
                 (SELECT count(*) FROM fraud_decisions)::int AS decisions`,
       );
       expect(rows[0]).toEqual({
         prefix_sends: 10,
-        country_sends: 10,
+        ip_sends: 10,
         bucket_sends: 10,
         seqs: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
         decisions: 50,

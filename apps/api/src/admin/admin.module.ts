@@ -7,6 +7,9 @@ import { AdminKeyGuard } from './admin-key.guard';
 import { AdminAuditController } from './audit/admin-audit.controller';
 import { AdminAuditRepository } from './audit/admin-audit.repository';
 import { DashboardModule } from './dashboard/dashboard.module';
+import { AdminFraudController } from './fraud/admin-fraud.controller';
+import { AdminFraudRepository } from './fraud/admin-fraud.repository';
+import { PrefixBlocksGauge } from './fraud/prefix-blocks.gauge';
 import { AdminPhonesController } from './phones/admin-phones.controller';
 import { AdminPhonesRepository } from './phones/admin-phones.repository';
 import { ProviderBalanceController } from './provider-balance.controller';
@@ -29,6 +32,7 @@ import { AdminVerificationsRepository } from './verifications/admin-verification
     AdminAuditController,
     ProviderBalanceController,
     AdminPhonesController,
+    AdminFraudController,
     AdminUsersController,
   ],
   providers: [
@@ -37,6 +41,8 @@ import { AdminVerificationsRepository } from './verifications/admin-verification
     AdminVerificationsRepository,
     AdminAuditRepository,
     AdminPhonesRepository,
+    AdminFraudRepository,
+    PrefixBlocksGauge,
     AdminUsersRepository,
   ],
 })

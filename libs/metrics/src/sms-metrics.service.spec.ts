@@ -36,6 +36,7 @@ describe(SmsMetrics.name, () => {
         .map((metric) => metric.name)
         .sort(),
     ).toEqual([
+      'fraud_decisions_total',
       'sms_auth_channel_codes_sent_total',
       'sms_auth_channel_send_failures_total',
       'sms_auth_code_send_failures_total',
@@ -49,6 +50,19 @@ describe(SmsMetrics.name, () => {
       'sms_auth_vendor_http_request_duration_seconds',
       'sms_auth_verify_failures_total',
     ]);
+  });
+
+  it('counts fraud guard decisions by rule (none when allowed), action and mode', async () => {
+    const { sut, registry } = createSut();
+    sut.countFraudDecision({ rule: null, action: 'allowed', mode: 'enforce' });
+    sut.countFraudDecision({ rule: 'prefix_velocity', action: 'blocked', mode: 'record' });
+    sut.countFraudDecision({ rule: 'prefix_velocity', action: 'blocked', mode: 'record' });
+    expect(await valueOf(registry, 'fraud_decisions_total', { rule: 'none', action: 'allowed', mode: 'enforce' })).toBe(
+      1,
+    );
+    expect(
+      await valueOf(registry, 'fraud_decisions_total', { rule: 'prefix_velocity', action: 'blocked', mode: 'record' }),
+    ).toBe(2);
   });
 
   it('keeps two instances apart (one per app)', async () => {

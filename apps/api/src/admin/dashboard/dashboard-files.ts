@@ -13,6 +13,7 @@ export const DASHBOARD_ASSETS = {
   'dom.js': 'text/javascript; charset=utf-8',
   'format.js': 'text/javascript; charset=utf-8',
   'history.js': 'text/javascript; charset=utf-8',
+  'fraud-panel.js': 'text/javascript; charset=utf-8',
 } as const;
 
 export type DashboardAsset = keyof typeof DASHBOARD_ASSETS;

@@ -29,6 +29,7 @@ import {
   text,
 } from './format.js';
 import { renderAudit, renderVerifications } from './history.js';
+import { renderFraud } from './fraud-panel.js';
 
 const KEY_STORAGE = 'sms-auth.admin-key';
 const API_BASE = window.location.pathname.replace(/\/admin\/?$/, '') + '/api/v1/admin/';
@@ -57,6 +58,8 @@ const ui = {
   provider: byId('chart-provider'),
   country: byId('chart-country'),
   channels: byId('chart-channel'),
+  fraud: byId('fraud-panel'),
+  fraudResult: byId('fraud-result'),
   phoneForm: byId('phone-form'),
   phoneInput: byId('phone-input'),
   history: byId('history'),
@@ -307,12 +310,16 @@ async function loadStats() {
   ui.status.textContent = 'Loading…';
   try {
     const params = { from: range.from, to: range.to };
-    const results = await Promise.all(
-      ['day', 'provider', 'country', 'channel'].map(function (groupBy) {
-        return api('stats', Object.assign({ group_by: groupBy }, params));
-      }),
-    );
+    const [results, fraud] = await Promise.all([
+      Promise.all(
+        ['day', 'provider', 'country', 'channel'].map(function (groupBy) {
+          return api('stats', Object.assign({ group_by: groupBy }, params));
+        }),
+      ),
+      Promise.all([api('fraud/summary', params), api('fraud/blocks')]),
+    ]);
     if (seq !== statsSeq) return;
+    renderFraud(ui.fraud, fraud[0], fraud[1].items, openLiftDialog);
     renderTotals(results[0].totals || {}, results[0].currency);
     lastDaily = { groups: groupsOf(results[0]), range: range };
     renderDaily(ui.daily, lastDaily);
@@ -560,6 +567,10 @@ function updateActions() {
   ui.actions.revoke.title = s && activeSessions(s) === 0 ? (s.user ? 'No active sessions.' : 'No user yet.') : '';
 }
 
+function setFraudResult(state, message) {
+  ui.fraudResult.setAttribute('data-state', state);
+  ui.fraudResult.textContent = message;
+}
 function setResult(state, message) {
   ui.actionResult.setAttribute('data-state', state);
   ui.actionResult.textContent = message;
@@ -575,6 +586,20 @@ function openDialog(kind) {
   ui.confirmOk.classList.toggle('btn-primary', !(kind === 'block' || kind === 'revoke'));
   ui.confirmNote.value = '';
   ui.dialog.setAttribute('data-action', kind);
+  if (!ui.dialog.open) ui.dialog.showModal();
+  ui.confirmCancel.focus();
+}
+/** The same confirmation as the phone actions, for lifting a prefix block (the dialog keeps the block). */
+function openLiftDialog(block, opener) {
+  if (acting) return;
+  pendingAction = { kind: 'lift', status: block, opener: opener };
+  ui.confirmTitle.textContent = ACTION_LABELS.lift.title;
+  ui.confirmMessage.textContent = confirmText('lift', block);
+  ui.confirmOk.textContent = ACTION_LABELS.lift.confirm;
+  ui.confirmOk.classList.remove('btn-danger');
+  ui.confirmOk.classList.add('btn-primary');
+  ui.confirmNote.value = '';
+  ui.dialog.setAttribute('data-action', 'lift');
   if (!ui.dialog.open) ui.dialog.showModal();
   ui.confirmCancel.focus();
 }
@@ -594,6 +619,9 @@ const ACTION_REQUESTS = {
   unblock: function (s) {
     return { path: 'phones/' + encodeURIComponent(s.phone_number) + '/block', method: 'DELETE', busy: 'Unblocking…' };
   },
+  lift: function (block) {
+    return { path: 'fraud/blocks/' + encodeURIComponent(block.prefix), method: 'DELETE', busy: 'Lifting…' };
+  },
   revoke: function (s) {
     return {
       path: 'users/' + encodeURIComponent(s.user.id) + '/revoke-sessions',
@@ -612,7 +640,8 @@ async function runAction() {
   const phone = lookup.phone;
   acting = true;
   updateActions();
-  setResult('busy', request.busy);
+  if (action.kind === 'lift') setFraudResult('busy', request.busy);
+  else setResult('busy', request.busy);
   let outcome;
   try {
     const body = await api(request.path, null, { method: request.method, body: note ? { note: note } : {} });
@@ -632,6 +661,11 @@ async function runAction() {
   }
   acting = false;
   if (ui.dashboard.hidden) return; // signed out meanwhile
+  if (action.kind === 'lift') {
+    setFraudResult(outcome.state, outcome.message);
+    await loadStats();
+    return;
+  }
   if (lookup.phone === phone && phone) {
     setResult(outcome.state, outcome.message);
     // The state and the lists as they are now (the action is in the audit trail).

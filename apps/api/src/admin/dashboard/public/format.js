@@ -105,6 +105,8 @@ export function confirmText(kind, status) {
       );
     case 'unblock':
       return 'Unblock ' + phone + '? Codes can be sent to it and checked again.';
+    case 'lift':
+      return 'Lift the block of the numbers ' + text(status && status.prefix) + '…? New numbers there get codes again.';
     case 'unlock':
       return (
         'Unlock ' +
@@ -134,6 +136,7 @@ export const ACTION_LABELS = {
   unblock: { title: 'Unblock phone number', confirm: 'Unblock' },
   unlock: { title: 'Unlock phone number', confirm: 'Unlock' },
   revoke: { title: 'Revoke sessions', confirm: 'Revoke sessions' },
+  lift: { title: 'Lift a number range block', confirm: 'Lift' },
 };
 
 function ended(count) {
@@ -153,6 +156,8 @@ export function resultText(kind, body) {
       return b.was_locked ? 'Unlocked. Codes can be sent and checked again.' : 'Was not locked: nothing changed.';
     case 'revoke':
       return ended(b.sessions_revoked);
+    case 'lift':
+      return 'Lifted the block of ' + text(b.prefix) + '…';
     default:
       return 'Done.';
   }

@@ -84,7 +84,6 @@ const FUNCTIONS = [
      country_figures record;
      countries record;
      prefix_state record;
-     recent record;
      baseline integer;
      breaker_window integer := (p_settings->>'breaker_window')::integer;
      window_from bigint;
@@ -162,18 +161,19 @@ const FUNCTIONS = [
        END IF;
      END IF;
 
-     SELECT f.sends, f.window_start, f.blocked_until INTO prefix_state
+     -- The prefix's breaker and, for rule 4, its sends in the last 60 minutes (this one included).
+     SELECT f.sends, f.window_start, f.blocked_until,
+            (SELECT count(*)::integer + 1 FROM unnest(f.recent) AS t WHERE t > p_now - interval '1 hour')
+              AS recent_sends,
+            (SELECT min(t) FROM unnest(f.recent) AS t WHERE t > p_now - interval '1 hour') AS recent_oldest
+       INTO prefix_state
        FROM fraud_subjects f WHERE f.scope = 'prefix' AND f.key = phone_prefix;
-     -- Rule 4: sends to the prefix in the last 60 minutes, this one included.
-     SELECT count(*)::integer + 1 AS sends, min(t) AS oldest INTO recent
-       FROM fraud_subjects f, unnest(f.recent) AS t
-      WHERE f.scope = 'prefix' AND f.key = phone_prefix AND t > p_now - interval '1 hour';
-     fired := recent.sends > (p_settings->>'prefix_limit_hour')::integer;
-     rules := rules || sms_auth_fraud_rule('prefix_velocity', 'hour', recent.sends,
+     fired := prefix_state.recent_sends > (p_settings->>'prefix_limit_hour')::integer;
+     rules := rules || sms_auth_fraud_rule('prefix_velocity', 'hour', prefix_state.recent_sends,
        (p_settings->>'prefix_limit_hour')::numeric, fired);
      IF fired AND NOT known THEN
        blocking := blocking || 'prefix_velocity'::text;
-       wait := greatest(wait, sms_auth_seconds_until(recent.oldest + interval '1 hour', p_now));
+       wait := greatest(wait, sms_auth_seconds_until(prefix_state.recent_oldest + interval '1 hour', p_now));
      END IF;
 
      -- Rule 5: the prefix breaker, tripped by a full window of sends that converted too little.
@@ -193,7 +193,7 @@ const FUNCTIONS = [
                'blocked_until', sms_auth_iso(prefix_state.blocked_until), 'mode', p_settings->>'mode'));
          END IF;
          rules := rules || sms_auth_fraud_rule('prefix_breaker', 'sends', window_verified::numeric / breaker_window,
-           (p_settings->>'breaker_min_conversion')::numeric, prefix_state.blocked_until > p_now);
+           (p_settings->>'breaker_min_conversion')::numeric, coalesce(prefix_state.blocked_until > p_now, false));
        END IF;
      ELSE
        rules := rules || sms_auth_fraud_rule('prefix_breaker', 'block', NULL,
@@ -243,7 +243,8 @@ const FUNCTIONS = [
        FROM (VALUES ('ip', p_ip, 0::numeric), ('country', p_country, coalesce(p_price, 0))) AS k(scope, key, cost)
       WHERE k.key IS NOT NULL
      ON CONFLICT (scope, key, bucket) DO UPDATE SET sent = c.sent + 1, cost = c.cost + EXCLUDED.cost;
-     UPDATE fraud_subjects f
+     WITH counted AS (
+       UPDATE fraud_subjects f
         SET sends = f.sends + 1, updated_at = p_now,
             countries = CASE WHEN f.scope = 'ip' AND p_country IS NOT NULL THEN
                 coalesce((SELECT jsonb_object_agg(c.key, c.value) FROM jsonb_each(f.countries) AS c
@@ -254,8 +255,9 @@ const FUNCTIONS = [
                 array(SELECT t FROM unnest(f.recent) AS t WHERE t > p_now - interval '1 hour'
                        ORDER BY t DESC LIMIT greatest(p_recent_keep - 1, 0)) || p_now
               ELSE f.recent END
-      WHERE (f.scope = 'ip' AND f.key = p_ip) OR (f.scope = 'prefix' AND f.key = phone_prefix);
-     SELECT f.sends - 1 INTO seq FROM fraud_subjects f WHERE f.scope = 'prefix' AND f.key = phone_prefix;
+      WHERE (f.scope = 'ip' AND f.key = p_ip) OR (f.scope = 'prefix' AND f.key = phone_prefix)
+      RETURNING f.scope, f.sends)
+     SELECT counted.sends - 1 INTO seq FROM counted WHERE counted.scope = 'prefix';
      RETURN seq;
    END
    $$`,
@@ -293,15 +295,19 @@ const GUARD = `
          ELSE sms_auth_fraud_verdict(p_phone, p_country, left(p_ip, 64), p_price, p_fraud, db_now) END;
        fraud_action := verdict->>'action';
        fraud_rule := verdict->>'rule';
-       IF fraud_action = 'blocked' AND p_fraud->>'mode' = 'enforce' THEN
+       refused := fraud_action = 'blocked' AND p_fraud->>'mode' = 'enforce';
+       -- The decision of every judged send; a refused one has no code.
+       INSERT INTO fraud_decisions (verification_id, phone_number, ip, country, prefix, mode, action, rule, bypass,
+         retry_after, estimated_cost, rules)
+       VALUES (CASE WHEN NOT refused THEN p_id END, p_phone, left(p_ip, 64), p_country, left(p_phone, -4),
+         p_fraud->>'mode', fraud_action, fraud_rule,
+         coalesce(verdict->>'bypass', CASE WHEN (verdict->>'known_phone')::boolean THEN 'known_phone' END),
+         (verdict->>'retry_after')::integer, p_price, verdict->'rules');
+       IF refused THEN
          result := 'SEND_BLOCKED';
          retry_after := (verdict->>'retry_after')::integer;
          PERFORM sms_auth_audit('send_blocked', 'failure', p_phone, NULL, NULL, NULL, NULL, p_ip, p_user_agent,
            jsonb_build_object('action', p_action, 'rule', fraud_rule, 'retry_after', retry_after));
-         INSERT INTO fraud_decisions (verification_id, phone_number, ip, country, prefix, mode, action, rule, bypass,
-           retry_after, estimated_cost, rules)
-         VALUES (NULL, p_phone, left(p_ip, 64), p_country, left(p_phone, -4), 'enforce', 'blocked', fraud_rule,
-           CASE WHEN (verdict->>'known_phone')::boolean THEN 'known_phone' END, retry_after, p_price, verdict->'rules');
          RETURN;
        END IF;
        -- In record mode a send the guard would block goes out uncounted: the counters stay those of enforce.
@@ -313,19 +319,9 @@ const GUARD = `
 
      WITH closed AS (`;
 
-const DECISION = `
-     IF verdict IS NOT NULL THEN
-       INSERT INTO fraud_decisions (verification_id, phone_number, ip, country, prefix, mode, action, rule, bypass,
-         retry_after, estimated_cost, rules)
-       VALUES (p_id, p_phone, left(p_ip, 64), p_country, left(p_phone, -4), p_fraud->>'mode', fraud_action, fraud_rule,
-         coalesce(verdict->>'bypass', CASE WHEN (verdict->>'known_phone')::boolean THEN 'known_phone' END),
-         (verdict->>'retry_after')::integer, p_price, verdict->'rules');
-     END IF;
-
-     result := 'RESERVED';`;
-
 function guardedReservation(): string {
-  let definition = RESERVE_SEND_WITH_BLOCKS.replace(/^CREATE OR REPLACE FUNCTION /, 'CREATE FUNCTION ');
+  // CREATE OR REPLACE as PhoneBlocks wrote it: the old signature is dropped first, so this creates the new one.
+  let definition = RESERVE_SEND_WITH_BLOCKS;
   definition = replacedOnce(
     definition,
     `p_cooldown_seconds integer, p_per_hour integer, p_per_day integer,
@@ -339,10 +335,11 @@ function guardedReservation(): string {
      LANGUAGE plpgsql AS $$
    DECLARE
      verdict jsonb;
+     refused boolean;
      counted bigint;`,
   );
   definition = replacedOnce(definition, `\n     WITH closed AS (`, GUARD);
-  definition = replacedOnce(
+  return replacedOnce(
     definition,
     `is_test_number, ip, user_agent, expires_at, created_at)
      VALUES (p_id, p_phone, p_country, p_code_hash, 'pending', 0, p_max_attempts, p_locale, p_is_test_number,
@@ -351,7 +348,6 @@ function guardedReservation(): string {
      VALUES (p_id, p_phone, p_country, p_code_hash, 'pending', 0, p_max_attempts, p_locale, p_is_test_number,
        left(p_ip, 64), left(p_user_agent, 512), db_now + make_interval(secs => p_ttl_seconds), db_now, counted);`,
   );
-  return replacedOnce(definition, `\n\n     result := 'RESERVED';`, DECISION);
 }
 
 /*

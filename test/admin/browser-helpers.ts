@@ -70,3 +70,30 @@ export async function openDashboardBrowser(prefix: string): Promise<DashboardBro
   });
   return browser;
 }
+
+/**
+ * Records every securitypolicyviolation event of the pages `page` loads from now on, besides the console
+ * messages openDashboardBrowser sees (the init script runs outside the page's CSP); read with cspEventsOf.
+ */
+export async function recordCspEvents(page: Page): Promise<void> {
+  await page.addInitScript(() => {
+    const seen: string[] = [];
+    (window as unknown as { __csp: string[] }).__csp = seen;
+    document.addEventListener('securitypolicyviolation', (event) =>
+      seen.push(`${event.violatedDirective} ${event.blockedURI}`),
+    );
+  });
+}
+
+export function cspEventsOf(page: Page): Promise<string[]> {
+  return page.evaluate(() => (window as unknown as { __csp: string[] }).__csp);
+}
+
+/** Opens the dashboard at `baseUrl`, signs in with `key` and waits for its figures. */
+export async function signInToDashboard(page: Page, baseUrl: string, key: string): Promise<void> {
+  await page.goto(`${baseUrl}/admin`);
+  await page.waitForSelector(testId('key-form'), { state: 'visible', ...WAIT });
+  await page.fill(testId('key-input'), key);
+  await page.click(`${testId('key-form')} button[type=submit]`);
+  await page.waitForSelector(`${testId('dashboard')}[data-state="ready"]`, WAIT);
+}

@@ -4,7 +4,7 @@ import { createChannelApp, type ChannelApp } from '../channels/channel-links';
 import { SEND_CODE, verify } from '../support/http-helpers';
 import { nextIp, nextPhone } from '../support/test-app';
 import { ADMIN_API_KEY, adminGet, STATS } from './admin-helpers';
-import { type DashboardBrowser, openDashboardBrowser, testId, WAIT } from './browser-helpers';
+import { type DashboardBrowser, openDashboardBrowser, signInToDashboard, testId, WAIT } from './browser-helpers';
 
 /**
  * The dashboard's Channels panel (GET /admin/stats?group_by=channel) in a real (headless) Chromium, with a
@@ -40,11 +40,7 @@ describe('admin dashboard: channels panel (browser)', () => {
     const baseUrl = `http://127.0.0.1:${(app.t.app.getHttpServer().address() as AddressInfo).port}`;
     browser = await openDashboardBrowser('sms-auth-dashboard-channels-chromium-');
     page = browser.page;
-    await page.goto(`${baseUrl}/admin`);
-    await page.waitForSelector(testId('key-form'), { state: 'visible', ...WAIT });
-    await page.fill(testId('key-input'), ADMIN_API_KEY);
-    await page.click(`${testId('key-form')} button[type=submit]`);
-    await page.waitForSelector(`${testId('dashboard')}[data-state="ready"]`, WAIT);
+    await signInToDashboard(page, baseUrl, ADMIN_API_KEY);
   });
   afterAll(async () => {
     await browser?.close();

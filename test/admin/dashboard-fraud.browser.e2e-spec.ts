@@ -2,8 +2,16 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Page } from 'playwright-core';
 import { expectError, sendCode } from '../support/http-helpers';
-import { createTestApp, type TestApp } from '../support/test-app';
-import { type DashboardBrowser, openDashboardBrowser, testId, WAIT } from './browser-helpers';
+import { createTestApp, numberInRange, type TestApp } from '../support/test-app';
+import {
+  cspEventsOf,
+  type DashboardBrowser,
+  openDashboardBrowser,
+  recordCspEvents,
+  signInToDashboard,
+  testId,
+  WAIT,
+} from './browser-helpers';
 
 /**
  * The dashboard's "Fraud guard" panel (SPEC §10) in a real (headless) Chromium against the real app: blocked
@@ -12,7 +20,6 @@ import { type DashboardBrowser, openDashboardBrowser, testId, WAIT } from './bro
  */
 
 const ADMIN_KEY = `dashboard-fraud-e2e-${randomBytes(12).toString('hex')}`;
-const number = (prefix: string, n: number): string => `${prefix}${String(n).padStart(4, '0')}`;
 const ip = (n: number): string => `198.51.100.${1 + n}`;
 
 describe('admin dashboard: the fraud guard panel (browser)', () => {
@@ -36,29 +43,19 @@ describe('admin dashboard: the fraud guard panel (browser)', () => {
     });
     // Rule 4 refuses 2 sends to +7701400…; three unverified sends (an hour apart for rule 4) trip the breaker
     // of +7701401…, which refuses the next one.
-    for (let n = 0; n < 4; n++) await sendCode(t, number('+7701400', n), { ip: ip(n) });
+    for (let n = 0; n < 4; n++) await sendCode(t, numberInRange('+7701400', n), { ip: ip(n) });
     for (let n = 0; n < 3; n++) {
       await t.sql.query(`UPDATE fraud_subjects SET recent = '{}' WHERE scope = 'prefix'`);
-      await sendCode(t, number('+7701401', n), { ip: ip(10 + n) });
+      await sendCode(t, numberInRange('+7701401', n), { ip: ip(10 + n) });
     }
-    expectError(await sendCode(t, number('+7701401', 3), { ip: ip(20) }), 429, 'SEND_BLOCKED');
+    expectError(await sendCode(t, numberInRange('+7701401', 3), { ip: ip(20) }), 429, 'SEND_BLOCKED');
 
     await t.app.listen(0, '127.0.0.1');
     const baseUrl = `http://127.0.0.1:${(t.app.getHttpServer().address() as AddressInfo).port}`;
     browser = await openDashboardBrowser('sms-auth-dashboard-fraud-chromium-');
     page = browser.page;
-    await page.addInitScript(() => {
-      const seen: string[] = [];
-      (window as unknown as { __csp: string[] }).__csp = seen;
-      document.addEventListener('securitypolicyviolation', (event) =>
-        seen.push(`${event.violatedDirective} ${event.blockedURI}`),
-      );
-    });
-    await page.goto(`${baseUrl}/admin`);
-    await page.waitForSelector(testId('key-form'), { state: 'visible', ...WAIT });
-    await page.fill(testId('key-input'), ADMIN_KEY);
-    await page.click(`${testId('key-form')} button[type=submit]`);
-    await page.waitForSelector(`${testId('dashboard')}[data-state="ready"]`, WAIT);
+    await recordCspEvents(page);
+    await signInToDashboard(page, baseUrl, ADMIN_KEY);
   });
 
   afterAll(async () => {
@@ -96,7 +93,7 @@ describe('admin dashboard: the fraud guard panel (browser)', () => {
 
     const { rows } = await t.sql.query(`SELECT details FROM audit_events WHERE type = 'fraud_prefix_unblocked'`);
     expect(rows.map((row) => row.details.note)).toEqual(['a real campaign <b>ok</b>']);
-    expect((await sendCode(t, number('+7701401', 4), { ip: ip(30) })).status).toBe(200);
-    expect(await page.evaluate(() => (window as unknown as { __csp: string[] }).__csp)).toEqual([]);
+    expect((await sendCode(t, numberInRange('+7701401', 4), { ip: ip(30) })).status).toBe(200);
+    expect(await cspEventsOf(page)).toEqual([]);
   });
 });

@@ -6,7 +6,15 @@ import type { Page } from 'playwright-core';
 import type { Response } from 'supertest';
 import { ageCodes, expectError, login, ME, REFRESH, sendCode, verify, wrongCode } from '../support/http-helpers';
 import { createTestApp, nextIp, nextPhone, type TestApp } from '../support/test-app';
-import { type DashboardBrowser, openDashboardBrowser, testId, WAIT } from './browser-helpers';
+import {
+  cspEventsOf,
+  type DashboardBrowser,
+  openDashboardBrowser,
+  recordCspEvents,
+  signInToDashboard,
+  testId,
+  WAIT,
+} from './browser-helpers';
 
 /**
  * The operators' actions in the dashboard's phone lookup (SPEC §7), driven in a real (headless) Chromium
@@ -113,19 +121,8 @@ describe('admin dashboard: operator actions on a phone (browser)', () => {
         actionCalls.push(`${request.method()} ${path.slice('/api/v1/admin/'.length)}`);
       }
     });
-    // Any violation the page sees, besides the console message (addInitScript runs outside the page's CSP).
-    await page.addInitScript(() => {
-      const seen: string[] = [];
-      (window as unknown as { __csp: string[] }).__csp = seen;
-      document.addEventListener('securitypolicyviolation', (event) =>
-        seen.push(`${event.violatedDirective} ${event.blockedURI}`),
-      );
-    });
-    await page.goto(`${baseUrl}/admin`);
-    await page.waitForSelector(testId('key-form'), { state: 'visible', ...WAIT });
-    await page.fill(testId('key-input'), ADMIN_KEY);
-    await page.click(`${testId('key-form')} button[type=submit]`);
-    await page.waitForSelector(`${testId('dashboard')}[data-state="ready"]`, WAIT);
+    await recordCspEvents(page);
+    await signInToDashboard(page, baseUrl, ADMIN_KEY);
   });
 
   afterAll(async () => {
@@ -314,7 +311,7 @@ describe('admin dashboard: operator actions on a phone (browser)', () => {
   });
 
   it('ran without script errors, CSP violations or files that failed to load', async () => {
-    expect(await page.evaluate(() => (window as unknown as { __csp: string[] }).__csp)).toEqual([]);
+    expect(await cspEventsOf(page)).toEqual([]);
     expect(browser.pageErrors).toEqual([]);
     expect(browser.cspViolations).toEqual([]);
     expect(browser.failedLoads).toEqual([]);

@@ -1,9 +1,8 @@
-import { createTestApp, type TestApp } from '../support/test-app';
+import { createTestApp, numberInRange, type TestApp } from '../support/test-app';
 import { expectError, sendCode, verify } from '../support/http-helpers';
 import { ADMIN_API_KEY, adminGet, allPages } from './admin-helpers';
 
 const FRAUD = '/api/v1/admin/fraud';
-const number = (prefix: string, n: number): string => `${prefix}${String(n).padStart(4, '0')}`;
 const ip = (n: number): string => `198.51.100.${1 + n}`;
 
 function lift(t: TestApp, prefix: string, body?: object, key = ADMIN_API_KEY) {
@@ -29,14 +28,14 @@ describe('admin: the fraud guard (SPEC §10)', () => {
       },
     });
     // Prefix A: 3 sends, then rule 4 blocks two (KZ). Prefix B: 5 unverified sends trip the breaker over hours.
-    for (let n = 0; n < 5; n++) await sendCode(t, number('+7701300', n), { ip: ip(n) });
+    for (let n = 0; n < 5; n++) await sendCode(t, numberInRange('+7701300', n), { ip: ip(n) });
     await t.sql.query(`UPDATE fraud_subjects SET recent = '{}' WHERE scope = 'prefix'`);
     for (let n = 0; n < 5; n++) {
-      expect((await sendCode(t, number('+7701301', n), { ip: ip(10 + n) })).status).toBe(200);
+      expect((await sendCode(t, numberInRange('+7701301', n), { ip: ip(10 + n) })).status).toBe(200);
       // Each an hour apart, as far as rule 4 knows.
       await t.sql.query(`UPDATE fraud_subjects SET recent = '{}' WHERE scope = 'prefix'`);
     }
-    expectError(await sendCode(t, number('+7701301', 5), { ip: ip(20) }), 429, 'SEND_BLOCKED');
+    expectError(await sendCode(t, numberInRange('+7701301', 5), { ip: ip(20) }), 429, 'SEND_BLOCKED');
     // A verified Uzbek login, allowed.
     const uz = await sendCode(t, '+998901234567', { ip: ip(30) });
     expect((await verify(t, '+998901234567', uz.body.debug_code, ip(30))).status).toBe(200);
@@ -151,7 +150,7 @@ describe('admin: the fraud guard (SPEC §10)', () => {
         },
       },
     ]);
-    expect((await sendCode(t, number('+7701301', 6), { ip: ip(40) })).status).toBe(200);
+    expect((await sendCode(t, numberInRange('+7701301', 6), { ip: ip(40) })).status).toBe(200);
     expectError(await lift(t, '+7701301'), 404, 'NOT_FOUND');
     expect((await adminGet(t, `${FRAUD}/blocks`)).body.items).toEqual([]);
     expect((await t.http.get('/metrics')).text).toMatch(/^fraud_prefix_blocks_active 0$/m);

@@ -1,10 +1,8 @@
 import type { Response } from 'supertest';
-import { createTestApp, type TestApp } from '../support/test-app';
+import { createTestApp, numberInRange, type TestApp } from '../support/test-app';
 import { createTestDatabase } from '../support/test-database';
 import { expectError, sendCode, verify } from '../support/http-helpers';
 
-/** The 4-digit suffix `n` of a prefix: `number('+7701555', 7)` → +77015550007. */
-const number = (prefix: string, n: number): string => `${prefix}${String(n).padStart(4, '0')}`;
 const ip = (n: number): string => `198.51.${100 + Math.floor(n / 250)}.${1 + (n % 250)}`;
 
 /** Every phone check out of the way: the guard alone decides. */
@@ -55,7 +53,7 @@ describe('fraud guard (SPEC §10)', () => {
     afterAll(() => t.close());
 
     it('is stopped by the prefix and country rules at their thresholds; a returning user keeps getting codes', async () => {
-      const returning = number('+7701555', 9999);
+      const returning = numberInRange('+7701555', 9999);
       await loginAs(t, returning, '203.0.113.10');
 
       const answers: { phone: string; res: Response }[] = [];
@@ -63,7 +61,7 @@ describe('fraud guard (SPEC §10)', () => {
       for (const prefix of ['+7701555', '+7701556'])
         for (let round = 0; round < 2; round++)
           for (let n = 0; n < 75; n++) {
-            const phone = number(prefix, n);
+            const phone = numberInRange(prefix, n);
             answers.push({ phone, res: await sendCode(t, phone, { ip: ip(sent++ % 30) }) });
           }
       expect(answers).toHaveLength(300);
@@ -81,7 +79,7 @@ describe('fraud guard (SPEC §10)', () => {
       const again = await sendCode(t, returning, { ip: '203.0.113.10' });
       expect(again.status).toBe(200);
       // A new number there does not.
-      expectBlocked(await sendCode(t, number('+7701557', 1), { ip: '203.0.113.11' }), 'country_unverified');
+      expectBlocked(await sendCode(t, numberInRange('+7701557', 1), { ip: '203.0.113.11' }), 'country_unverified');
 
       // Nothing was issued or sent for a blocked send; each is an audit event and a decision row.
       const { rows: codes } = await t.sql.query(
@@ -136,7 +134,7 @@ describe('fraud guard (SPEC §10)', () => {
     /** 50 sends to new numbers of `prefix`, `verified` of them verified. */
     async function sendFifty(prefix: string, verified: number): Promise<void> {
       for (let n = 0; n < 50; n++) {
-        const phone = number(prefix, n);
+        const phone = numberInRange(prefix, n);
         const res = await sendCode(t, phone, { ip: ip(n) });
         expect(res.status).toBe(200);
         if (n < verified) expect((await verify(t, phone, res.body.debug_code, ip(n))).status).toBe(200);
@@ -146,8 +144,8 @@ describe('fraud guard (SPEC §10)', () => {
     it('trips below 5 % conversion over 50 sends, not at 6 %, and lifts after 12 h', async () => {
       await sendFifty('+7701600', 2);
       await sendFifty('+7701601', 3);
-      expectBlocked(await sendCode(t, number('+7701600', 50), { ip: ip(60) }), 'prefix_breaker');
-      expect((await sendCode(t, number('+7701601', 50), { ip: ip(61) })).status).toBe(200);
+      expectBlocked(await sendCode(t, numberInRange('+7701600', 50), { ip: ip(60) }), 'prefix_breaker');
+      expect((await sendCode(t, numberInRange('+7701601', 50), { ip: ip(61) })).status).toBe(200);
 
       const { rows: trips } = await t.sql.query(
         `SELECT details FROM audit_events WHERE type = 'fraud_prefix_blocked' ORDER BY id`,
@@ -160,24 +158,25 @@ describe('fraud guard (SPEC §10)', () => {
       );
       expect(state[0].seconds).toBe(12 * 3600);
       // Still blocked later on, for returning users only: a known number of the prefix passes.
-      expectBlocked(await sendCode(t, number('+7701600', 51), { ip: ip(62) }), 'prefix_breaker');
-      expect((await sendCode(t, number('+7701600', 0), { ip: ip(0) })).status).toBe(200);
+      expectBlocked(await sendCode(t, numberInRange('+7701600', 51), { ip: ip(62) }), 'prefix_breaker');
+      expect((await sendCode(t, numberInRange('+7701600', 0), { ip: ip(0) })).status).toBe(200);
 
       // 12 hours later (the block moved back by 12 h): new numbers pass, and the window starts afresh.
       await t.sql.query(
         `UPDATE fraud_subjects SET blocked_until = blocked_until - interval '12 hours',
                 blocked_at = blocked_at - interval '12 hours' WHERE scope = 'prefix' AND key = '+7701600'`,
       );
-      expect((await sendCode(t, number('+7701600', 52), { ip: ip(63) })).status).toBe(200);
-      expect((await sendCode(t, number('+7701600', 53), { ip: ip(64) })).status).toBe(200);
+      expect((await sendCode(t, numberInRange('+7701600', 52), { ip: ip(63) })).status).toBe(200);
+      expect((await sendCode(t, numberInRange('+7701600', 53), { ip: ip(64) })).status).toBe(200);
     });
   });
 
   it('the spend cap stops a country at its limit and resets at the UTC day', async () => {
     const t = await enforcing({ ...QUIET_RULES, SMS_PRICES: 'console=0.5', FRAUD_DAILY_SPEND_LIMIT: 'KZ=2' });
     try {
-      for (let n = 0; n < 4; n++) expect((await sendCode(t, number('+7701700', n), { ip: ip(n) })).status).toBe(200);
-      const capped = await sendCode(t, number('+7701700', 4), { ip: ip(4) });
+      for (let n = 0; n < 4; n++)
+        expect((await sendCode(t, numberInRange('+7701700', n), { ip: ip(n) })).status).toBe(200);
+      const capped = await sendCode(t, numberInRange('+7701700', 4), { ip: ip(4) });
       expectBlocked(capped, 'country_spend');
       const untilMidnight = Math.ceil((new Date().setUTCHours(24, 0, 0, 0) - Date.now()) / 1000);
       expect(Math.abs(Number(capped.headers['retry-after']) - untilMidnight)).toBeLessThanOrEqual(5);
@@ -194,7 +193,7 @@ describe('fraud guard (SPEC §10)', () => {
 
       // The next UTC day: the day's spend is in yesterday's buckets.
       await t.sql.query(`UPDATE fraud_sent_counts SET bucket = bucket - interval '1 day'`);
-      expect((await sendCode(t, number('+7701700', 5), { ip: ip(6) })).status).toBe(200);
+      expect((await sendCode(t, numberInRange('+7701700', 5), { ip: ip(6) })).status).toBe(200);
     } finally {
       await t.close();
     }
@@ -211,7 +210,7 @@ describe('fraud guard (SPEC §10)', () => {
         ['enforce', enforcingApp],
       ] as const) {
         for (let n = 0; n < 6; n++)
-          outcomes[mode].push((await sendCode(t, number('+7701800', n), { ip: ip(n) })).status);
+          outcomes[mode].push((await sendCode(t, numberInRange('+7701800', n), { ip: ip(n) })).status);
       }
       expect(outcomes.record).toEqual([200, 200, 200, 200, 200, 200]);
       expect(outcomes.enforce).toEqual([200, 200, 200, 429, 429, 429]);
@@ -240,13 +239,13 @@ describe('fraud guard (SPEC §10)', () => {
       SMS_TEST_NUMBERS: '+77019109999:123456',
     });
     try {
-      expect((await sendCode(t, number('+7701910', 1), { ip: ip(1) })).status).toBe(200);
-      expectBlocked(await sendCode(t, number('+7701910', 2), { ip: ip(2) }), 'prefix_velocity');
-      expect((await sendCode(t, number('+7701910', 3), { ip: '203.0.113.5' })).status).toBe(200);
-      expect((await sendCode(t, number('+7701910', 4), { ip: '2001:db8::7' })).status).toBe(200);
-      expectBlocked(await sendCode(t, number('+7701910', 5), { ip: '203.0.113.16' }), 'prefix_velocity');
+      expect((await sendCode(t, numberInRange('+7701910', 1), { ip: ip(1) })).status).toBe(200);
+      expectBlocked(await sendCode(t, numberInRange('+7701910', 2), { ip: ip(2) }), 'prefix_velocity');
+      expect((await sendCode(t, numberInRange('+7701910', 3), { ip: '203.0.113.5' })).status).toBe(200);
+      expect((await sendCode(t, numberInRange('+7701910', 4), { ip: '2001:db8::7' })).status).toBe(200);
+      expectBlocked(await sendCode(t, numberInRange('+7701910', 5), { ip: '203.0.113.16' }), 'prefix_velocity');
       for (let n = 0; n < 3; n++)
-        expect((await sendCode(t, number('+7701900', n), { ip: ip(10 + n) })).status).toBe(200);
+        expect((await sendCode(t, numberInRange('+7701900', n), { ip: ip(10 + n) })).status).toBe(200);
       expect((await sendCode(t, '+77019109999', { ip: ip(20) })).status).toBe(200);
 
       const rows = await decisions(t);
@@ -269,7 +268,7 @@ describe('fraud guard (SPEC §10)', () => {
     const t = await enforcing({ ...QUIET_RULES, FRAUD_PREFIX_LIMIT_HOUR: '10' });
     try {
       const answers = await Promise.all(
-        Array.from({ length: 50 }, (_, n) => sendCode(t, number('+7701950', n), { ip: ip(n) })),
+        Array.from({ length: 50 }, (_, n) => sendCode(t, numberInRange('+7701950', n), { ip: ip(n) })),
       );
       expect(answers.filter((res) => res.status === 200)).toHaveLength(10);
       for (const res of answers.filter((answer) => answer.status !== 200)) expectBlocked(res, 'prefix_velocity');
@@ -299,12 +298,14 @@ describe('fraud guard (SPEC §10)', () => {
     const second = await createTestApp({ database, env });
     try {
       const answers = await Promise.all(
-        Array.from({ length: 20 }, (_, n) => sendCode(n % 2 ? first : second, number('+7701960', n), { ip: ip(n) })),
+        Array.from({ length: 20 }, (_, n) =>
+          sendCode(n % 2 ? first : second, numberInRange('+7701960', n), { ip: ip(n) }),
+        ),
       );
       expect(answers.filter((res) => res.status === 200)).toHaveLength(6);
       // Sequential sends through either instance see the other's.
-      expectBlocked(await sendCode(first, number('+7701960', 30), { ip: ip(30) }), 'prefix_velocity');
-      expectBlocked(await sendCode(second, number('+7701960', 31), { ip: ip(31) }), 'prefix_velocity');
+      expectBlocked(await sendCode(first, numberInRange('+7701960', 30), { ip: ip(30) }), 'prefix_velocity');
+      expectBlocked(await sendCode(second, numberInRange('+7701960', 31), { ip: ip(31) }), 'prefix_velocity');
     } finally {
       await first.close();
       await second.close();

@@ -66,6 +66,11 @@ export function nextIp(): string {
   return `10.${(process.pid >> 8) & 255}.${(ipCounter >> 8) & 255}.${ipCounter & 255}`;
 }
 
+/** The number of `prefix` (an E.164 number without its last 4 digits) ending in `n`: `('+7701555', 7)` → +77015550007. */
+export function numberInRange(prefix: string, n: number): string {
+  return `${prefix}${String(n).padStart(4, '0')}`;
+}
+
 let phoneCounter = 0;
 /** A distinct valid Kazakh mobile number per call, so tests never share phone limits. */
 export function nextPhone(): string {

@@ -11,4 +11,3 @@ export * from './delivery/delivery-poller.service';
 export * from './jobs/delivery-failover.service';
 export * from './jobs/post-verify-reports.service';
 export * from './jobs/delivery-timeout';
-export * from './fraud/fraud-guard.service';

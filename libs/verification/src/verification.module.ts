@@ -51,13 +51,6 @@ import { VerificationService } from './verification.service';
     SupersededRevocations,
     FraudGuard,
   ],
-  exports: [
-    VerificationService,
-    DeliveryPoller,
-    DeliveryFailover,
-    DeliveryTrackingService,
-    SendRecordWriter,
-    FraudGuard,
-  ],
+  exports: [VerificationService, DeliveryPoller, DeliveryFailover, DeliveryTrackingService, SendRecordWriter],
 })
 export class VerificationModule {}

@@ -1,7 +1,13 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { type AppConfig, type FraudGuardMode, fraudGuardSettings, parseSmsPrices } from '@app/config';
+import {
+  type AppConfig,
+  type FraudGuardMode,
+  type FraudGuardSettings,
+  fraudGuardSettings,
+  parseSmsPrices,
+} from '@app/config';
 import { type DeliveryChannel, SmsDispatcher } from '@app/sms';
 
 /** Why the guard does not judge a send: the operator's allow lists (test numbers never reach the guard). */
@@ -17,7 +23,7 @@ export class FraudGuard {
   readonly mode: FraudGuardMode;
   /** The settings as the JSON sms_auth_reserve_sends reads. */
   readonly statementSettings: string;
-  private readonly settings: ReturnType<typeof fraudGuardSettings>;
+  private readonly settings: FraudGuardSettings;
   private readonly prices: ReadonlyMap<string, string>;
 
   constructor(
@@ -42,9 +48,9 @@ export class FraudGuard {
     return (first && this.prices.get(first.name)) ?? null;
   }
 
+  /** BlockList matches an IPv4-mapped IPv6 address (::ffff:a.b.c.d) against IPv4 networks itself. */
   private isAllowedIp(ip: string): boolean {
-    const address = ip.startsWith('::ffff:') && isIPv4(ip.slice(7)) ? ip.slice(7) : ip;
-    if (isIPv4(address)) return this.settings.allowIps.check(address, 'ipv4');
-    return isIPv6(address) && this.settings.allowIps.check(address, 'ipv6');
+    const type = isIPv4(ip) ? 'ipv4' : isIPv6(ip) ? 'ipv6' : null;
+    return type !== null && this.settings.allowIps.check(ip, type);
   }
 }

@@ -1,17 +1,16 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { Gauge, Registry } from 'prom-client';
-import { DataSource } from 'typeorm';
+import { AdminFraudRepository } from './admin-fraud.repository';
 
 /**
  * `fraud_prefix_blocks_active`: prefixes the breaker (SPEC §10 rule 5) blocks now, counted when /metrics is
- * scraped (the partial index on blocked_until keeps it cheap). A failed count keeps the last value.
+ * scraped. A failed count keeps the last value.
  */
 @Injectable()
 export class PrefixBlocksGauge {
   private readonly logger = new Logger(PrefixBlocksGauge.name);
 
-  constructor(registry: Registry, @InjectDataSource() dataSource: DataSource) {
+  constructor(registry: Registry, fraud: AdminFraudRepository) {
     const logger = this.logger;
     new Gauge({
       name: 'fraud_prefix_blocks_active',
@@ -19,10 +18,7 @@ export class PrefixBlocksGauge {
       registers: [registry],
       async collect() {
         try {
-          const [row] = await dataSource.query<{ n: number }[]>(
-            `SELECT count(*)::int AS n FROM fraud_subjects WHERE blocked_until > now() AND scope = 'prefix'`,
-          );
-          this.set(row.n);
+          this.set(await fraud.activeBlockCount());
         } catch (error) {
           logger.warn(`fraud_prefix_blocks_active not counted: ${(error as Error).message}`);
         }

@@ -577,29 +577,25 @@ function setResult(state, message) {
 }
 
 function openDialog(kind) {
-  if (!phoneState || acting) return;
-  pendingAction = { kind: kind, status: phoneState, opener: ui.actions[kind] };
+  if (!phoneState) return;
+  askToConfirm(kind, phoneState, ui.actions[kind]);
+}
+/** Lifting a prefix block: the same confirmation as the phone actions, about the block. */
+function openLiftDialog(block, opener) {
+  askToConfirm('lift', block, opener);
+}
+/** Opens the confirmation of `kind` about `subject` (a phone's state, or a prefix block). */
+function askToConfirm(kind, subject, opener) {
+  if (acting) return;
+  const danger = kind === 'block' || kind === 'revoke';
+  pendingAction = { kind: kind, status: subject, opener: opener };
   ui.confirmTitle.textContent = ACTION_LABELS[kind].title;
-  ui.confirmMessage.textContent = confirmText(kind, phoneState);
+  ui.confirmMessage.textContent = confirmText(kind, subject);
   ui.confirmOk.textContent = ACTION_LABELS[kind].confirm;
-  ui.confirmOk.classList.toggle('btn-danger', kind === 'block' || kind === 'revoke');
-  ui.confirmOk.classList.toggle('btn-primary', !(kind === 'block' || kind === 'revoke'));
+  ui.confirmOk.classList.toggle('btn-danger', danger);
+  ui.confirmOk.classList.toggle('btn-primary', !danger);
   ui.confirmNote.value = '';
   ui.dialog.setAttribute('data-action', kind);
-  if (!ui.dialog.open) ui.dialog.showModal();
-  ui.confirmCancel.focus();
-}
-/** The same confirmation as the phone actions, for lifting a prefix block (the dialog keeps the block). */
-function openLiftDialog(block, opener) {
-  if (acting) return;
-  pendingAction = { kind: 'lift', status: block, opener: opener };
-  ui.confirmTitle.textContent = ACTION_LABELS.lift.title;
-  ui.confirmMessage.textContent = confirmText('lift', block);
-  ui.confirmOk.textContent = ACTION_LABELS.lift.confirm;
-  ui.confirmOk.classList.remove('btn-danger');
-  ui.confirmOk.classList.add('btn-primary');
-  ui.confirmNote.value = '';
-  ui.dialog.setAttribute('data-action', 'lift');
   if (!ui.dialog.open) ui.dialog.showModal();
   ui.confirmCancel.focus();
 }

@@ -60,23 +60,20 @@ const FUNCTIONS = [
   /* The lower edges of the seconds-to-verify buckets; the last bucket is open. The reader interpolates in them. */
   `CREATE FUNCTION sms_auth_stats_verify_edges() RETURNS numeric[] LANGUAGE sql IMMUTABLE AS $$ SELECT ${EDGES_SQL} $$`,
   `CREATE FUNCTION sms_auth_stats_verify_bucket(p_seconds numeric) RETURNS integer
-     LANGUAGE plpgsql IMMUTABLE AS $$
-   BEGIN
-     RETURN greatest(1, (SELECT count(*)::integer FROM unnest(${EDGES_SQL}) AS edge WHERE edge <= p_seconds));
-   END
+     LANGUAGE sql IMMUTABLE AS $$
+     SELECT greatest(1, (SELECT count(*)::integer FROM unnest(${EDGES_SQL}) AS edge WHERE edge <= p_seconds))
    $$`,
 
   `CREATE FUNCTION sms_auth_stats_code(v sms_verifications, ds sms_deliveries[])
      RETURNS TABLE (bucket timestamptz, provider text, channel text, country text,
        ${CODE_COUNTERS.map((name) => `${name} integer`).join(', ')}, verify_bucket integer)
-     LANGUAGE plpgsql STABLE AS $$
-   BEGIN
-     RETURN QUERY SELECT date_bin('1 hour', v.created_at, timestamptz '2000-01-01 00:00:00+00'),
-            coalesce(v.provider, '')::text,
-            coalesce((SELECT d.channel::text FROM unnest(ds) AS d WHERE d.provider_message_id IS NOT NULL
+     LANGUAGE sql STABLE AS $$
+     SELECT date_bin('1 hour', v.created_at, timestamptz '2000-01-01 00:00:00+00'),
+            coalesce(v.provider, ''),
+            coalesce((SELECT d.channel FROM unnest(ds) AS d WHERE d.provider_message_id IS NOT NULL
                        ORDER BY d.status IN ('delivered', 'read') DESC, d.attempt_number DESC LIMIT 1),
                      CASE WHEN v.provider IS NOT NULL THEN 'sms' END, 'none'),
-            coalesce(v.country, '')::text,
+            coalesce(v.country, ''),
             1,
             CASE WHEN v.provider IS NOT NULL THEN 1 ELSE 0 END,
             CASE WHEN v.delivery_status IN ('delivered', 'read') THEN 1 ELSE 0 END,
@@ -86,25 +83,20 @@ const FUNCTIONS = [
             CASE WHEN v.status = 'pending' THEN 1 ELSE 0 END,
             CASE WHEN v.status = 'max_attempts_reached' THEN 1 ELSE 0 END,
             CASE WHEN v.status = 'approved' AND v.verified_at IS NOT NULL
-                 THEN sms_auth_stats_verify_bucket(extract(epoch FROM v.verified_at - v.created_at)) END;
-   END
+                 THEN sms_auth_stats_verify_bucket(extract(epoch FROM v.verified_at - v.created_at)) END
    $$`,
 
   `CREATE FUNCTION sms_auth_stats_histogram(p_plus integer[], p_minus integer[]) RETURNS bigint[]
-     LANGUAGE plpgsql IMMUTABLE AS $$
-   BEGIN
-     RETURN (SELECT array_agg((SELECT count(*) FROM unnest(p_plus) AS b WHERE b = i)
+     LANGUAGE sql IMMUTABLE AS $$
+     SELECT array_agg((SELECT count(*) FROM unnest(p_plus) AS b WHERE b = i)
                       - (SELECT count(*) FROM unnest(p_minus) AS b WHERE b = i) ORDER BY i)
-               FROM generate_series(1, ${BUCKETS}) AS i);
-   END
+       FROM generate_series(1, ${BUCKETS}) AS i
    $$`,
 
   /* The change of figures from the codes as they were (with their deliveries then) to as they are. */
   `CREATE FUNCTION sms_auth_stats_record(p_old_codes sms_verifications[], p_old_deliveries sms_deliveries[],
        p_new_codes sms_verifications[], p_new_deliveries sms_deliveries[]) RETURNS void
-     -- PL/pgSQL: its statements' plans are kept for the session (a SQL function's are made again at each call).
-     LANGUAGE plpgsql AS $$
-   BEGIN
+     LANGUAGE sql AS $$
      WITH codes AS (
        SELECT -1 AS sign, (array_agg(v))[1] AS v,
               coalesce(array_agg(d) FILTER (WHERE d.id IS NOT NULL), '{}') AS ds
@@ -138,8 +130,7 @@ const FUNCTIONS = [
        FROM figures f CROSS JOIN LATERAL unnest(f.ds) AS d
       GROUP BY 1, 2, 3, 4, 5, 6
      HAVING sum(f.sign) <> 0 OR sum(f.sign * CASE WHEN d.provider_message_id IS NOT NULL THEN 1 ELSE 0 END) <> 0
-         OR coalesce(sum(f.sign * d.cost), 0) <> 0;
-   END
+         OR coalesce(sum(f.sign * d.cost), 0) <> 0
    $$`,
 
   `CREATE FUNCTION sms_auth_stats_codes_inserted() RETURNS trigger LANGUAGE plpgsql AS $$

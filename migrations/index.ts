@@ -8,7 +8,6 @@ import { DeliveryChannels1795320000000 } from './1795320000000-DeliveryChannels'
 import { DeliveryFailover1795335000000 } from './1795335000000-DeliveryFailover';
 import { FraudGuardTables1795350000000 } from './1795350000000-FraudGuardTables';
 import { FraudGuardFunctions1795351000000 } from './1795351000000-FraudGuardFunctions';
-import { StatsRollups1795365000000 } from './1795365000000-StatsRollups';
 
 /** Every migration, oldest first. `npm run migration:generate` writes a new file; add it here. */
 export const MIGRATIONS = [
@@ -22,5 +21,4 @@ export const MIGRATIONS = [
   DeliveryFailover1795335000000,
   FraudGuardTables1795350000000,
   FraudGuardFunctions1795351000000,
-  StatsRollups1795365000000,
 ];

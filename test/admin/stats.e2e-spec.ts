@@ -1,7 +1,6 @@
 import { type GreenSmsFake, startGreenSmsFake } from '../fakes/greensms.fake';
 import { ageCodes, expectError, verify, wrongCode } from '../support/http-helpers';
 import { createTestApp, nextIp, nextPhone, nextUzbekPhone, type TestApp } from '../support/test-app';
-import { medianNear } from '../support/median-precision';
 import { ADMIN_API_KEY, adminGet, sendOk, STATS } from './admin-helpers';
 
 /**
@@ -93,11 +92,6 @@ function figuresOf(rows: Arranged[]): Figures {
     median_seconds_to_verify: median,
     estimated_cost: priced ? (priced * 0.05).toFixed(2) : '0',
   };
-}
-
-/** The figures as the API reports them: the median from its histogram, within its precision. */
-function asReported(figures: Figures): Figures {
-  return { ...figures, median_seconds_to_verify: medianNear(figures.median_seconds_to_verify) };
 }
 
 function sumOfGroups(
@@ -470,7 +464,7 @@ describe('GET /admin/stats', () => {
     expired: 2,
     max_attempts: 1,
     conversion_rate: 0.3077,
-    median_seconds_to_verify: medianNear(20),
+    median_seconds_to_verify: 20,
     estimated_cost: '0.55',
   };
 
@@ -507,7 +501,7 @@ describe('GET /admin/stats', () => {
         expired: 2,
         max_attempts: 1,
         conversion_rate: 0.2727,
-        median_seconds_to_verify: medianNear(20),
+        median_seconds_to_verify: 20,
         estimated_cost: '0.45',
       },
       {
@@ -520,14 +514,14 @@ describe('GET /admin/stats', () => {
         expired: 0,
         max_attempts: 0,
         conversion_rate: 0.5,
-        median_seconds_to_verify: medianNear(20),
+        median_seconds_to_verify: 20,
         estimated_cost: '0.10',
       },
     ]);
     expect(res.body.groups).toEqual(
       ['KZ', 'UZ'].map((country) => ({
         key: country,
-        ...asReported(figuresOf(arranged.filter((row) => row.country === country))),
+        ...figuresOf(arranged.filter((row) => row.country === country)),
       })),
     );
     expect(sumOfGroups(res.body.groups)).toEqual(sumOfGroups([{ key: 'total', ...res.body.totals }]));
@@ -548,7 +542,7 @@ describe('GET /admin/stats', () => {
         expired: 2,
         max_attempts: 1,
         conversion_rate: 0.2727,
-        median_seconds_to_verify: medianNear(20),
+        median_seconds_to_verify: 20,
         estimated_cost: '0.55',
       },
       {
@@ -574,7 +568,7 @@ describe('GET /admin/stats', () => {
         expired: 0,
         max_attempts: 0,
         conversion_rate: 1,
-        median_seconds_to_verify: medianNear(20),
+        median_seconds_to_verify: 20,
         estimated_cost: '0',
       },
     ]);
@@ -592,10 +586,7 @@ describe('GET /admin/stats', () => {
     expect(res.body.group_by).toBe('day');
     expect(res.body.totals).toEqual(TOTALS);
     expect(res.body.groups).toEqual(
-      days.map((day) => ({
-        key: day,
-        ...asReported(figuresOf(arranged.filter((row) => dayOf.get(row.id) === day))),
-      })),
+      days.map((day) => ({ key: day, ...figuresOf(arranged.filter((row) => dayOf.get(row.id) === day)) })),
     );
     expect(sumOfGroups(res.body.groups)).toEqual(sumOfGroups([{ key: 'total', ...res.body.totals }]));
 
@@ -618,7 +609,7 @@ describe('GET /admin/stats', () => {
           expired: 0,
           max_attempts: 1,
           conversion_rate: 0.6667,
-          median_seconds_to_verify: medianNear(15),
+          median_seconds_to_verify: 15,
           estimated_cost: '0.15',
         },
         {
@@ -631,7 +622,7 @@ describe('GET /admin/stats', () => {
           expired: 2,
           max_attempts: 0,
           conversion_rate: 0.2,
-          median_seconds_to_verify: medianNear(25),
+          median_seconds_to_verify: 25,
           estimated_cost: '0.40',
         },
       ]);
@@ -660,7 +651,7 @@ describe('GET /admin/stats', () => {
       expired: 2,
       max_attempts: 1,
       conversion_rate: 0.3571,
-      median_seconds_to_verify: medianNear(20),
+      median_seconds_to_verify: 20,
       estimated_cost: '0.60',
     });
 
@@ -676,7 +667,7 @@ describe('GET /admin/stats', () => {
       expired: 0,
       max_attempts: 0,
       conversion_rate: 1,
-      median_seconds_to_verify: medianNear(100),
+      median_seconds_to_verify: 100,
       estimated_cost: '0.05',
     };
     expect(onlyOld.body).toMatchObject({ from: only.from, to: only.to });

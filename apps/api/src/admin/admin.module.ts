@@ -1,7 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AuditModule } from '@app/audit';
 import { AuthModule } from '@app/auth';
-import { JobsModule } from '@app/jobs';
 import { PhoneModule } from '@app/phone';
 import { SmsModule } from '@app/sms';
 import { AdminKeyGuard } from './admin-key.guard';
@@ -15,7 +14,6 @@ import { AdminPhonesController } from './phones/admin-phones.controller';
 import { AdminPhonesRepository } from './phones/admin-phones.repository';
 import { ProviderBalanceController } from './provider-balance.controller';
 import { StatsController } from './stats/stats.controller';
-import { StatsFoldJob } from './stats/stats-fold.job';
 import { StatsRepository } from './stats/stats.repository';
 import { AdminUsersController } from './users/admin-users.controller';
 import { AdminUsersRepository } from './users/admin-users.repository';
@@ -27,7 +25,7 @@ import { AdminVerificationsRepository } from './verifications/admin-verification
  * operators' actions on phones and users (SPEC §7).
  */
 @Module({
-  imports: [SmsModule, PhoneModule, AuditModule, AuthModule, DashboardModule, JobsModule],
+  imports: [SmsModule, PhoneModule, AuditModule, AuthModule, DashboardModule],
   controllers: [
     StatsController,
     AdminVerificationsController,
@@ -40,7 +38,6 @@ import { AdminVerificationsRepository } from './verifications/admin-verification
   providers: [
     AdminKeyGuard,
     StatsRepository,
-    StatsFoldJob,
     AdminVerificationsRepository,
     AdminAuditRepository,
     AdminPhonesRepository,

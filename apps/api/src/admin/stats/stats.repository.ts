@@ -5,6 +5,14 @@ import type { SmsPricePerCode } from './sms-price-per-code';
 import type { StatsGrouping } from './stats-query.dto';
 import type { StatsFiguresDto, StatsGroupDto } from './stats-response.dto';
 
+/** Over the columns of a code (sms_verifications) and its `channel`. */
+const GROUP_KEY: Record<StatsGrouping, string> = {
+  day: `to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')`,
+  provider: `coalesce(provider, 'none')`,
+  country: `coalesce(country, 'unknown')`,
+  channel: `channel`,
+};
+
 /** The channels whose codes count toward saved_vs_sms. */
 const NON_SMS_CHANNELS = ['telegram', 'whatsapp'];
 
@@ -27,43 +35,24 @@ interface StatsRow {
   verified: number;
   expired: number;
   max_attempts: number;
-  /** Codes per seconds-to-verify bucket (sms_auth_stats_verify_edges). */
-  histogram: string[] | null;
+  median_seconds: number | null;
   estimated_cost: string;
   saved_vs_sms: string;
   vendor_costs: number;
 }
 
-/** A code's hour is settled once every code of it has expired: OTP_TTL_SECONDS is at most this. */
-const LONGEST_TTL_SECONDS = 600;
-
-/** Over a row of figures (rollup, delta or code): its bucket, provider, channel, country. */
-const PART_KEY: Record<StatsGrouping, string> = {
-  day: `to_char(bucket AT TIME ZONE 'UTC', 'YYYY-MM-DD')`,
-  provider: `coalesce(nullif(provider, ''), 'none')`,
-  country: `coalesce(nullif(country, ''), 'unknown')`,
-  channel: `channel`,
-};
-
-const COUNTERS = 'requested, sent, delivered, failed, verified, max_attempts';
-
 /**
- * The figures of [from, to) from the rollups (SQL in migrations/1795365000000-StatsRollups.ts): whole days from
- * the daily rows, whole hours from the hourly ones, plus the deltas not folded yet; the parts of an hour that
- * the range cuts from the codes themselves (an hour that has not ended yet, when `to` is now or later, counts
- * as whole). Expired: codes of status expired, and pending ones past their expiry: every pending code of a
- * settled hour, and in the last hour or two the pending codes themselves. Median: from the histogram of
- * seconds-to-verify, interpolated in its bucket.
+ * One scan of the codes created in [from, to) (index on created_at), grouped and totalled in the same
+ * statement (GROUPING SETS).
  *
  * Cost of a code: the sum over its delivery attempts of the cost the vendor stated (when in SMS_PRICE_CURRENCY
  * or without a currency), else, for an accepted attempt (one with a vendor message id), the SMS_PRICES of its
- * provider. Channel of a code: that of the attempt that delivered it, else of the last accepted attempt; a test
- * number's code is `sms`; `none` when no link accepted.
+ * provider. Channel of a code: that of the attempt that delivered it, else of the last accepted attempt (a
+ * later link is tried only when an earlier one did not deliver in time, so a code several links delivered
+ * counts once, under the latest of them); a test number's code is `sms`; `none` when no link accepted.
  */
 @Injectable()
 export class StatsRepository {
-  private verifyEdges?: Promise<number[]>;
-
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   async figures(
@@ -73,118 +62,50 @@ export class StatsRepository {
     pricing: StatsPricing,
   ): Promise<{ totals: StatsFiguresDto; groups: StatsGroupDto[]; vendorCosts: boolean }> {
     const smsPrices = pricing.smsPricePerCode;
-    const key = PART_KEY[groupBy];
     const rows: StatsRow[] = await this.dataSource.query(
-      `WITH b0 AS (
-              SELECT $1::timestamptz AS from_at, $2::timestamptz AS to_at, now() AS now_at,
-                     timestamptz '2000-01-01 00:00:00+00' AS origin),
-            b1 AS (
-              SELECT *, date_bin('1 hour', from_at - interval '1 microsecond', origin) + interval '1 hour' AS h0,
-                     CASE WHEN to_at >= now_at
-                          THEN date_bin('1 hour', to_at - interval '1 microsecond', origin) + interval '1 hour'
-                          ELSE date_bin('1 hour', to_at, origin) END AS h1,
-                     date_bin('1 hour', now_at - make_interval(secs => ${LONGEST_TTL_SECONDS}), origin) AS settled
-                FROM b0),
-            b2 AS (
-              SELECT from_at, to_at, now_at, origin, settled,
-                     CASE WHEN h1 > h0 THEN h0 ELSE from_at END AS h0, CASE WHEN h1 > h0 THEN h1 ELSE from_at END AS h1
-                FROM b1),
-            b AS (
-              SELECT *, date_bin('1 day', h0 - interval '1 microsecond', origin) + interval '1 day' AS d0,
-                     date_bin('1 day', least(h1, settled), origin) AS d1
-                FROM b2),
-            prices AS (SELECT * FROM unnest($3::text[], $4::numeric[]) AS p(priced_provider, price)),
+      `WITH prices AS (SELECT * FROM unnest($3::text[], $4::numeric[]) AS p(provider, price)),
             sms_prices AS (SELECT * FROM unnest($6::text[], $7::numeric[]) AS s(country, price)),
-            edge_codes AS (
-              SELECT v AS code, v.status, v.expires_at,
-                     ARRAY(SELECT d FROM sms_deliveries d WHERE d.verification_id = v.id) AS ds
-                FROM sms_verifications v, b
-               WHERE (v.created_at >= b.from_at AND v.created_at < b.h0)
-                  OR (v.created_at >= b.h1 AND v.created_at < b.to_at)),
-            edge_figures AS (
-              SELECT f.*, c.ds, c.status = 'pending' AND c.expires_at <= b.now_at AS lapsed
-                FROM edge_codes c CROSS JOIN b
-                CROSS JOIN LATERAL sms_auth_stats_code(c.code, c.ds) AS f),
-            parts AS (
-              SELECT r.bucket, r.provider, r.channel, r.country, ${COUNTERS}, r.expired + r.pending AS expired,
-                     r.verify_seconds
-                FROM stats_rollups r, b
-               WHERE r.period = 'day' AND r.bucket >= b.d0 AND r.bucket < b.d1
-              UNION ALL
-              SELECT r.bucket, r.provider, r.channel, r.country, ${COUNTERS},
-                     r.expired + CASE WHEN r.bucket < b.settled THEN r.pending ELSE 0 END, r.verify_seconds
-                FROM stats_rollups r, b
-               WHERE r.period = 'hour' AND r.bucket >= b.h0 AND r.bucket < b.h1
-                 AND NOT (r.bucket >= b.d0 AND r.bucket < b.d1)
-              UNION ALL
-              SELECT x.bucket, x.provider, x.channel, x.country, ${COUNTERS},
-                     x.expired + CASE WHEN x.bucket < b.settled THEN x.pending ELSE 0 END, x.verify_seconds
-                FROM stats_code_deltas x, b
-               WHERE x.bucket >= b.h0 AND x.bucket < b.h1
-              UNION ALL
-              SELECT f.bucket, f.provider, f.channel, f.country, 0, 0, 0, 0, 0, 0, 1, NULL
-                FROM b, sms_verifications v
-                CROSS JOIN LATERAL sms_auth_stats_code(v,
-                  ARRAY(SELECT d FROM sms_deliveries d WHERE d.verification_id = v.id)) AS f
-               WHERE v.status = 'pending' AND v.expires_at <= b.now_at
-                 AND v.created_at >= greatest(b.h0, b.settled) AND v.created_at < b.h1
-              UNION ALL
-              SELECT bucket, provider, channel, country, ${COUNTERS},
-                     expired + CASE WHEN lapsed THEN 1 ELSE 0 END,
-                     CASE WHEN verify_bucket IS NOT NULL THEN ARRAY(
-                       SELECT CASE WHEN i = verify_bucket THEN 1 ELSE 0 END::bigint
-                         FROM generate_series(1, cardinality(sms_auth_stats_verify_edges())) AS i ORDER BY i) END
-                FROM edge_figures),
-            cost_parts AS (
-              SELECT r.bucket, r.provider, r.channel, r.country, r.delivery_provider, r.currency, r.deliveries,
-                     r.accepted, r.stated_cost
-                FROM stats_rollup_costs r, b
-               WHERE r.period = 'day' AND r.bucket >= b.d0 AND r.bucket < b.d1
-              UNION ALL
-              SELECT r.bucket, r.provider, r.channel, r.country, r.delivery_provider, r.currency, r.deliveries,
-                     r.accepted, r.stated_cost
-                FROM stats_rollup_costs r, b
-               WHERE r.period = 'hour' AND r.bucket >= b.h0 AND r.bucket < b.h1
-                 AND NOT (r.bucket >= b.d0 AND r.bucket < b.d1)
-              UNION ALL
-              SELECT x.bucket, x.provider, x.channel, x.country, x.delivery_provider, x.currency, x.deliveries,
-                     x.accepted, x.stated_cost
-                FROM stats_cost_deltas x, b
-               WHERE x.bucket >= b.h0 AND x.bucket < b.h1
-              UNION ALL
-              SELECT f.bucket, f.provider, f.channel, f.country, d.provider,
-                     CASE WHEN d.cost IS NULL THEN '-' ELSE coalesce(d.cost_currency, '') END, 1,
-                     CASE WHEN d.provider_message_id IS NOT NULL THEN 1 ELSE 0 END, coalesce(d.cost, 0)
-                FROM edge_figures f CROSS JOIN LATERAL unnest(f.ds) AS d),
-            figures AS (
-              SELECT ${key} AS key, grouping(${key}) = 1 AS is_total,
-                     sum(requested)::int AS requested, sum(sent)::int AS sent, sum(delivered)::int AS delivered,
-                     sum(failed)::int AS failed, sum(verified)::int AS verified, sum(expired)::int AS expired,
-                     sum(max_attempts)::int AS max_attempts, sms_auth_histogram_sum(verify_seconds) AS histogram,
-                     coalesce(sum(requested * coalesce(
-                       (SELECT s.price FROM sms_prices s WHERE s.country = parts.country), $8::numeric))
-                       FILTER (WHERE channel = ANY($9::text[])), 0) AS sms_price_of_non_sms
-                FROM parts
-               GROUP BY GROUPING SETS ((${key}), ())),
-            costs AS (
-              SELECT ${key} AS key, grouping(${key}) = 1 AS is_total,
-                     coalesce(sum(CASE WHEN c.currency IN ('', $5) THEN c.stated_cost
-                                       ELSE nullif(c.accepted, 0) * p.price END), 0) AS cost,
-                     coalesce(sum(CASE WHEN c.currency IN ('', $5) THEN c.stated_cost
-                                       ELSE nullif(c.accepted, 0) * p.price END)
-                       FILTER (WHERE c.channel = ANY($9::text[]) AND coalesce(
-                         (SELECT s.price FROM sms_prices s WHERE s.country = c.country), $8::numeric) IS NOT NULL), 0)
-                       AS non_sms_cost,
-                     coalesce(sum(c.deliveries) FILTER (WHERE c.currency IN ('', $5)), 0)::int AS vendor_costs
-                FROM cost_parts c LEFT JOIN prices p ON p.priced_provider = c.delivery_provider
-               GROUP BY GROUPING SETS ((${key}), ()))
-       SELECT f.key, f.is_total, f.requested, f.sent, f.delivered, f.failed, f.verified, f.expired, f.max_attempts,
-              f.histogram, coalesce(c.cost, 0)::text AS estimated_cost,
-              (f.sms_price_of_non_sms - coalesce(c.non_sms_cost, 0))::text AS saved_vs_sms,
-              coalesce(c.vendor_costs, 0) AS vendor_costs
-         FROM figures f LEFT JOIN costs c ON c.is_total = f.is_total AND c.key IS NOT DISTINCT FROM f.key
-        WHERE f.requested > 0 OR f.is_total
-        ORDER BY f.is_total, ${groupBy === 'day' ? 'f.key' : 'f.requested DESC, f.key'}`,
+            costed AS (
+              SELECT v.*,
+                     coalesce(ch.channel, CASE WHEN v.provider IS NOT NULL THEN 'sms' END, 'none') AS channel,
+                     coalesce(c.cost, 0) AS cost, coalesce(c.vendor_costs, 0) AS vendor_costs,
+                     coalesce((SELECT s.price FROM sms_prices s WHERE s.country = v.country), $8::numeric)
+                       AS sms_price
+                FROM sms_verifications v
+                LEFT JOIN LATERAL (
+                  SELECT d.channel FROM sms_deliveries d
+                   WHERE d.verification_id = v.id AND d.provider_message_id IS NOT NULL
+                   ORDER BY d.status IN ('delivered', 'read') DESC, d.attempt_number DESC
+                   LIMIT 1) ch ON true
+                LEFT JOIN LATERAL (
+                  SELECT sum(CASE WHEN d.cost IS NOT NULL AND (d.cost_currency IS NULL OR d.cost_currency = $5)
+                                  THEN d.cost
+                                  WHEN d.provider_message_id IS NOT NULL THEN p.price END) AS cost,
+                         count(*) FILTER (WHERE d.cost IS NOT NULL
+                           AND (d.cost_currency IS NULL OR d.cost_currency = $5)) AS vendor_costs
+                    FROM sms_deliveries d LEFT JOIN prices p ON p.provider = d.provider
+                   WHERE d.verification_id = v.id) c ON true
+               WHERE v.created_at >= $1 AND v.created_at < $2),
+            codes AS (SELECT *, ${GROUP_KEY[groupBy]} AS key FROM costed)
+       SELECT key, grouping(key) = 1 AS is_total,
+              count(*)::int AS requested,
+              count(*) FILTER (WHERE provider IS NOT NULL)::int AS sent,
+              -- Read (Telegram, WhatsApp) is delivered, and then some.
+              count(*) FILTER (WHERE delivery_status IN ('delivered', 'read'))::int AS delivered,
+              count(*) FILTER (WHERE status = 'failed' OR delivery_status IN ('failed', 'expired'))::int AS failed,
+              count(*) FILTER (WHERE status = 'approved')::int AS verified,
+              count(*) FILTER (WHERE status = 'expired' OR (status = 'pending'
+                AND expires_at <= now()))::int AS expired,
+              count(*) FILTER (WHERE status = 'max_attempts_reached')::int AS max_attempts,
+              percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM verified_at - created_at))
+                FILTER (WHERE status = 'approved') AS median_seconds,
+              sum(cost)::text AS estimated_cost,
+              coalesce(sum(sms_price - cost) FILTER (WHERE channel = ANY($9::text[]) AND sms_price IS NOT NULL),
+                0)::text AS saved_vs_sms,
+              sum(vendor_costs)::int AS vendor_costs
+         FROM codes
+        GROUP BY GROUPING SETS ((key), ())
+        ORDER BY is_total, ${groupBy === 'day' ? 'key' : 'requested DESC, key'}`,
       [
         from,
         to,
@@ -197,28 +118,19 @@ export class StatsRepository {
         NON_SMS_CHANNELS,
       ],
     );
-    const edges = await this.edges();
     const withSaved = groupBy === 'channel';
     const total = rows.find((row) => row.is_total);
     return {
-      totals: total && total.requested > 0 ? toFigures(total, withSaved, edges) : emptyFigures(withSaved),
+      totals: total ? toFigures(total, withSaved) : emptyFigures(withSaved),
       groups: rows
         .filter((row) => !row.is_total)
-        .map((row) => ({ key: row.key ?? 'unknown', ...toFigures(row, withSaved, edges) })),
+        .map((row) => ({ key: row.key ?? 'unknown', ...toFigures(row, withSaved) })),
       vendorCosts: (total?.vendor_costs ?? 0) > 0,
     };
   }
-
-  private edges(): Promise<number[]> {
-    this.verifyEdges ??= this.dataSource
-      .query<{ edges: string[] }[]>('SELECT sms_auth_stats_verify_edges() AS edges')
-      .then(([row]) => row.edges.map(Number));
-    return this.verifyEdges;
-  }
 }
 
-function toFigures(row: StatsRow, withSaved: boolean, edges: readonly number[]): StatsFiguresDto {
-  const median = medianOf(row.histogram?.map(Number) ?? [], edges);
+function toFigures(row: StatsRow, withSaved: boolean): StatsFiguresDto {
   return {
     requested: row.requested,
     sent: row.sent,
@@ -228,7 +140,7 @@ function toFigures(row: StatsRow, withSaved: boolean, edges: readonly number[]):
     expired: row.expired,
     max_attempts: row.max_attempts,
     conversion_rate: row.requested > 0 ? Math.round((row.verified / row.requested) * 10_000) / 10_000 : null,
-    median_seconds_to_verify: median === null ? null : Math.round(median * 100) / 100,
+    median_seconds_to_verify: row.median_seconds === null ? null : Math.round(Number(row.median_seconds) * 100) / 100,
     estimated_cost: row.estimated_cost ?? '0',
     ...(withSaved ? { saved_vs_sms: row.saved_vs_sms } : {}),
   };
@@ -248,32 +160,4 @@ function emptyFigures(withSaved: boolean): StatsFiguresDto {
     estimated_cost: '0',
     ...(withSaved ? { saved_vs_sms: '0' } : {}),
   };
-}
-
-/**
- * The median (percentile_cont 0.5: the middle code, or the mean of the two middle ones) of the values a
- * histogram counts, the codes of a bucket taken as spread evenly over it. Each middle code is placed within the
- * width of its bucket (the open last bucket places them at its lower edge), so the median is within the width
- * of the buckets holding the middle codes: 1 s below 10 s, 2 s to 20 s, 5 s to 60 s, 10 s to 2 min, 30 s to
- * 5 min, 60 s to 10 min.
- */
-export function medianOf(counts: readonly number[], edges: readonly number[]): number | null {
-  const total = counts.reduce((sum, count) => sum + count, 0);
-  if (total === 0) return null;
-  const rank = (total - 1) / 2;
-  return (valueAtRank(counts, edges, Math.floor(rank)) + valueAtRank(counts, edges, Math.ceil(rank))) / 2;
-}
-
-function valueAtRank(counts: readonly number[], edges: readonly number[], rank: number): number {
-  let before = 0;
-  for (let bucket = 0; bucket < counts.length; bucket++) {
-    const count = counts[bucket];
-    if (rank < before + count) {
-      const lower = edges[bucket];
-      const upper = edges[bucket + 1] ?? lower;
-      return lower + ((rank - before + 0.5) / count) * (upper - lower);
-    }
-    before += count;
-  }
-  return edges[edges.length - 1];
 }

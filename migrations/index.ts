@@ -8,6 +8,7 @@ import { DeliveryChannels1795320000000 } from './1795320000000-DeliveryChannels'
 import { DeliveryFailover1795335000000 } from './1795335000000-DeliveryFailover';
 import { FraudGuardTables1795350000000 } from './1795350000000-FraudGuardTables';
 import { FraudGuardFunctions1795351000000 } from './1795351000000-FraudGuardFunctions';
+import { PartitionAuditEvents1795362000000 } from './1795362000000-PartitionAuditEvents';
 
 /** Every migration, oldest first. `npm run migration:generate` writes a new file; add it here. */
 export const MIGRATIONS = [
@@ -21,4 +22,5 @@ export const MIGRATIONS = [
   DeliveryFailover1795335000000,
   FraudGuardTables1795350000000,
   FraudGuardFunctions1795351000000,
+  PartitionAuditEvents1795362000000,
 ];

@@ -34,6 +34,25 @@ async function appendOnlyTriggers(dataSource: DataSource): Promise<string[]> {
   return rows.map((row) => row.tgname);
 }
 
+/** audit_events' partitions without both guards: the cloned row trigger and their own TRUNCATE trigger. */
+async function unguardedPartitions(dataSource: DataSource): Promise<string[]> {
+  const rows: { relname: string }[] = await dataSource.query(
+    `SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+      WHERE i.inhparent = 'audit_events'::regclass
+        AND (SELECT count(*) FROM pg_trigger t WHERE t.tgrelid = c.oid AND NOT t.tgisinternal
+              AND t.tgname IN ('audit_events_no_truncate', 'audit_events_no_update_delete')) < 2
+      ORDER BY 1`,
+  );
+  return rows.map((row) => row.relname);
+}
+
+async function auditPartitionCount(dataSource: DataSource): Promise<number> {
+  const [row]: { n: number }[] = await dataSource.query(
+    "SELECT count(*)::int AS n FROM pg_inherits WHERE inhparent = 'audit_events'::regclass",
+  );
+  return row.n;
+}
+
 describe('migrations and entities (SPEC §6)', () => {
   let database: TestDatabase;
   let dataSource: DataSource;
@@ -64,6 +83,9 @@ describe('migrations and entities (SPEC §6)', () => {
     expect(applied.map((row) => row.name)).toEqual(MIGRATIONS.map((migration) => migration.name));
     expect(await publicTables(dataSource)).toEqual(expect.arrayContaining(TABLES));
     expect(await appendOnlyTriggers(dataSource)).toEqual(['audit_events_no_truncate', 'audit_events_no_update_delete']);
+    // Partitioned by month (PartitionAuditEvents): the default partition and the months ahead, each guarded.
+    expect(await auditPartitionCount(dataSource)).toBeGreaterThanOrEqual(5);
+    expect(await unguardedPartitions(dataSource)).toEqual([]);
   });
 
   it('every down() works: undoing all removes the tables; running again restores the same schema', async () => {
@@ -72,6 +94,7 @@ describe('migrations and entities (SPEC §6)', () => {
     expect(await dataSource.showMigrations()).toBe(true);
     const left = await publicTables(dataSource);
     for (const table of TABLES) expect(left).not.toContain(table);
+    expect(left.filter((table) => table.startsWith('audit_events'))).toEqual([]);
     const functions: unknown[] = await dataSource.query(
       "SELECT 1 FROM pg_proc WHERE proname = 'audit_events_refuse_change'",
     );
@@ -83,6 +106,7 @@ describe('migrations and entities (SPEC §6)', () => {
     expect(await publicTables(dataSource)).toEqual(expect.arrayContaining(TABLES));
     expect({ upQueries: await pendingSchemaChanges(dataSource) }).toEqual({ upQueries: [] });
     expect(await appendOnlyTriggers(dataSource)).toEqual(['audit_events_no_truncate', 'audit_events_no_update_delete']);
+    expect(await unguardedPartitions(dataSource)).toEqual([]);
 
     // The re-created trigger still guards the trail.
     await dataSource.query(

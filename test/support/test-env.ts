@@ -36,5 +36,7 @@ export function baseTestEnv(): Record<string, string> {
     DATABASE_POOL_SIZE: '10',
     // Tests drive the delivery poller themselves (DeliveryPoller.pollOnce).
     SMS_STATUS_POLL_INTERVAL_MS: '600000',
+    // Tests run data retention themselves (DataRetentionJob.runOnce), or set a short delay to see it start.
+    RETENTION_FIRST_RUN_DELAY_SECONDS: '86400',
   };
 }

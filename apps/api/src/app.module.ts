@@ -4,6 +4,7 @@ import { AuthModule } from '@app/auth';
 import { AppConfigModule, AppConfigOptions } from '@app/config';
 import { DatabaseModule, RedisModule } from '@app/database';
 import { MetricsModule } from '@app/metrics';
+import { RetentionModule } from '@app/retention';
 import { VerificationModule } from '@app/verification';
 import { AdminModule } from './admin/admin.module';
 import { ENTITIES, MIGRATIONS } from './database/schema';
@@ -24,6 +25,7 @@ export class AppModule {
         RedisModule,
         AuthModule,
         VerificationModule,
+        RetentionModule,
         HealthModule,
         AdminModule,
       ],

@@ -22,6 +22,8 @@ export enum AuditEventType {
   SendBlocked = 'send_blocked',
   FraudPrefixBlocked = 'fraud_prefix_blocked',
   FraudPrefixUnblocked = 'fraud_prefix_unblocked',
+  // Retention: a month of the trail older than AUDIT_RETENTION_DAYS dropped (details: partition, from, to, rows).
+  AuditPartitionDropped = 'audit_partition_dropped',
 }
 
 export type AuditOutcome = 'success' | 'failure';

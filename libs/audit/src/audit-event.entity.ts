@@ -1,8 +1,9 @@
-import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, Entity, Index, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
 
 /**
- * Append-only trail of every step. The database refuses UPDATE, DELETE and TRUNCATE on this table
- * (migration AuditEventsAppendOnly). Never holds a code or a token.
+ * Append-only trail of every step. The database refuses UPDATE, DELETE and TRUNCATE on this table and on each of
+ * its monthly partitions (migrations AuditEventsAppendOnly, PartitionAuditEvents); retention drops whole expired
+ * partitions. Never holds a code or a token.
  */
 @Entity({ name: 'audit_events' })
 @Index('idx_audit_events_occurred_at', ['occurredAt'])
@@ -10,9 +11,21 @@ import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 @Index('idx_audit_events_phone_id', ['phoneNumber', 'id'])
 @Index('idx_audit_events_user_id_id', ['userId', 'id'])
 export class AuditEvent {
-  @PrimaryGeneratedColumn('identity', { type: 'bigint', generatedIdentity: 'ALWAYS' }) id: string;
+  @PrimaryGeneratedColumn('identity', {
+    type: 'bigint',
+    generatedIdentity: 'ALWAYS',
+    primaryKeyConstraintName: 'PK_audit_events',
+  })
+  id: string;
 
-  @Column({ name: 'occurred_at', type: 'timestamptz', default: () => 'now()' }) occurredAt: Date;
+  /** The partition key, so part of the primary key (a partitioned table's must include it); ids alone are unique. */
+  @PrimaryColumn({
+    name: 'occurred_at',
+    type: 'timestamptz',
+    default: () => 'now()',
+    primaryKeyConstraintName: 'PK_audit_events',
+  })
+  occurredAt: Date;
 
   @Column({ type: 'varchar', length: 48 }) type: string;
 

@@ -26,6 +26,9 @@ export type NodeEnvironment = (typeof NODE_ENVIRONMENTS)[number];
 export const SUPPORTED_LOCALES = ['ru', 'kk', 'uz', 'en'] as const;
 export type Locale = (typeof SUPPORTED_LOCALES)[number];
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+/** Below these, a retention setting other than 0 (keep forever) is refused: it would cut what the service reads. */
+export const AUDIT_RETENTION_MIN_DAYS = 31;
+export const SMS_CODE_RETENTION_MIN_DAYS = 7;
 
 /**
  * Every setting of sms-auth, validated once at boot (see `validateEnv`). Defaults are SPEC's.
@@ -64,6 +67,14 @@ export class Env {
   @IsOptional()
   @Matches(/^rediss?:\/\//, { message: 'REDIS_URL must be a redis:// or rediss:// URL' })
   REDIS_URL?: string;
+
+  // --- data retention (README "Data retention") ---
+  /** Months of audit_events whose whole range is older than this many days are dropped; 0: kept forever. */
+  @ToInt() @IsInt() @Min(0) @Max(36500) AUDIT_RETENTION_DAYS = 400;
+  /** Codes (with their delivery rows) and fraud guard decisions older than this are deleted; 0: kept forever. */
+  @ToInt() @IsInt() @Min(0) @Max(36500) SMS_CODE_RETENTION_DAYS = 90;
+  /** Seconds from start to the first retention run of a deployment; then it runs daily. */
+  @ToInt() @IsInt() @Min(1) @Max(86400) RETENTION_FIRST_RUN_DELAY_SECONDS = 60;
 
   // --- one-time codes (SPEC §3) ---
   @ToInt() @IsInt() @Min(4) @Max(10) OTP_LENGTH = 6;

@@ -73,6 +73,9 @@ describe(validateEnv.name, () => {
       JWT_ACCESS_TTL_SECONDS: 900,
       REFRESH_TOKEN_TTL_DAYS: 30,
       REFRESH_REUSE_GRACE_SECONDS: 10,
+      AUDIT_RETENTION_DAYS: 400,
+      SMS_CODE_RETENTION_DAYS: 90,
+      RETENTION_FIRST_RUN_DELAY_SECONDS: 60,
       JWT_SECRET,
       OTP_SECRET,
     });
@@ -141,6 +144,26 @@ describe(validateEnv.name, () => {
 
   it('refuses a daily send cap below the hourly one', () => {
     expectRefused(minimalEnv({ PHONE_SEND_LIMIT_HOUR: '5', PHONE_SEND_LIMIT_DAY: '4' }), 'PHONE_SEND_LIMIT_DAY');
+  });
+
+  describe('retention', () => {
+    it('reads 0 as keep forever and accepts the shortest retentions', () => {
+      expect(validateEnv(minimalEnv({ AUDIT_RETENTION_DAYS: '0', SMS_CODE_RETENTION_DAYS: '0' }))).toMatchObject({
+        AUDIT_RETENTION_DAYS: 0,
+        SMS_CODE_RETENTION_DAYS: 0,
+      });
+      expect(validateEnv(minimalEnv({ AUDIT_RETENTION_DAYS: '31', SMS_CODE_RETENTION_DAYS: '7' }))).toMatchObject({
+        AUDIT_RETENTION_DAYS: 31,
+        SMS_CODE_RETENTION_DAYS: 7,
+      });
+    });
+
+    it('refuses a retention shorter than what the service reads, and a negative one', () => {
+      const error = configErrorOf(minimalEnv({ AUDIT_RETENTION_DAYS: '30', SMS_CODE_RETENTION_DAYS: '6' }));
+      expect(problemAbout(error, 'AUDIT_RETENTION_DAYS')).toContain('at least 31');
+      expect(problemAbout(error, 'SMS_CODE_RETENTION_DAYS')).toContain('at least 7');
+      expectRefused(minimalEnv({ AUDIT_RETENTION_DAYS: '-1' }), 'AUDIT_RETENTION_DAYS');
+    });
   });
 
   describe('booleans', () => {

@@ -1,6 +1,6 @@
 import { plainToInstance } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
-import { type AppConfig, Env } from './env.schema';
+import { AUDIT_RETENTION_MIN_DAYS, type AppConfig, Env, SMS_CODE_RETENTION_MIN_DAYS } from './env.schema';
 import { REQUIRED_PROVIDER_SETTINGS, SmsProviderName } from './sms-provider-name';
 import { configuredProviderNames, parseSmsRoutes, type SmsRoutes } from './sms-routes';
 import { isWeakSecret } from './secret-strength';
@@ -54,7 +54,19 @@ function crossFieldProblems(env: Env): string[] {
   problems.push(...fraudGuardProblems(env));
   if (env.PHONE_SEND_LIMIT_DAY < env.PHONE_SEND_LIMIT_HOUR)
     problems.push('PHONE_SEND_LIMIT_DAY: must be at least PHONE_SEND_LIMIT_HOUR');
+  problems.push(...retentionProblems(env));
   return problems;
+}
+
+/** A retention is 0 (keep forever) or long enough for what the service still reads. */
+function retentionProblems(env: Env): string[] {
+  const settings = [
+    ['AUDIT_RETENTION_DAYS', env.AUDIT_RETENTION_DAYS, AUDIT_RETENTION_MIN_DAYS],
+    ['SMS_CODE_RETENTION_DAYS', env.SMS_CODE_RETENTION_DAYS, SMS_CODE_RETENTION_MIN_DAYS],
+  ] as const;
+  return settings
+    .filter(([, days, min]) => days > 0 && days < min)
+    .map(([key, , min]) => `${key}: must be 0 (keep forever) or at least ${min} days`);
 }
 
 /**

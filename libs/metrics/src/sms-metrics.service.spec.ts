@@ -45,6 +45,7 @@ describe(SmsMetrics.name, () => {
       'sms_auth_delivery_failovers_total',
       'sms_auth_provider_errors_total',
       'sms_auth_provider_request_duration_seconds',
+      'sms_auth_retention_removed_rows_total',
       'sms_auth_send_record_retries_total',
       'sms_auth_send_records_pending',
       'sms_auth_vendor_http_request_duration_seconds',
@@ -63,6 +64,15 @@ describe(SmsMetrics.name, () => {
     expect(
       await valueOf(registry, 'fraud_decisions_total', { rule: 'prefix_velocity', action: 'blocked', mode: 'record' }),
     ).toBe(2);
+  });
+
+  it('counts the rows data retention removed, by table', async () => {
+    const { sut, registry } = createSut();
+    sut.retentionRemoved('sms_verifications', 1000);
+    sut.retentionRemoved('sms_verifications', 20);
+    sut.retentionRemoved('audit_events', 0);
+    expect(await valueOf(registry, 'sms_auth_retention_removed_rows_total', { table: 'sms_verifications' })).toBe(1020);
+    expect(await valueOf(registry, 'sms_auth_retention_removed_rows_total', { table: 'audit_events' })).toBeUndefined();
   });
 
   it('keeps two instances apart (one per app)', async () => {

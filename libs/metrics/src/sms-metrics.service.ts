@@ -76,6 +76,7 @@ export class SmsMetrics {
   private readonly sendRecordsPending: Gauge;
   private readonly deliveryFailovers: Counter<'from' | 'to'>;
   private readonly fraudDecisions: Counter<'rule' | 'action' | 'mode'>;
+  private readonly retentionRemovedRows: Counter<'table'>;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -161,6 +162,12 @@ export class SmsMetrics {
       labelNames: ['from', 'to'],
       registers,
     });
+    this.retentionRemovedRows = new Counter({
+      name: 'sms_auth_retention_removed_rows_total',
+      help: 'Rows data retention removed, by table (audit_events: the rows of the monthly partitions dropped).',
+      labelNames: ['table'],
+      registers,
+    });
     for (const outcome of SEND_RECORD_RETRY_OUTCOMES) this.sendRecordRetries.inc({ outcome }, 0);
     // Every reason is shown from the start (at 0), so that rates over it are defined before the first failure.
     for (const reason of VERIFY_FAILURE_REASONS) this.verifyFailures.inc({ reason }, 0);
@@ -221,6 +228,11 @@ export class SmsMetrics {
     };
     this.providerDuration.observe(labels, Math.max(0, seconds));
     if (labels.outcome !== 'ok') this.providerErrors.inc({ provider: labels.provider, kind: labels.outcome });
+  }
+
+  /** Data retention removed `rows` rows of `table` (a table name of the retention's fixed set). */
+  retentionRemoved(table: string, rows: number): void {
+    if (rows > 0) this.retentionRemovedRows.inc({ table: boundedLabel(table) }, rows);
   }
 
   countFraudDecision(decision: {

@@ -29,6 +29,9 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 /** Below these, a retention setting other than 0 (keep forever) is refused: it would cut what the service reads. */
 export const AUDIT_RETENTION_MIN_DAYS = 31;
 export const SMS_CODE_RETENTION_MIN_DAYS = 7;
+/** The largest fraud guard windows allowed: retention keeps what a guard set to them would read. */
+export const FRAUD_BASELINE_MAX_DAYS = 14;
+export const FRAUD_BREAKER_MAX_WINDOW = 10000;
 
 /**
  * Every setting of sms-auth, validated once at boot (see `validateEnv`). Defaults are SPEC's.
@@ -146,11 +149,11 @@ export class Env {
   /** Rules 2 and 3: unverified codes allowed per verified one (0.2: one in six sent may go unverified). */
   @ToFloat() @IsNumber() @Min(0) @Max(100) FRAUD_VERIFIED_RATIO = 0.2;
   /** Rule 2: days of a country's daily verified codes whose maximum sets its baseline. */
-  @ToInt() @IsInt() @Min(1) @Max(14) FRAUD_BASELINE_DAYS = 14;
+  @ToInt() @IsInt() @Min(1) @Max(FRAUD_BASELINE_MAX_DAYS) FRAUD_BASELINE_DAYS = 14;
   /** Rule 4: sends to one prefix (the number without its last 4 digits) in an hour. */
   @ToInt() @IsInt() @Min(1) @Max(10000) FRAUD_PREFIX_LIMIT_HOUR = 10;
   /** Rule 5: a prefix whose last FRAUD_BREAKER_WINDOW sends converted below FRAUD_BREAKER_MIN_CONVERSION is blocked. */
-  @ToInt() @IsInt() @Min(1) @Max(10000) FRAUD_BREAKER_WINDOW = 50;
+  @ToInt() @IsInt() @Min(1) @Max(FRAUD_BREAKER_MAX_WINDOW) FRAUD_BREAKER_WINDOW = 50;
   @ToFloat() @IsNumber() @Min(0) @Max(1) FRAUD_BREAKER_MIN_CONVERSION = 0.05;
   @ToInt() @IsInt() @Min(1) @Max(720) FRAUD_BREAKER_BLOCK_HOURS = 12;
   /** Rule 6: `UZ=50;*=100` — the most a country's sends may cost a UTC day (SMS_PRICES); empty: no cap. */

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
+import { FRAUD_BASELINE_MAX_DAYS, FRAUD_BREAKER_MAX_WINDOW } from '@app/config';
 
 /** Retention's DDL waits at most this long for audit_events' lock, so that it never stalls the writes behind it. */
 const LOCK_TIMEOUT = '5s';
@@ -25,15 +26,17 @@ export interface DroppedPartition {
 const FRAUD_MARGIN = "interval '3 days'";
 /** Hourly buckets are read for 24 h (rules 1–3; the spend of the UTC day is within them). */
 const HOURLY_BUCKETS_EXPIRED = `bucket < date_trunc('hour', now(), 'UTC') - interval '24 hours' - ${FRAUD_MARGIN}`;
-/** Daily verified buckets: the baseline of rule 2 reads up to FRAUD_BASELINE_DAYS, at most 14 days. */
-const DAILY_BUCKETS_EXPIRED = `bucket < date_trunc('day', now(), 'UTC') - interval '14 days' - ${FRAUD_MARGIN}`;
+/** Daily verified buckets: the baseline of rule 2 reads FRAUD_BASELINE_DAYS, at most FRAUD_BASELINE_MAX_DAYS. */
+const DAILY_BUCKETS_EXPIRED = `bucket < date_trunc('day', now(), 'UTC')
+  - make_interval(days => ${FRAUD_BASELINE_MAX_DAYS}) - ${FRAUD_MARGIN}`;
 /**
  * The breaker (rule 5) reads a prefix's conversions from greatest(window_start, sends - FRAUD_BREAKER_WINDOW) on,
- * and both only grow; below that with the largest window allowed (10000), nothing reads a row again. A
+ * and both only grow; below that with the largest window allowed, nothing reads a row again. A
  * conversion without its prefix's row is dead too: a new row starts the sequence at 0 again.
  */
 const CONVERSION_DEAD = `NOT EXISTS (SELECT 1 FROM fraud_subjects f
-  WHERE f.scope = 'prefix' AND f.key = c.prefix AND c.seq >= greatest(f.window_start, f.sends - 10000))`;
+  WHERE f.scope = 'prefix' AND f.key = c.prefix
+    AND c.seq >= greatest(f.window_start, f.sends - ${FRAUD_BREAKER_MAX_WINDOW}))`;
 
 const PAGE_RANGE = (alias: string) => `${alias}.ctid >= format('(%s,0)', $1::bigint)::tid
   AND ${alias}.ctid < format('(%s,0)', $2::bigint)::tid`;

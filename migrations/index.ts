@@ -9,6 +9,7 @@ import { DeliveryFailover1795335000000 } from './1795335000000-DeliveryFailover'
 import { FraudGuardTables1795350000000 } from './1795350000000-FraudGuardTables';
 import { FraudGuardFunctions1795351000000 } from './1795351000000-FraudGuardFunctions';
 import { PartitionAuditEvents1795362000000 } from './1795362000000-PartitionAuditEvents';
+import { StatsRollups1795365000000 } from './1795365000000-StatsRollups';
 
 /** Every migration, oldest first. `npm run migration:generate` writes a new file; add it here. */
 export const MIGRATIONS = [
@@ -23,4 +24,5 @@ export const MIGRATIONS = [
   FraudGuardTables1795350000000,
   FraudGuardFunctions1795351000000,
   PartitionAuditEvents1795362000000,
+  StatsRollups1795365000000,
 ];

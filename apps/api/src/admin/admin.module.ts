@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AuditModule } from '@app/audit';
 import { AuthModule } from '@app/auth';
+import { JobsModule } from '@app/jobs';
 import { PhoneModule } from '@app/phone';
 import { SmsModule } from '@app/sms';
 import { AdminKeyGuard } from './admin-key.guard';
@@ -14,6 +15,7 @@ import { AdminPhonesController } from './phones/admin-phones.controller';
 import { AdminPhonesRepository } from './phones/admin-phones.repository';
 import { ProviderBalanceController } from './provider-balance.controller';
 import { StatsController } from './stats/stats.controller';
+import { StatsFoldJob } from './stats/stats-fold.job';
 import { StatsRepository } from './stats/stats.repository';
 import { AdminUsersController } from './users/admin-users.controller';
 import { AdminUsersRepository } from './users/admin-users.repository';
@@ -25,7 +27,7 @@ import { AdminVerificationsRepository } from './verifications/admin-verification
  * operators' actions on phones and users (SPEC §7).
  */
 @Module({
-  imports: [SmsModule, PhoneModule, AuditModule, AuthModule, DashboardModule],
+  imports: [SmsModule, PhoneModule, AuditModule, AuthModule, DashboardModule, JobsModule],
   controllers: [
     StatsController,
     AdminVerificationsController,
@@ -38,6 +40,7 @@ import { AdminVerificationsRepository } from './verifications/admin-verification
   providers: [
     AdminKeyGuard,
     StatsRepository,
+    StatsFoldJob,
     AdminVerificationsRepository,
     AdminAuditRepository,
     AdminPhonesRepository,

@@ -35,6 +35,12 @@ export class SmsVerification {
   /** The provider's message id (`sms_id` in responses). */
   @Column({ name: 'request_id', type: 'varchar', length: 128, nullable: true }) requestId: string | null;
 
+  /**
+   * The channel the statistics count the code under, kept by a trigger from its attempts (the one that
+   * delivered it, else the last accepted); null while it is the default: `sms` once a provider took it, else none.
+   */
+  @Column({ type: 'varchar', length: 16, nullable: true }) channel: string | null;
+
   @Column({ name: 'delivery_status', type: 'varchar', length: 16, nullable: true })
   deliveryStatus: DeliveryStatus | null;
 

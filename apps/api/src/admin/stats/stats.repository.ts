@@ -1,17 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { VERIFY_BUCKET_COLUMNS } from '../../../../../migrations/1795365000000-StatsRollups';
 import type { SmsPricePerCode } from './sms-price-per-code';
+import { statsBounds } from './stats-bounds';
 import type { StatsGrouping } from './stats-query.dto';
 import type { StatsFiguresDto, StatsGroupDto } from './stats-response.dto';
-
-/** Over the columns of a code (sms_verifications) and its `channel`. */
-const GROUP_KEY: Record<StatsGrouping, string> = {
-  day: `to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')`,
-  provider: `coalesce(provider, 'none')`,
-  country: `coalesce(country, 'unknown')`,
-  channel: `channel`,
-};
 
 /** The channels whose codes count toward saved_vs_sms. */
 const NON_SMS_CHANNELS = ['telegram', 'whatsapp'];
@@ -35,24 +29,65 @@ interface StatsRow {
   verified: number;
   expired: number;
   max_attempts: number;
-  median_seconds: number | null;
+  /** Codes per seconds-to-verify bucket (sms_auth_stats_verify_edges). */
+  histogram: string[] | null;
   estimated_cost: string;
   saved_vs_sms: string;
   vendor_costs: number;
 }
 
+/** Over a row of figures (rollup, delta or code): its bucket, provider, channel, country. */
+const PART_KEY: Record<StatsGrouping, string> = {
+  day: `to_char(bucket AT TIME ZONE 'UTC', 'YYYY-MM-DD')`,
+  provider: `coalesce(nullif(provider, ''), 'none')`,
+  country: `coalesce(nullif(country, ''), 'unknown')`,
+  channel: `channel`,
+};
+
+const COUNTERS = 'requested, sent, delivered, failed, verified, max_attempts';
+
+/** The rollups' histogram columns (migrations/1795365000000-StatsRollups.ts): one per seconds-to-verify bucket. */
+const HISTOGRAM = VERIFY_BUCKET_COLUMNS;
+
+/** A part's histogram from a row that carries one verify_bucket, counted `verified` times (±1 for a delta). */
+const ONE_HOT = (row: string) =>
+  HISTOGRAM.map((_, i) => `CASE WHEN ${row}.verify_bucket = ${i + 1} THEN ${row}.verified ELSE 0 END`).join(', ');
+
+/** A code row's keys as its rollups hold them: hour, provider, channel, country ('' for none). */
+const CODE_KEYS = (row: string) =>
+  `date_bin('1 hour', ${row}.created_at, timestamptz '2000-01-01 00:00:00+00') AS bucket,
+   coalesce(${row}.provider, '') AS provider,
+   coalesce(${row}.channel, CASE WHEN ${row}.provider IS NOT NULL THEN 'sms' ELSE 'none' END) AS channel,
+   coalesce(${row}.country, '') AS country`;
+
+/** A code row's figures, as its rollups count them. */
+const CODE_FIGURES = (row: string) =>
+  `1 AS requested, (${row}.provider IS NOT NULL)::int AS sent,
+   coalesce(${row}.delivery_status IN ('delivered', 'read'), false)::int AS delivered,
+   coalesce(${row}.status = 'failed' OR ${row}.delivery_status IN ('failed', 'expired'), false)::int AS failed,
+   (${row}.status = 'approved')::int AS verified, (${row}.status = 'expired')::int AS expired,
+   (${row}.status = 'max_attempts_reached')::int AS max_attempts,
+   CASE WHEN ${row}.status = 'approved' AND ${row}.verified_at IS NOT NULL THEN
+     (SELECT greatest(1, count(*)) FROM unnest(sms_auth_stats_verify_edges()) AS edge
+       WHERE edge <= extract(epoch FROM ${row}.verified_at - ${row}.created_at)) END AS verify_bucket`;
+
 /**
- * One scan of the codes created in [from, to) (index on created_at), grouped and totalled in the same
- * statement (GROUPING SETS).
+ * The figures of [from, to) from the rollups (SQL in migrations/1795365000000-StatsRollups.ts): whole days from
+ * the daily rows, whole hours from the hourly ones, plus the deltas not folded yet; the parts of an hour that
+ * the range cuts from the codes themselves (an hour that has not ended yet, when `to` is now or later, counts
+ * as whole). Expired: codes of status expired, and pending ones past their expiry: every pending code of a
+ * settled hour, and in the last hour or two the pending codes themselves. Median: from the histogram of
+ * seconds-to-verify, interpolated in its bucket.
  *
  * Cost of a code: the sum over its delivery attempts of the cost the vendor stated (when in SMS_PRICE_CURRENCY
  * or without a currency), else, for an accepted attempt (one with a vendor message id), the SMS_PRICES of its
- * provider. Channel of a code: that of the attempt that delivered it, else of the last accepted attempt (a
- * later link is tried only when an earlier one did not deliver in time, so a code several links delivered
- * counts once, under the latest of them); a test number's code is `sms`; `none` when no link accepted.
+ * provider. Channel of a code: that of the attempt that delivered it, else of the last accepted attempt; a test
+ * number's code is `sms`; `none` when no link accepted.
  */
 @Injectable()
 export class StatsRepository {
+  private verifyEdges?: Promise<number[]>;
+
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   async figures(
@@ -62,50 +97,99 @@ export class StatsRepository {
     pricing: StatsPricing,
   ): Promise<{ totals: StatsFiguresDto; groups: StatsGroupDto[]; vendorCosts: boolean }> {
     const smsPrices = pricing.smsPricePerCode;
+    const key = PART_KEY[groupBy];
+    // The bounds as constants (not computed in the statement): the planner then knows how few codes the cut
+    // hours hold, and plans accordingly.
+    const [{ now }] = await this.dataSource.query<{ now: Date }[]>('SELECT now() AS now');
+    const bounds = statsBounds(from, to, now);
     const rows: StatsRow[] = await this.dataSource.query(
-      `WITH prices AS (SELECT * FROM unnest($3::text[], $4::numeric[]) AS p(provider, price)),
+      `WITH prices AS (SELECT * FROM unnest($3::text[], $4::numeric[]) AS p(priced_provider, price)),
             sms_prices AS (SELECT * FROM unnest($6::text[], $7::numeric[]) AS s(country, price)),
-            costed AS (
-              SELECT v.*,
-                     coalesce(ch.channel, CASE WHEN v.provider IS NOT NULL THEN 'sms' END, 'none') AS channel,
-                     coalesce(c.cost, 0) AS cost, coalesce(c.vendor_costs, 0) AS vendor_costs,
-                     coalesce((SELECT s.price FROM sms_prices s WHERE s.country = v.country), $8::numeric)
-                       AS sms_price
+            edge_codes AS (
+              SELECT v.id, ${CODE_KEYS('v')},
+                     ${CODE_FIGURES('v')},
+                     (v.status = 'pending' AND v.expires_at <= $10::timestamptz)::int AS lapsed
                 FROM sms_verifications v
-                LEFT JOIN LATERAL (
-                  SELECT d.channel FROM sms_deliveries d
-                   WHERE d.verification_id = v.id AND d.provider_message_id IS NOT NULL
-                   ORDER BY d.status IN ('delivered', 'read') DESC, d.attempt_number DESC
-                   LIMIT 1) ch ON true
-                LEFT JOIN LATERAL (
-                  SELECT sum(CASE WHEN d.cost IS NOT NULL AND (d.cost_currency IS NULL OR d.cost_currency = $5)
-                                  THEN d.cost
-                                  WHEN d.provider_message_id IS NOT NULL THEN p.price END) AS cost,
-                         count(*) FILTER (WHERE d.cost IS NOT NULL
-                           AND (d.cost_currency IS NULL OR d.cost_currency = $5)) AS vendor_costs
-                    FROM sms_deliveries d LEFT JOIN prices p ON p.provider = d.provider
-                   WHERE d.verification_id = v.id) c ON true
-               WHERE v.created_at >= $1 AND v.created_at < $2),
-            codes AS (SELECT *, ${GROUP_KEY[groupBy]} AS key FROM costed)
-       SELECT key, grouping(key) = 1 AS is_total,
-              count(*)::int AS requested,
-              count(*) FILTER (WHERE provider IS NOT NULL)::int AS sent,
-              -- Read (Telegram, WhatsApp) is delivered, and then some.
-              count(*) FILTER (WHERE delivery_status IN ('delivered', 'read'))::int AS delivered,
-              count(*) FILTER (WHERE status = 'failed' OR delivery_status IN ('failed', 'expired'))::int AS failed,
-              count(*) FILTER (WHERE status = 'approved')::int AS verified,
-              count(*) FILTER (WHERE status = 'expired' OR (status = 'pending'
-                AND expires_at <= now()))::int AS expired,
-              count(*) FILTER (WHERE status = 'max_attempts_reached')::int AS max_attempts,
-              percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM verified_at - created_at))
-                FILTER (WHERE status = 'approved') AS median_seconds,
-              sum(cost)::text AS estimated_cost,
-              coalesce(sum(sms_price - cost) FILTER (WHERE channel = ANY($9::text[]) AND sms_price IS NOT NULL),
-                0)::text AS saved_vs_sms,
-              sum(vendor_costs)::int AS vendor_costs
-         FROM codes
-        GROUP BY GROUPING SETS ((key), ())
-        ORDER BY is_total, ${groupBy === 'day' ? 'key' : 'requested DESC, key'}`,
+               WHERE (v.created_at >= $1::timestamptz AND v.created_at < $11::timestamptz)
+                  OR (v.created_at >= $12::timestamptz AND v.created_at < $2::timestamptz)),
+            parts AS (
+              SELECT r.bucket, r.provider, r.channel, r.country, ${COUNTERS}, r.expired + r.pending AS expired,
+                     ${HISTOGRAM.map((column) => `r.${column}`).join(', ')}
+                FROM stats_rollups r
+               WHERE r.period = 'day' AND r.bucket >= $13::timestamptz AND r.bucket < $14::timestamptz
+              UNION ALL
+              SELECT r.bucket, r.provider, r.channel, r.country, ${COUNTERS},
+                     r.expired + CASE WHEN r.bucket < $15::timestamptz THEN r.pending ELSE 0 END,
+                     ${HISTOGRAM.map((column) => `r.${column}`).join(', ')}
+                FROM stats_rollups r
+               WHERE r.period = 'hour' AND r.bucket >= $11::timestamptz AND r.bucket < $12::timestamptz
+                 AND NOT (r.bucket >= $13::timestamptz AND r.bucket < $14::timestamptz)
+              UNION ALL
+              SELECT x.bucket, x.provider, x.channel, x.country, ${COUNTERS},
+                     x.expired + CASE WHEN x.bucket < $15::timestamptz THEN x.pending ELSE 0 END, ${ONE_HOT('x')}
+                FROM stats_code_deltas x
+               WHERE x.bucket >= $11::timestamptz AND x.bucket < $12::timestamptz
+              UNION ALL
+              SELECT ${CODE_KEYS('v')}, 0, 0, 0, 0, 0, 0, 1, ${HISTOGRAM.map(() => '0').join(', ')}
+                FROM sms_verifications v
+               WHERE v.status = 'pending' AND v.expires_at <= $10::timestamptz
+                 AND v.created_at >= greatest($11::timestamptz, $15::timestamptz) AND v.created_at < $12::timestamptz
+              UNION ALL
+              SELECT bucket, provider, channel, country, ${COUNTERS}, expired + lapsed, ${ONE_HOT('edge_codes')}
+                FROM edge_codes),
+            cost_parts AS (
+              SELECT r.bucket, r.provider, r.channel, r.country, r.delivery_provider, r.currency, r.deliveries,
+                     r.accepted, r.stated_cost
+                FROM stats_rollup_costs r
+               WHERE r.period = 'day' AND r.bucket >= $13::timestamptz AND r.bucket < $14::timestamptz
+              UNION ALL
+              SELECT r.bucket, r.provider, r.channel, r.country, r.delivery_provider, r.currency, r.deliveries,
+                     r.accepted, r.stated_cost
+                FROM stats_rollup_costs r
+               WHERE r.period = 'hour' AND r.bucket >= $11::timestamptz AND r.bucket < $12::timestamptz
+                 AND NOT (r.bucket >= $13::timestamptz AND r.bucket < $14::timestamptz)
+              UNION ALL
+              SELECT x.bucket, x.provider, x.channel, x.country, x.delivery_provider, x.currency, x.deliveries,
+                     x.accepted, x.stated_cost
+                FROM stats_cost_deltas x
+               WHERE x.bucket >= $11::timestamptz AND x.bucket < $12::timestamptz
+              UNION ALL
+              SELECT c.bucket, c.provider, c.channel, c.country, d.provider,
+                     CASE WHEN d.cost IS NULL THEN '-' ELSE coalesce(d.cost_currency, '') END, 1,
+                     (d.provider_message_id IS NOT NULL)::int, coalesce(d.cost, 0)
+                -- OFFSET 0: each edge code's attempts by the index, never a hash of every attempt.
+                FROM edge_codes c
+                CROSS JOIN LATERAL (SELECT * FROM sms_deliveries d WHERE d.verification_id = c.id OFFSET 0) d),
+            figures AS (
+              SELECT ${key} AS key, grouping(${key}) = 1 AS is_total,
+                     sum(requested)::int AS requested, sum(sent)::int AS sent, sum(delivered)::int AS delivered,
+                     sum(failed)::int AS failed, sum(verified)::int AS verified, sum(expired)::int AS expired,
+                     sum(max_attempts)::int AS max_attempts,
+                     ARRAY[${HISTOGRAM.map((column) => `sum(${column})`).join(', ')}]::bigint[] AS histogram,
+                     coalesce(sum(requested * coalesce(
+                       (SELECT s.price FROM sms_prices s WHERE s.country = parts.country), $8::numeric))
+                       FILTER (WHERE channel = ANY($9::text[])), 0) AS sms_price_of_non_sms
+                FROM parts
+               GROUP BY GROUPING SETS ((${key}), ())),
+            costs AS (
+              SELECT ${key} AS key, grouping(${key}) = 1 AS is_total,
+                     coalesce(sum(CASE WHEN c.currency IN ('', $5) THEN c.stated_cost
+                                       ELSE nullif(c.accepted, 0) * p.price END), 0) AS cost,
+                     coalesce(sum(CASE WHEN c.currency IN ('', $5) THEN c.stated_cost
+                                       ELSE nullif(c.accepted, 0) * p.price END)
+                       FILTER (WHERE c.channel = ANY($9::text[]) AND coalesce(
+                         (SELECT s.price FROM sms_prices s WHERE s.country = c.country), $8::numeric) IS NOT NULL), 0)
+                       AS non_sms_cost,
+                     coalesce(sum(c.deliveries) FILTER (WHERE c.currency IN ('', $5)), 0)::int AS vendor_costs
+                FROM cost_parts c LEFT JOIN prices p ON p.priced_provider = c.delivery_provider
+               GROUP BY GROUPING SETS ((${key}), ()))
+       SELECT f.key, f.is_total, f.requested, f.sent, f.delivered, f.failed, f.verified, f.expired, f.max_attempts,
+              f.histogram, coalesce(c.cost, 0)::text AS estimated_cost,
+              (f.sms_price_of_non_sms - coalesce(c.non_sms_cost, 0))::text AS saved_vs_sms,
+              coalesce(c.vendor_costs, 0) AS vendor_costs
+         FROM figures f LEFT JOIN costs c ON c.is_total = f.is_total AND c.key IS NOT DISTINCT FROM f.key
+        WHERE f.requested > 0 OR f.is_total
+        ORDER BY f.is_total, ${groupBy === 'day' ? 'f.key' : 'f.requested DESC, f.key'}`,
       [
         from,
         to,
@@ -116,21 +200,36 @@ export class StatsRepository {
         [...smsPrices.byCountry.values()],
         smsPrices.fallback,
         NON_SMS_CHANNELS,
+        now,
+        bounds.h0,
+        bounds.h1,
+        bounds.d0,
+        bounds.d1,
+        bounds.settled,
       ],
     );
+    const edges = await this.edges();
     const withSaved = groupBy === 'channel';
     const total = rows.find((row) => row.is_total);
     return {
-      totals: total ? toFigures(total, withSaved) : emptyFigures(withSaved),
+      totals: total && total.requested > 0 ? toFigures(total, withSaved, edges) : emptyFigures(withSaved),
       groups: rows
         .filter((row) => !row.is_total)
-        .map((row) => ({ key: row.key ?? 'unknown', ...toFigures(row, withSaved) })),
+        .map((row) => ({ key: row.key ?? 'unknown', ...toFigures(row, withSaved, edges) })),
       vendorCosts: (total?.vendor_costs ?? 0) > 0,
     };
   }
+
+  private edges(): Promise<number[]> {
+    this.verifyEdges ??= this.dataSource
+      .query<{ edges: string[] }[]>('SELECT sms_auth_stats_verify_edges() AS edges')
+      .then(([row]) => row.edges.map(Number));
+    return this.verifyEdges;
+  }
 }
 
-function toFigures(row: StatsRow, withSaved: boolean): StatsFiguresDto {
+function toFigures(row: StatsRow, withSaved: boolean, edges: readonly number[]): StatsFiguresDto {
+  const median = medianOf(row.histogram?.map(Number) ?? [], edges);
   return {
     requested: row.requested,
     sent: row.sent,
@@ -140,7 +239,7 @@ function toFigures(row: StatsRow, withSaved: boolean): StatsFiguresDto {
     expired: row.expired,
     max_attempts: row.max_attempts,
     conversion_rate: row.requested > 0 ? Math.round((row.verified / row.requested) * 10_000) / 10_000 : null,
-    median_seconds_to_verify: row.median_seconds === null ? null : Math.round(Number(row.median_seconds) * 100) / 100,
+    median_seconds_to_verify: median === null ? null : Math.round(median * 100) / 100,
     estimated_cost: row.estimated_cost ?? '0',
     ...(withSaved ? { saved_vs_sms: row.saved_vs_sms } : {}),
   };
@@ -160,4 +259,32 @@ function emptyFigures(withSaved: boolean): StatsFiguresDto {
     estimated_cost: '0',
     ...(withSaved ? { saved_vs_sms: '0' } : {}),
   };
+}
+
+/**
+ * The median (percentile_cont 0.5: the middle code, or the mean of the two middle ones) of the values a
+ * histogram counts, the codes of a bucket taken as spread evenly over it. Each middle code is placed within the
+ * width of its bucket (the open last bucket places them at its lower edge), so the median is within the width
+ * of the buckets holding the middle codes: 1 s below 10 s, 2 s to 20 s, 5 s to 60 s, 10 s to 2 min, 30 s to
+ * 5 min, 60 s to 10 min.
+ */
+export function medianOf(counts: readonly number[], edges: readonly number[]): number | null {
+  const total = counts.reduce((sum, count) => sum + count, 0);
+  if (total === 0) return null;
+  const rank = (total - 1) / 2;
+  return (valueAtRank(counts, edges, Math.floor(rank)) + valueAtRank(counts, edges, Math.ceil(rank))) / 2;
+}
+
+function valueAtRank(counts: readonly number[], edges: readonly number[], rank: number): number {
+  let before = 0;
+  for (let bucket = 0; bucket < counts.length; bucket++) {
+    const count = counts[bucket];
+    if (rank < before + count) {
+      const lower = edges[bucket];
+      const upper = edges[bucket + 1] ?? lower;
+      return lower + ((rank - before + 0.5) / count) * (upper - lower);
+    }
+    before += count;
+  }
+  return edges[edges.length - 1];
 }

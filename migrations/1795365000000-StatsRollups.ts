@@ -46,18 +46,31 @@ const keysOf = (row: string) =>
   `date_bin('1 hour', ${row}.created_at, ${ORIGIN}), coalesce(${row}.provider, ''), ${channelOf(row)}, ` +
   `coalesce(${row}.country, '')`;
 
-/** The select list of a code row's figures in stats_code_deltas, times `sign`. */
-const figuresOf = (row: string, sign: number) => `${keysOf(row)}, ${sign},
-  ${sign} * (${row}.provider IS NOT NULL)::int,
-  ${sign} * coalesce(${row}.delivery_status IN ('delivered', 'read'), false)::int,
-  ${sign} * coalesce(${row}.status = 'failed' OR ${row}.delivery_status IN ('failed', 'expired'), false)::int,
-  ${sign} * (${row}.status = 'approved')::int,
-  ${sign} * (${row}.status = 'expired')::int,
-  ${sign} * (${row}.status = 'pending')::int,
-  ${sign} * (${row}.status = 'max_attempts_reached')::int,
-  CASE WHEN ${row}.status = 'approved' AND ${row}.verified_at IS NOT NULL THEN
+/** A code row's counters, in the order of CODE_COUNTERS: each 0 or 1. */
+const countersOf = (row: string) => [
+  '1',
+  `(${row}.provider IS NOT NULL)::int`,
+  `coalesce(${row}.delivery_status IN ('delivered', 'read'), false)::int`,
+  `coalesce(${row}.status = 'failed' OR ${row}.delivery_status IN ('failed', 'expired'), false)::int`,
+  `(${row}.status = 'approved')::int`,
+  `(${row}.status = 'expired')::int`,
+  `(${row}.status = 'pending')::int`,
+  `(${row}.status = 'max_attempts_reached')::int`,
+];
+
+/** A code row's seconds-to-verify bucket (1-based), NULL unless it was verified. */
+const verifyBucketOf = (row: string) => `CASE WHEN ${row}.status = 'approved' AND ${row}.verified_at IS NOT NULL THEN
     (SELECT greatest(1, count(*))::smallint FROM unnest(${EDGES_SQL}) AS edge
       WHERE edge <= extract(epoch FROM ${row}.verified_at - ${row}.created_at)) END`;
+
+/** The select list of a code row's figures in stats_code_deltas, times `sign`. */
+const figuresOf = (row: string, sign: number) =>
+  `${keysOf(row)}, ${countersOf(row)
+    .map((counter) => `${sign} * ${counter}`)
+    .join(', ')}, ${verifyBucketOf(row)}`;
+
+/** NEW's counters minus OLD's. */
+const COUNTER_CHANGES = countersOf('NEW').map((counter, i) => `${counter} - ${countersOf('OLD')[i]}`);
 
 /** The select list of an attempt row's cost figures (after its code's keys), times `sign`. */
 const costOf = (row: string, sign: number) => `${row}.provider,
@@ -127,9 +140,26 @@ const FUNCTIONS = [
    END
    $$`,
 
-  /* A code's figures move from what they were to what they are; when its keys change, its attempts' costs too. */
+  /*
+   * A code's figures move from what they were to what they are: one delta of the differences when its keys and
+   * its histogram bucket stay (a verify: pending -1, verified +1 in its bucket), else its old figures taken away
+   * and its new ones added; when its keys change, its attempts' costs move too.
+   */
   `CREATE FUNCTION sms_auth_stats_code_updated() RETURNS trigger LANGUAGE plpgsql AS $$
+   DECLARE
+     old_bucket smallint := ${verifyBucketOf('OLD')};
+     new_bucket smallint := ${verifyBucketOf('NEW')};
    BEGIN
+     IF (${keysOf('OLD')}) IS NOT DISTINCT FROM (${keysOf('NEW')})
+        -- One row of the differences carries the histogram's change only if it is "verified" in one bucket.
+        AND (old_bucket IS NOT DISTINCT FROM new_bucket
+             OR (old_bucket IS NULL AND OLD.status <> 'approved')
+             OR (new_bucket IS NULL AND NEW.status <> 'approved')) THEN
+       INSERT INTO stats_code_deltas (${CODE_DELTA_COLUMNS})
+       SELECT * FROM (SELECT ${keysOf('NEW')}, ${COUNTER_CHANGES.join(', ')}, coalesce(new_bucket, old_bucket)) AS delta
+        WHERE (${COUNTER_CHANGES.join(', ')}) <> (${COUNTER_CHANGES.map(() => '0').join(', ')});
+       RETURN NULL;
+     END IF;
      INSERT INTO stats_code_deltas (${CODE_DELTA_COLUMNS})
      SELECT ${figuresOf('OLD', -1)} UNION ALL SELECT ${figuresOf('NEW', 1)};
      IF (${keysOf('OLD')}) IS DISTINCT FROM (${keysOf('NEW')}) THEN

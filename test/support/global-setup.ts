@@ -6,13 +6,16 @@ import { join } from 'node:path';
 import { startEmbeddedPostgres } from '@app/database';
 import { urlForDatabase, withAdminClient } from './admin-sql';
 import { migrate } from './migrate';
+import { startPgBouncer } from './pgbouncer';
 import { freePort } from './server-process';
 import { ADMIN_URL_VAR, TEMPLATE_DB_VAR } from './test-env';
+import { POOLER_PORT_VAR, testPooler } from './test-pooler';
 
 /**
  * Uses the Postgres of DATABASE_URL when set (CI), otherwise starts a private embedded one.
  * Migrates one template database; each test file clones it (CREATE DATABASE … TEMPLATE), which takes
- * a fraction of a second.
+ * a fraction of a second. With TEST_POOLER=pgbouncer it also starts a PgBouncer in transaction mode in front of
+ * that Postgres, for the apps under test (test-pooler.ts).
  */
 export default async function globalSetup(): Promise<void> {
   let adminUrl = process.env.DATABASE_URL;
@@ -36,4 +39,13 @@ export default async function globalSetup(): Promise<void> {
   await migrate(urlForDatabase(adminUrl, template));
   process.env[ADMIN_URL_VAR] = adminUrl;
   process.env[TEMPLATE_DB_VAR] = template;
+  if (testPooler() === 'pgbouncer') {
+    const postgres = new URL(adminUrl);
+    const pooler = await startPgBouncer({
+      postgresHost: postgres.hostname,
+      postgresPort: Number(postgres.port || 5432),
+    });
+    (globalThis as Record<string, unknown>).__SMS_AUTH_PGBOUNCER__ = pooler;
+    process.env[POOLER_PORT_VAR] = String(pooler.port);
+  }
 }

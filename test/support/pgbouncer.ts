@@ -40,6 +40,8 @@ export interface PgBouncerOptions {
    * a Postgres outage into requests hanging for two minutes).
    */
   queryWaitTimeoutSeconds?: number;
+  /** Server connections per database (and user); 20 by default. */
+  poolSize?: number;
 }
 
 const ADMIN_USER = 'postgres';
@@ -76,7 +78,7 @@ function configuration(dir: string, port: number, options: PgBouncerOptions): st
     `auth_file = ${join(dir, 'userlist.txt')}`,
     `admin_users = ${ADMIN_USER}`,
     'pool_mode = transaction',
-    'default_pool_size = 20',
+    `default_pool_size = ${options.poolSize ?? 20}`,
     'max_client_conn = 2000',
     `query_wait_timeout = ${options.queryWaitTimeoutSeconds ?? 30}`,
     // After a failed server login PgBouncer waits this long before it tries again (default 15 s).

@@ -18,6 +18,7 @@ import { POOLER_PORT_VAR, testPooler } from './test-pooler';
  * that Postgres, for the apps under test (test-pooler.ts).
  */
 export default async function globalSetup(): Promise<void> {
+  const pooler = testPooler();
   let adminUrl = process.env.DATABASE_URL;
   if (!adminUrl) {
     const dir = mkdtempSync(join(tmpdir(), 'sms-auth-pg-'));
@@ -31,6 +32,16 @@ export default async function globalSetup(): Promise<void> {
     (globalThis as Record<string, unknown>).__SMS_AUTH_EMBEDDED__ = { ...embedded, dir };
     adminUrl = embedded.adminUrl;
   }
+  // Before the template: a PgBouncer that cannot start (not installed) leaves no database behind.
+  if (pooler === 'pgbouncer') {
+    const postgres = new URL(adminUrl);
+    const pgbouncer = await startPgBouncer({
+      postgresHost: postgres.hostname,
+      postgresPort: Number(postgres.port || 5432),
+    });
+    (globalThis as Record<string, unknown>).__SMS_AUTH_PGBOUNCER__ = pgbouncer;
+    process.env[POOLER_PORT_VAR] = String(pgbouncer.port);
+  }
   const template = `sms_auth_template_${process.pid}`;
   await withAdminClient(adminUrl, async (client) => {
     await client.query(`DROP DATABASE IF EXISTS ${template} WITH (FORCE)`);
@@ -39,13 +50,4 @@ export default async function globalSetup(): Promise<void> {
   await migrate(urlForDatabase(adminUrl, template));
   process.env[ADMIN_URL_VAR] = adminUrl;
   process.env[TEMPLATE_DB_VAR] = template;
-  if (testPooler() === 'pgbouncer') {
-    const postgres = new URL(adminUrl);
-    const pooler = await startPgBouncer({
-      postgresHost: postgres.hostname,
-      postgresPort: Number(postgres.port || 5432),
-    });
-    (globalThis as Record<string, unknown>).__SMS_AUTH_PGBOUNCER__ = pooler;
-    process.env[POOLER_PORT_VAR] = String(pooler.port);
-  }
 }

@@ -72,7 +72,7 @@ function configuration(dir: string, port: number, options: PgBouncerOptions): st
     '[pgbouncer]',
     'listen_addr = 127.0.0.1',
     `listen_port = ${port}`,
-    // No Unix socket: two PgBouncers on the same port number of different hosts would share its path.
+    // No Unix socket (PgBouncer's default is /tmp/.s.PGSQL.<port>): everything connects over TCP.
     'unix_socket_dir =',
     'auth_type = trust',
     `auth_file = ${join(dir, 'userlist.txt')}`,
@@ -83,6 +83,8 @@ function configuration(dir: string, port: number, options: PgBouncerOptions): st
     `query_wait_timeout = ${options.queryWaitTimeoutSeconds ?? 30}`,
     // After a failed server login PgBouncer waits this long before it tries again (default 15 s).
     'server_login_retry = 1',
+    // node-postgres sends only user, database and application_name, which PgBouncer handles; anything else the
+    // service might start sending (statement_timeout, options) is refused, and the pass behind it fails.
     'ignore_startup_parameters = extra_float_digits',
     'log_connections = 0',
     'log_disconnections = 0',

@@ -53,7 +53,7 @@ describe('the service process', () => {
   it('refuses to start with a wrong value and names the key', async () => {
     const server = startServer(
       {
-        DATABASE_URL: database.url,
+        DATABASE_URL: database.appUrl,
         OTP_LENGTH: '3',
         JWT_SECRET: strongSecret(),
         OTP_SECRET: strongSecret(),
@@ -69,7 +69,7 @@ describe('the service process', () => {
     const server = startServer(
       {
         NODE_ENV: 'production',
-        DATABASE_URL: database.url,
+        DATABASE_URL: database.appUrl,
         JWT_ALGORITHM: 'HS256',
         JWT_SECRET: 'change-me-change-me-change-me-change-me',
         OTP_SECRET: strongSecret(),
@@ -86,7 +86,7 @@ describe('the service process', () => {
     const server = startServer(
       {
         NODE_ENV: 'production',
-        DATABASE_URL: database.url,
+        DATABASE_URL: database.appUrl,
         JWT_SECRET: strongSecret(),
         OTP_SECRET: strongSecret(),
         PORT: String(await freePort()),
@@ -126,7 +126,7 @@ describe('the service process', () => {
     const env = {
       NODE_ENV: 'production',
       LOG_LEVEL: 'trace',
-      DATABASE_URL: database.url,
+      DATABASE_URL: database.appUrl,
       JWT_PRIVATE_KEYS: newSigningKey('ES256').pem,
       JWT_SECRET: strongSecret(),
       OTP_SECRET: strongSecret(),

@@ -15,14 +15,17 @@ async function canQuery(url: string): Promise<boolean> {
 }
 
 describe('private servers for outage tests', () => {
-  it('a private Postgres is migrated, stops and starts again', async () => {
+  it('a private Postgres is migrated, stops and starts again (for the app too, through its pooler if any)', async () => {
     const pg = await startPrivatePostgres();
     try {
       expect(await canQuery(pg.url)).toBe(true);
+      expect(await canQuery(pg.appUrl)).toBe(true);
       await pg.stop();
       expect(await canQuery(pg.url)).toBe(false);
+      expect(await canQuery(pg.appUrl)).toBe(false);
       await pg.start();
       expect(await canQuery(pg.url)).toBe(true);
+      expect(await canQuery(pg.appUrl)).toBe(true);
     } finally {
       await pg.destroy();
     }

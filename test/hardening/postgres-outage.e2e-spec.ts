@@ -35,7 +35,7 @@ describe('Postgres outage: 503 SERVICE_UNAVAILABLE, one log line, recovery witho
     error = jest.spyOn(Logger.prototype, 'error');
     pg = await startPrivatePostgres();
     t = await createTestApp({
-      database: { url: pg.url, name: 'sms_auth', drop: () => Promise.resolve() },
+      database: { url: pg.url, appUrl: pg.appUrl, name: 'sms_auth', drop: () => Promise.resolve() },
       env: { ADMIN_API_KEY },
     });
   });

@@ -110,7 +110,7 @@ describe('no lost send record (issue 9, item 7)', () => {
     beforeAll(async () => {
       pg = await startPrivatePostgres();
       t = await createTestApp({
-        database: { url: pg.url, name: 'sms_auth', drop: () => Promise.resolve() },
+        database: { url: pg.url, appUrl: pg.appUrl, name: 'sms_auth', drop: () => Promise.resolve() },
         overrides: [{ provide: SMS_PROVIDERS, useValue: new Map([['console', provider]]) }],
       });
       post = await listen(t);
@@ -161,8 +161,14 @@ describe('no lost send record (issue 9, item 7)', () => {
         });
       });
       const text = await metrics();
-      expect(metricValue(text, 'sms_auth_send_record_retries_total{outcome="failed"}')).toBeGreaterThan(retriesBefore);
-      expect(metricValue(text, 'sms_auth_send_record_retries_total{outcome="written"}')).toBe(writtenBefore + 1);
+      // Behind PgBouncer a restart within its query_wait_timeout is not seen: the write waits for the server
+      // instead of failing, and there is nothing to retry.
+      const writeFailed = pg.poolerQueryWaitSeconds === undefined || downMs > pg.poolerQueryWaitSeconds * 1000;
+      if (writeFailed) {
+        const failed = metricValue(text, 'sms_auth_send_record_retries_total{outcome="failed"}');
+        expect(failed).toBeGreaterThan(retriesBefore);
+        expect(metricValue(text, 'sms_auth_send_record_retries_total{outcome="written"}')).toBe(writtenBefore + 1);
+      }
       expect(metricValue(text, 'sms_auth_send_records_pending')).toBe(0);
 
       // The code works: it was sent and recorded.

@@ -113,7 +113,7 @@ describe('the service process: graceful shutdown and boot without a database', (
     ...baseTestEnv(),
     LOG_LEVEL: 'info',
     SMS_EXPOSE_CODE: 'false',
-    DATABASE_URL: database.url,
+    DATABASE_URL: database.appUrl,
     PORT: String(await freePort()),
     SHUTDOWN_TIMEOUT_MS: String(shutdownTimeoutMs),
   });

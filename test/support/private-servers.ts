@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
 import { migrate } from './migrate';
+import { startPgBouncer } from './pgbouncer';
 import { freePort } from './server-process';
+import { testPooler } from './test-pooler';
 
 const run = promisify(execFile);
 const PG_BIN = '/usr/lib/postgresql/15/bin';
@@ -13,6 +15,8 @@ const PG_BIN = '/usr/lib/postgresql/15/bin';
 /**
  * A Postgres cluster of the test's own, on a free port, that the test may stop, restart and kill
  * (outage tests never touch the shared server other tests use). Runs as the `postgres` user when root.
+ * Behind the pooler (TEST_POOLER=pgbouncer) it gets a PgBouncer of its own in front, which stays up while the
+ * cluster is stopped, as a real pooler does.
  */
 export interface PrivatePostgres {
   port: number;
@@ -20,10 +24,39 @@ export interface PrivatePostgres {
   adminUrl: string;
   /** URL of the migrated `sms_auth` database. */
   url: string;
+  /** What the app under test gets: `url`, or the same database through the cluster's own PgBouncer. */
+  appUrl: string;
+  /** With a PgBouncer in front: how long it holds a query while the cluster is down before failing it. */
+  poolerQueryWaitSeconds?: number;
   stop(mode?: 'fast' | 'immediate'): Promise<void>;
+  /** Resolves once the cluster answers at `appUrl` (through the PgBouncer too, when there is one). */
   start(): Promise<void>;
   /** Stops the cluster (if running) and deletes its files. */
   destroy(): Promise<void>;
+}
+
+/** In front of a private cluster: an outage then fails requests within seconds instead of holding them. */
+const PRIVATE_POOLER_QUERY_WAIT_SECONDS = 5;
+
+/**
+ * Polls `url` until a query succeeds. PgBouncer refuses new clients for server_login_retry after a failed server
+ * login ("server login has been failing"), so a cluster just started is not yet reachable through it.
+ */
+async function untilQueryable(url: string): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    const client = new Client({ connectionString: url });
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+      await client.query('SELECT 1');
+      return;
+    } catch (error) {
+      if (attempt >= 100) throw new Error(`${url} is not reachable: ${String(error)}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  }
 }
 
 function asPostgresUser(command: string, args: string[]): Promise<{ stdout: string; stderr: string }> {
@@ -42,13 +75,13 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
   const port = await freePort();
   await asPostgresUser(`${PG_BIN}/initdb`, ['-D', dir, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8']);
   const options = `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories= -c fsync=off`;
-  const start = async () => {
+  const startCluster = async () => {
     await asPostgresUser(`${PG_BIN}/pg_ctl`, ['-D', dir, '-o', options, '-l', join(dir, 'log'), '-w', 'start']);
   };
   const stop = async (mode: 'fast' | 'immediate' = 'fast') => {
     await asPostgresUser(`${PG_BIN}/pg_ctl`, ['-D', dir, '-m', mode, '-w', 'stop']);
   };
-  await start();
+  await startCluster();
   const adminUrl = `postgres://postgres@127.0.0.1:${port}/postgres`;
   const admin = new Client({ connectionString: adminUrl });
   await admin.connect();
@@ -56,13 +89,28 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
   await admin.end();
   const url = `postgres://postgres@127.0.0.1:${port}/sms_auth`;
   await migrate(url);
+  const pooler =
+    testPooler() === 'pgbouncer'
+      ? await startPgBouncer({
+          postgresHost: '127.0.0.1',
+          postgresPort: port,
+          queryWaitTimeoutSeconds: PRIVATE_POOLER_QUERY_WAIT_SECONDS,
+        })
+      : undefined;
+  const appUrl = pooler ? pooler.urlFor(url) : url;
   return {
     port,
     adminUrl,
     url,
+    appUrl,
+    ...(pooler && { poolerQueryWaitSeconds: PRIVATE_POOLER_QUERY_WAIT_SECONDS }),
     stop,
-    start,
+    start: async () => {
+      await startCluster();
+      if (pooler) await untilQueryable(appUrl);
+    },
     destroy: async () => {
+      await pooler?.stop();
       await stop('immediate').catch(() => undefined);
       rmSync(dir, { recursive: true, force: true });
     },

@@ -8,6 +8,7 @@ import { configureApp, createHttpAdapter } from '../../apps/api/src/configure-ap
 import { openApi, recordingAgent } from './response-recorder';
 import { createTestDatabase, type TestDatabase } from './test-database';
 import { baseTestEnv } from './test-env';
+import { releasePooledConnections } from './test-pooler';
 
 export interface TestApp {
   app: INestApplication;
@@ -30,7 +31,7 @@ export interface TestAppOptions {
 /** The real AppModule on a real, freshly migrated Postgres, over real HTTP (supertest). */
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const database = options.database ?? (await createTestDatabase());
-  const env: Record<string, string> = { ...baseTestEnv(), ...options.env, DATABASE_URL: database.url };
+  const env: Record<string, string> = { ...baseTestEnv(), ...options.env, DATABASE_URL: database.appUrl };
   let builder = Test.createTestingModule({ imports: [AppModule.forRoot({ env })] });
   for (const override of options.overrides ?? [])
     builder = builder.overrideProvider(override.provide).useValue(override.useValue);
@@ -53,6 +54,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     env,
     close: async () => {
       await app.close();
+      await releasePooledConnections(database.appUrl);
       await sql.end();
       if (!options.database) await database.drop();
     },

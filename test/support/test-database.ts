@@ -1,9 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { urlForDatabase, withAdminClient } from './admin-sql';
 import { ADMIN_URL_VAR, TEMPLATE_DB_VAR } from './test-env';
+import { appUrlFor, releasePooledConnections } from './test-pooler';
 
 export interface TestDatabase {
+  /** Direct to Postgres: for the test's own SQL (arranging rows, checking them, killing backends). */
   url: string;
+  /** What the apps under test get as DATABASE_URL: through PgBouncer when the suite runs behind it. */
+  appUrl: string;
   name: string;
   drop(): Promise<void>;
 }
@@ -27,12 +31,15 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       }
     }
   });
+  const url = urlForDatabase(adminUrl, name);
+  const appUrl = appUrlFor(url);
   return {
-    url: urlForDatabase(adminUrl, name),
+    url,
+    appUrl,
     name,
-    drop: () =>
-      withAdminClient(adminUrl, (client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(
-        () => undefined,
-      ),
+    drop: async () => {
+      await releasePooledConnections(appUrl);
+      await withAdminClient(adminUrl, (client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+    },
   };
 }

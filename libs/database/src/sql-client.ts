@@ -7,9 +7,18 @@ import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 /** Errors of statements that never reached the server: the pool could not hand out a connection. */
 const neverSent = new WeakSet<object>();
 
-/** A failure reported by the server itself (it has a severity): the statement failed and changed nothing. */
+/** SQLSTATE class 08, connection exception. */
+const CONNECTION_EXCEPTION = /^08/;
+
+/**
+ * A failure the server reported for the statement (an error with a severity): it failed and changed nothing.
+ * Not a connection exception (class 08), which a pooler such as PgBouncer reports, with a severity, when it lost
+ * the server connection under a statement ("server conn crashed?", 08P01): the pooler cannot know whether the
+ * statement committed.
+ */
 export function reportedByServer(error: unknown): boolean {
-  return typeof (error as { severity?: unknown } | null)?.severity === 'string';
+  const { severity, code } = (error ?? {}) as { severity?: unknown; code?: unknown };
+  return typeof severity === 'string' && !(typeof code === 'string' && CONNECTION_EXCEPTION.test(code));
 }
 
 /**

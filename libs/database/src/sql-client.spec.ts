@@ -32,6 +32,14 @@ describe('which failed statements may have committed', () => {
     expect(mayHaveCommitted(serverError('connection failure', 'FATAL', '08006'))).toBe(true);
   });
 
+  it('a backend the server terminated under the statement (class 57P): the outcome is unknown', () => {
+    const terminated = serverError('terminating connection due to administrator command', 'FATAL', '57P01');
+    expect(reportedByServer(terminated)).toBe(false);
+    expect(mayHaveCommitted(terminated)).toBe(true);
+    // A statement the server canceled (statement_timeout) failed inside its transaction: nothing committed.
+    expect(mayHaveCommitted(serverError('canceling statement due to statement timeout', 'ERROR', '57014'))).toBe(false);
+  });
+
   it('the connection broke with no answer: the outcome is unknown', () => {
     expect(reportedByServer(socketClosed())).toBe(false);
     expect(mayHaveCommitted(socketClosed())).toBe(true);

@@ -7,18 +7,21 @@ import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 /** Errors of statements that never reached the server: the pool could not hand out a connection. */
 const neverSent = new WeakSet<object>();
 
-/** SQLSTATE class 08, connection exception. */
-const CONNECTION_EXCEPTION = /^08/;
+/**
+ * SQLSTATEs of a session that ended under the statement: class 08 (connection exception) and 57P (the server
+ * terminating the backend: shutdown, crash, database dropped).
+ */
+const SESSION_ENDED = /^(08|57P)/;
 
 /**
  * A failure the server reported for the statement (an error with a severity): it failed and changed nothing.
- * Not a connection exception (class 08), which a pooler such as PgBouncer reports, with a severity, when it lost
- * the server connection under a statement ("server conn crashed?", 08P01): the pooler cannot know whether the
- * statement committed.
+ * Not when the session ended under it: a pooler such as PgBouncer reports a lost server connection with a
+ * severity ("server conn crashed?", 08P01), Postgres a backend it terminated (57P01), and neither tells whether
+ * the statement had committed first.
  */
 export function reportedByServer(error: unknown): boolean {
   const { severity, code } = (error ?? {}) as { severity?: unknown; code?: unknown };
-  return typeof severity === 'string' && !(typeof code === 'string' && CONNECTION_EXCEPTION.test(code));
+  return typeof severity === 'string' && !(typeof code === 'string' && SESSION_ENDED.test(code));
 }
 
 /**

@@ -45,6 +45,9 @@ function chunks<T>(items: T[], size: number): T[][] {
 
 let serial = 0;
 
+/** The hour that holds a fifth of the codes: four hours before the current one. */
+const denseHourOf = (now: number) => Math.floor(now / HOUR) * HOUR - 4 * HOUR;
+
 interface Code {
   id: string;
   createdAt: Date;
@@ -53,9 +56,16 @@ interface Code {
 async function insertCodes(sql: Pool, now: number, count: number): Promise<Code[]> {
   const codes: Code[] = [];
   for (let i = 0; i < count; i++) {
-    // Most over three days; some in the last ten minutes (pending and still valid).
-    const age = chance(0.1) ? random() * 600_000 : random() * 72 * HOUR;
-    codes.push({ id: randomUUID(), createdAt: new Date(now - age) });
+    // Most over three days; some in the last ten minutes (pending and still valid); many in one hour, whose
+    // parts the ranges that cut it read from its codes or take away from its rollup.
+    const lot = random();
+    const createdAt =
+      lot < 0.1
+        ? now - random() * 600_000
+        : lot < 0.3
+          ? denseHourOf(now) + random() * HOUR
+          : now - random() * 72 * HOUR;
+    codes.push({ id: randomUUID(), createdAt: new Date(createdAt) });
   }
   for (const batch of chunks(codes, 40)) {
     const values = batch.map(
@@ -250,6 +260,18 @@ describe('statistics from rollups against the raw rows (e2e)', () => {
         const hour = Math.floor(now / HOUR) * HOUR - 5 * HOUR;
         return [new Date(hour + 10 * 60_000), new Date(hour + 40 * 60_000)];
       },
+    ],
+    [
+      'inside the dense hour, most of it (the hour less both sides)',
+      () => [new Date(denseHourOf(now) + 8 * 60_000), new Date(denseHourOf(now) + 50 * 60_000)],
+    ],
+    [
+      'ending in the dense hour, past its middle (the hour less the part after)',
+      () => [new Date(now - 40 * HOUR), new Date(denseHourOf(now) + 36 * 60_000)],
+    ],
+    [
+      'starting in the dense hour, before its middle (the hour less the part before)',
+      () => [new Date(denseHourOf(now) + 22 * 60_000), new Date(now - HOUR)],
     ],
     ['the last 24 hours up to now', () => [new Date(now - 24 * HOUR), new Date()]],
     ['the last hour, with codes still valid', () => [new Date(now - HOUR), new Date(now + 60_000)]],

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { VERIFY_BUCKET_COLUMNS } from '../../../../../migrations/1795365000000-StatsRollups';
 import type { SmsPricePerCode } from './sms-price-per-code';
-import { statsBounds } from './stats-bounds';
+import { type RawEdge, statsBounds } from './stats-bounds';
 import type { StatsGrouping } from './stats-query.dto';
 import type { StatsFiguresDto, StatsGroupDto } from './stats-response.dto';
 
@@ -60,22 +60,26 @@ const CODE_KEYS = (row: string) =>
    coalesce(${row}.channel, CASE WHEN ${row}.provider IS NOT NULL THEN 'sms' ELSE 'none' END) AS channel,
    coalesce(${row}.country, '') AS country`;
 
-/** A code row's figures, as its rollups count them. */
-const CODE_FIGURES = (row: string) =>
-  `1 AS requested, (${row}.provider IS NOT NULL)::int AS sent,
-   coalesce(${row}.delivery_status IN ('delivered', 'read'), false)::int AS delivered,
-   coalesce(${row}.status = 'failed' OR ${row}.delivery_status IN ('failed', 'expired'), false)::int AS failed,
-   (${row}.status = 'approved')::int AS verified, (${row}.status = 'expired')::int AS expired,
-   (${row}.status = 'max_attempts_reached')::int AS max_attempts,
+/** A code row's figures, as its rollups count them, times `sign`. */
+const CODE_FIGURES = (row: string, sign: string) =>
+  `${sign} AS requested, ${sign} * (${row}.provider IS NOT NULL)::int AS sent,
+   ${sign} * coalesce(${row}.delivery_status IN ('delivered', 'read'), false)::int AS delivered,
+   ${sign} * coalesce(${row}.status = 'failed' OR ${row}.delivery_status IN ('failed', 'expired'), false)::int
+     AS failed,
+   ${sign} * (${row}.status = 'approved')::int AS verified, ${sign} * (${row}.status = 'expired')::int AS expired,
+   ${sign} * (${row}.status = 'max_attempts_reached')::int AS max_attempts,
    CASE WHEN ${row}.status = 'approved' AND ${row}.verified_at IS NOT NULL THEN
      (SELECT greatest(1, count(*)) FROM unnest(sms_auth_stats_verify_edges()) AS edge
        WHERE edge <= extract(epoch FROM ${row}.verified_at - ${row}.created_at)) END AS verify_bucket`;
 
+/** The sign of an edge code: that of the first raw edge ($14, $15: sign $16) when in it, else the second's ($19). */
+const EDGE_SIGN = `CASE WHEN v.created_at >= $14::timestamptz AND v.created_at < $15::timestamptz
+                        THEN $16::int ELSE $19::int END`;
+
 /**
  * The figures of [from, to) from the rollups (SQL in migrations/1795365000000-StatsRollups.ts): whole days from
- * the daily rows, whole hours from the hourly ones, plus the deltas not folded yet; the parts of an hour that
- * the range cuts from the codes themselves (an hour that has not ended yet, when `to` is now or later, counts
- * as whole). Expired: codes of status expired, and pending ones past their expiry: every pending code of a
+ * the daily rows, whole hours from the hourly ones, plus the deltas not folded yet; an hour the range cuts from
+ * its codes, or from its rollup less the codes outside the range (statsBounds). Expired: codes of status expired, and pending ones past their expiry: every pending code of a
  * settled hour, and in the last hour or two the pending codes themselves. Median: from the histogram of
  * seconds-to-verify, interpolated in its bucket.
  *
@@ -103,37 +107,37 @@ export class StatsRepository {
     const [{ now }] = await this.dataSource.query<{ now: Date }[]>('SELECT now() AS now');
     const bounds = statsBounds(from, to, now);
     const rows: StatsRow[] = await this.dataSource.query(
-      `WITH prices AS (SELECT * FROM unnest($3::text[], $4::numeric[]) AS p(priced_provider, price)),
-            sms_prices AS (SELECT * FROM unnest($6::text[], $7::numeric[]) AS s(country, price)),
+      `WITH prices AS (SELECT * FROM unnest($1::text[], $2::numeric[]) AS p(priced_provider, price)),
+            sms_prices AS (SELECT * FROM unnest($4::text[], $5::numeric[]) AS s(country, price)),
             edge_codes AS (
-              SELECT v.id, ${CODE_KEYS('v')},
-                     ${CODE_FIGURES('v')},
-                     (v.status = 'pending' AND v.expires_at <= $10::timestamptz)::int AS lapsed
+              SELECT v.id, ${EDGE_SIGN} AS sign, ${CODE_KEYS('v')},
+                     ${CODE_FIGURES('v', EDGE_SIGN)},
+                     ${EDGE_SIGN} * (v.status = 'pending' AND v.expires_at <= $8::timestamptz)::int AS lapsed
                 FROM sms_verifications v
-               WHERE (v.created_at >= $1::timestamptz AND v.created_at < $11::timestamptz)
-                  OR (v.created_at >= $12::timestamptz AND v.created_at < $2::timestamptz)),
+               WHERE (v.created_at >= $14::timestamptz AND v.created_at < $15::timestamptz)
+                  OR (v.created_at >= $17::timestamptz AND v.created_at < $18::timestamptz)),
             parts AS (
               SELECT r.bucket, r.provider, r.channel, r.country, ${COUNTERS}, r.expired + r.pending AS expired,
                      ${HISTOGRAM.map((column) => `r.${column}`).join(', ')}
                 FROM stats_rollups r
-               WHERE r.period = 'day' AND r.bucket >= $13::timestamptz AND r.bucket < $14::timestamptz
+               WHERE r.period = 'day' AND r.bucket >= $11::timestamptz AND r.bucket < $12::timestamptz
               UNION ALL
               SELECT r.bucket, r.provider, r.channel, r.country, ${COUNTERS},
-                     r.expired + CASE WHEN r.bucket < $15::timestamptz THEN r.pending ELSE 0 END,
+                     r.expired + CASE WHEN r.bucket < $13::timestamptz THEN r.pending ELSE 0 END,
                      ${HISTOGRAM.map((column) => `r.${column}`).join(', ')}
                 FROM stats_rollups r
-               WHERE r.period = 'hour' AND r.bucket >= $11::timestamptz AND r.bucket < $12::timestamptz
-                 AND NOT (r.bucket >= $13::timestamptz AND r.bucket < $14::timestamptz)
+               WHERE r.period = 'hour' AND r.bucket >= $9::timestamptz AND r.bucket < $10::timestamptz
+                 AND NOT (r.bucket >= $11::timestamptz AND r.bucket < $12::timestamptz)
               UNION ALL
               SELECT x.bucket, x.provider, x.channel, x.country, ${COUNTERS},
-                     x.expired + CASE WHEN x.bucket < $15::timestamptz THEN x.pending ELSE 0 END, ${ONE_HOT('x')}
+                     x.expired + CASE WHEN x.bucket < $13::timestamptz THEN x.pending ELSE 0 END, ${ONE_HOT('x')}
                 FROM stats_code_deltas x
-               WHERE x.bucket >= $11::timestamptz AND x.bucket < $12::timestamptz
+               WHERE x.bucket >= $9::timestamptz AND x.bucket < $10::timestamptz
               UNION ALL
               SELECT ${CODE_KEYS('v')}, 0, 0, 0, 0, 0, 0, 1, ${HISTOGRAM.map(() => '0').join(', ')}
                 FROM sms_verifications v
-               WHERE v.status = 'pending' AND v.expires_at <= $10::timestamptz
-                 AND v.created_at >= greatest($11::timestamptz, $15::timestamptz) AND v.created_at < $12::timestamptz
+               WHERE v.status = 'pending' AND v.expires_at <= $8::timestamptz
+                 AND v.created_at >= greatest($9::timestamptz, $13::timestamptz) AND v.created_at < $10::timestamptz
               UNION ALL
               SELECT bucket, provider, channel, country, ${COUNTERS}, expired + lapsed, ${ONE_HOT('edge_codes')}
                 FROM edge_codes),
@@ -141,22 +145,22 @@ export class StatsRepository {
               SELECT r.bucket, r.provider, r.channel, r.country, r.delivery_provider, r.currency, r.deliveries,
                      r.accepted, r.stated_cost
                 FROM stats_rollup_costs r
-               WHERE r.period = 'day' AND r.bucket >= $13::timestamptz AND r.bucket < $14::timestamptz
+               WHERE r.period = 'day' AND r.bucket >= $11::timestamptz AND r.bucket < $12::timestamptz
               UNION ALL
               SELECT r.bucket, r.provider, r.channel, r.country, r.delivery_provider, r.currency, r.deliveries,
                      r.accepted, r.stated_cost
                 FROM stats_rollup_costs r
-               WHERE r.period = 'hour' AND r.bucket >= $11::timestamptz AND r.bucket < $12::timestamptz
-                 AND NOT (r.bucket >= $13::timestamptz AND r.bucket < $14::timestamptz)
+               WHERE r.period = 'hour' AND r.bucket >= $9::timestamptz AND r.bucket < $10::timestamptz
+                 AND NOT (r.bucket >= $11::timestamptz AND r.bucket < $12::timestamptz)
               UNION ALL
               SELECT x.bucket, x.provider, x.channel, x.country, x.delivery_provider, x.currency, x.deliveries,
                      x.accepted, x.stated_cost
                 FROM stats_cost_deltas x
-               WHERE x.bucket >= $11::timestamptz AND x.bucket < $12::timestamptz
+               WHERE x.bucket >= $9::timestamptz AND x.bucket < $10::timestamptz
               UNION ALL
               SELECT c.bucket, c.provider, c.channel, c.country, d.provider,
-                     CASE WHEN d.cost IS NULL THEN '-' ELSE coalesce(d.cost_currency, '') END, 1,
-                     (d.provider_message_id IS NOT NULL)::int, coalesce(d.cost, 0)
+                     CASE WHEN d.cost IS NULL THEN '-' ELSE coalesce(d.cost_currency, '') END, c.sign,
+                     c.sign * (d.provider_message_id IS NOT NULL)::int, c.sign * coalesce(d.cost, 0)
                 -- OFFSET 0: each edge code's attempts by the index, never a hash of every attempt.
                 FROM edge_codes c
                 CROSS JOIN LATERAL (SELECT * FROM sms_deliveries d WHERE d.verification_id = c.id OFFSET 0) d),
@@ -167,20 +171,20 @@ export class StatsRepository {
                      sum(max_attempts)::int AS max_attempts,
                      ARRAY[${HISTOGRAM.map((column) => `sum(${column})`).join(', ')}]::bigint[] AS histogram,
                      coalesce(sum(requested * coalesce(
-                       (SELECT s.price FROM sms_prices s WHERE s.country = parts.country), $8::numeric))
-                       FILTER (WHERE channel = ANY($9::text[])), 0) AS sms_price_of_non_sms
+                       (SELECT s.price FROM sms_prices s WHERE s.country = parts.country), $6::numeric))
+                       FILTER (WHERE channel = ANY($7::text[])), 0) AS sms_price_of_non_sms
                 FROM parts
                GROUP BY GROUPING SETS ((${key}), ())),
             costs AS (
               SELECT ${key} AS key, grouping(${key}) = 1 AS is_total,
-                     coalesce(sum(CASE WHEN c.currency IN ('', $5) THEN c.stated_cost
+                     coalesce(sum(CASE WHEN c.currency IN ('', $3) THEN c.stated_cost
                                        ELSE nullif(c.accepted, 0) * p.price END), 0) AS cost,
-                     coalesce(sum(CASE WHEN c.currency IN ('', $5) THEN c.stated_cost
+                     coalesce(sum(CASE WHEN c.currency IN ('', $3) THEN c.stated_cost
                                        ELSE nullif(c.accepted, 0) * p.price END)
-                       FILTER (WHERE c.channel = ANY($9::text[]) AND coalesce(
-                         (SELECT s.price FROM sms_prices s WHERE s.country = c.country), $8::numeric) IS NOT NULL), 0)
+                       FILTER (WHERE c.channel = ANY($7::text[]) AND coalesce(
+                         (SELECT s.price FROM sms_prices s WHERE s.country = c.country), $6::numeric) IS NOT NULL), 0)
                        AS non_sms_cost,
-                     coalesce(sum(c.deliveries) FILTER (WHERE c.currency IN ('', $5)), 0)::int AS vendor_costs
+                     coalesce(sum(c.deliveries) FILTER (WHERE c.currency IN ('', $3)), 0)::int AS vendor_costs
                 FROM cost_parts c LEFT JOIN prices p ON p.priced_provider = c.delivery_provider
                GROUP BY GROUPING SETS ((${key}), ()))
        SELECT f.key, f.is_total, f.requested, f.sent, f.delivered, f.failed, f.verified, f.expired, f.max_attempts,
@@ -191,8 +195,6 @@ export class StatsRepository {
         WHERE f.requested > 0 OR f.is_total
         ORDER BY f.is_total, ${groupBy === 'day' ? 'f.key' : 'f.requested DESC, f.key'}`,
       [
-        from,
-        to,
         [...pricing.prices.keys()],
         [...pricing.prices.values()],
         pricing.currency,
@@ -206,6 +208,7 @@ export class StatsRepository {
         bounds.d0,
         bounds.d1,
         bounds.settled,
+        ...rawEdgeParameters(bounds.edges),
       ],
     );
     const edges = await this.edges();
@@ -226,6 +229,13 @@ export class StatsRepository {
       .then(([row]) => row.edges.map(Number));
     return this.verifyEdges;
   }
+}
+
+/** $14–$19: two raw edges (from, to, sign); an absent one is empty. */
+function rawEdgeParameters(edges: RawEdge[]): unknown[] {
+  if (edges.length > 2) throw new Error('at most two raw edges');
+  const none: RawEdge = { from: new Date(0), to: new Date(0), sign: 1 };
+  return [edges[0] ?? none, edges[1] ?? none].flatMap((edge) => [edge.from, edge.to, edge.sign]);
 }
 
 function toFigures(row: StatsRow, withSaved: boolean, edges: readonly number[]): StatsFiguresDto {

@@ -72,6 +72,12 @@ const CODE_FIGURES = (row: string, sign: string) =>
      (SELECT greatest(1, count(*)) FROM unnest(sms_auth_stats_verify_edges()) AS edge
        WHERE edge <= extract(epoch FROM ${row}.verified_at - ${row}.created_at)) END AS verify_bucket`;
 
+/**
+ * An amount as text, '0' when it is zero: a cost moved from one group to another (a code's channel found after
+ * its attempt) leaves +x and -x behind, whose sum would print with the scale of x.
+ */
+const amount = (sql: string) => `CASE WHEN (${sql}) = 0 THEN '0' ELSE (${sql})::text END`;
+
 /** The sign of an edge code: that of the first raw edge ($14, $15: sign $16) when in it, else the second's ($19). */
 const EDGE_SIGN = `CASE WHEN v.created_at >= $14::timestamptz AND v.created_at < $15::timestamptz
                         THEN $16::int ELSE $19::int END`;
@@ -188,8 +194,8 @@ export class StatsRepository {
                 FROM cost_parts c LEFT JOIN prices p ON p.priced_provider = c.delivery_provider
                GROUP BY GROUPING SETS ((${key}), ()))
        SELECT f.key, f.is_total, f.requested, f.sent, f.delivered, f.failed, f.verified, f.expired, f.max_attempts,
-              f.histogram, coalesce(c.cost, 0)::text AS estimated_cost,
-              (f.sms_price_of_non_sms - coalesce(c.non_sms_cost, 0))::text AS saved_vs_sms,
+              f.histogram, ${amount('coalesce(c.cost, 0)')} AS estimated_cost,
+              ${amount('f.sms_price_of_non_sms - coalesce(c.non_sms_cost, 0)')} AS saved_vs_sms,
               coalesce(c.vendor_costs, 0) AS vendor_costs
          FROM figures f LEFT JOIN costs c ON c.is_total = f.is_total AND c.key IS NOT DISTINCT FROM f.key
         WHERE f.requested > 0 OR f.is_total

@@ -2,18 +2,20 @@ import { type MigrationInterface, type QueryRunner } from 'typeorm';
 
 /**
  * Statistics from rollups (issue 14). The figures of a code are a function of its row alone: its hour
- * (created_at), provider, channel, country, and what happened to it. Row triggers on sms_verifications append,
+ * (created_at), provider, channel, country, and what happened to it. A row trigger on sms_verifications appends,
  * in the statement that changes a code, its figures as they were (signed -1) and as they are (+1) to
- * stats_code_deltas; row triggers on sms_deliveries append each attempt's cost the same way to
- * stats_cost_deltas, under its code's keys. Appending takes no lock another request waits on (a counter row per
- * hour and country would serialise every send of that country). sms_auth_stats_fold() moves the deltas into the
- * hourly and daily rollups, by a job; /admin/stats reads the rollups plus the deltas not folded yet, so the
- * figures are exact whenever the fold runs. Deleting old codes (retention) fires nothing: their rollups stay.
+ * stats_code_deltas (one row of the differences when its keys stay); row triggers on sms_deliveries append each
+ * attempt's cost the same way to stats_cost_deltas, under its code's keys. Appending takes no lock another request
+ * waits on (a counter row per hour and country would serialise every send of that country).
+ * sms_auth_stats_fold() moves the deltas into the hourly and daily rollups, by a job; /admin/stats reads the
+ * rollups plus the deltas not folded yet, so the figures are exact whenever the fold runs. Deleting old codes
+ * (retention) fires nothing: their rollups stay.
  *
  * The channel of a code (the attempt that delivered it, else the last accepted one) depends on its attempts;
  * `sms_verifications.channel` keeps it, NULL while it is the default (`sms` once a provider took the code, else
- * `none`). A statement trigger on sms_deliveries sets it after the statement's row triggers have recorded the
- * attempts' costs, so that the code's update then moves the figures and costs that were recorded, once.
+ * `none`). The attempts' triggers run BEFORE each row, which sees the rows its statement wrote before it and not
+ * itself: the channel is set first (the code's update then moves the costs recorded so far), then the attempt's
+ * cost is added under the code's keys as they now are, so every cost is recorded once under the right keys.
  *
  * A code's figures: requested 1; sent when a provider took it; delivered, failed, verified, expired (status
  * expired), pending, max_attempts; the bucket of its seconds-to-verify. An attempt's: per delivery provider and
@@ -59,9 +61,9 @@ const countersOf = (row: string) => [
 ];
 
 /** A code row's seconds-to-verify bucket (1-based), NULL unless it was verified. */
-const verifyBucketOf = (row: string) => `CASE WHEN ${row}.status = 'approved' AND ${row}.verified_at IS NOT NULL THEN
-    (SELECT greatest(1, count(*))::smallint FROM unnest(${EDGES_SQL}) AS edge
-      WHERE edge <= extract(epoch FROM ${row}.verified_at - ${row}.created_at)) END`;
+const verifyBucketOf = (row: string) =>
+  `CASE WHEN ${row}.status = 'approved' AND ${row}.verified_at IS NOT NULL THEN
+     greatest(1, width_bucket(extract(epoch FROM ${row}.verified_at - ${row}.created_at), ${EDGES_SQL}))::smallint END`;
 
 /** The select list of a code row's figures in stats_code_deltas, times `sign`. */
 const figuresOf = (row: string, sign: number) =>
@@ -89,7 +91,16 @@ const CODE_FIGURE_COLUMNS = [
   'delivery_status',
   'verified_at',
 ];
-const DELIVERY_COST_COLUMNS = ['verification_id', 'provider', 'provider_message_id', 'cost', 'cost_currency'];
+const DELIVERY_COST_COLUMNS = ['provider', 'provider_message_id', 'cost', 'cost_currency'];
+/** The columns of an attempt that its code's channel or its cost depend on. */
+const DELIVERY_FIGURE_COLUMNS = ['verification_id', 'channel', 'status', 'attempt_number', ...DELIVERY_COST_COLUMNS];
+
+/** Of a code's accepted attempts, the one whose channel it counts under: a delivered one, else the latest. */
+const BEST_ATTEMPT_ORDER = `a.status IN ('delivered', 'read') DESC, a.attempt_number DESC`;
+
+/** Whether the channel of the best attempt (`best`, NULL: none accepted) changes what `code` counts under. */
+const CHANNEL_CHANGES = `coalesce(best, CASE WHEN code.provider IS NOT NULL THEN 'sms' ELSE 'none' END)
+       IS DISTINCT FROM ${channelOf('code')}`;
 const changed = (columns: string[]) =>
   `(${columns.map((c) => `OLD.${c}`).join(', ')}) IS DISTINCT FROM (${columns.map((c) => `NEW.${c}`).join(', ')})`;
 
@@ -172,40 +183,60 @@ const FUNCTIONS = [
    END
    $$`,
 
-  `CREATE FUNCTION sms_auth_stats_delivery_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
-   BEGIN
-     INSERT INTO stats_cost_deltas (${COST_COLUMNS.join(', ')})
-     SELECT ${keysOf('v')}, ${costOf('NEW', 1)} FROM sms_verifications v WHERE v.id = NEW.verification_id;
-     RETURN NULL;
-   END
-   $$`,
-
-  `CREATE FUNCTION sms_auth_stats_delivery_updated() RETURNS trigger LANGUAGE plpgsql AS $$
-   BEGIN
-     INSERT INTO stats_cost_deltas (${COST_COLUMNS.join(', ')})
-     SELECT ${keysOf('v')}, ${costOf('OLD', -1)} FROM sms_verifications v WHERE v.id = OLD.verification_id
-     UNION ALL
-     SELECT ${keysOf('v')}, ${costOf('NEW', 1)} FROM sms_verifications v WHERE v.id = NEW.verification_id;
-     RETURN NULL;
-   END
-   $$`,
-
   /*
-   * After a statement on sms_deliveries (and its row triggers): the channel of each code it touched, set only
-   * where it differs from what the code counts under now (an SMS code never needs the update).
+   * Before an attempt is written: the channel of its code with this attempt counted (a BEFORE row trigger sees
+   * the rows its statement wrote before this one, not this one), set first where it changes what the code
+   * counts under (an SMS code never needs it; the code's update then moves the costs recorded so far), then
+   * this attempt's cost, under the code's keys as they now are.
    */
-  `CREATE FUNCTION sms_auth_stats_channel_of_attempts() RETURNS trigger LANGUAGE plpgsql AS $$
+  `CREATE FUNCTION sms_auth_stats_attempt_inserting() RETURNS trigger LANGUAGE plpgsql AS $$
+   DECLARE
+     code sms_verifications;
+     best text;
    BEGIN
-     UPDATE sms_verifications v SET channel = a.channel
-       FROM (SELECT t.id, (SELECT d.channel FROM sms_deliveries d
-                            WHERE d.verification_id = t.id AND d.provider_message_id IS NOT NULL
-                            ORDER BY d.status IN ('delivered', 'read') DESC, d.attempt_number DESC
-                            LIMIT 1) AS channel
-               FROM (SELECT DISTINCT touched.verification_id AS id FROM touched) t) a
-      WHERE v.id = a.id
-        AND coalesce(a.channel, CASE WHEN v.provider IS NOT NULL THEN 'sms' ELSE 'none' END)
-            IS DISTINCT FROM ${channelOf('v')};
-     RETURN NULL;
+     -- Locked: a concurrent change of the code's keys moves the costs recorded under them; this waits for it.
+     SELECT * INTO code FROM sms_verifications v WHERE v.id = NEW.verification_id FOR NO KEY UPDATE;
+     IF NOT FOUND THEN RETURN NEW; END IF;
+     SELECT a.channel INTO best FROM (
+       SELECT d.channel, d.status, d.attempt_number FROM sms_deliveries d
+        WHERE d.verification_id = NEW.verification_id AND d.provider_message_id IS NOT NULL
+       UNION ALL
+       SELECT NEW.channel, NEW.status, NEW.attempt_number WHERE NEW.provider_message_id IS NOT NULL) a
+      ORDER BY ${BEST_ATTEMPT_ORDER} LIMIT 1;
+     IF ${CHANNEL_CHANGES} THEN
+       UPDATE sms_verifications v SET channel = best WHERE v.id = code.id RETURNING * INTO code;
+     END IF;
+     INSERT INTO stats_cost_deltas (${COST_COLUMNS.join(', ')}) SELECT ${keysOf('code')}, ${costOf('NEW', 1)};
+     RETURN NEW;
+   END
+   $$`,
+
+  /* The same before an attempt's update: its old cost taken away and its new one added. */
+  `CREATE FUNCTION sms_auth_stats_attempt_updating() RETURNS trigger LANGUAGE plpgsql AS $$
+   DECLARE
+     code sms_verifications;
+     best text;
+   BEGIN
+     IF NEW.verification_id IS DISTINCT FROM OLD.verification_id THEN
+       RAISE EXCEPTION 'a delivery attempt stays with its code' USING ERRCODE = 'integrity_constraint_violation';
+     END IF;
+     -- Locked: a concurrent change of the code's keys moves the costs recorded under them; this waits for it.
+     SELECT * INTO code FROM sms_verifications v WHERE v.id = NEW.verification_id FOR NO KEY UPDATE;
+     IF NOT FOUND THEN RETURN NEW; END IF;
+     SELECT a.channel INTO best FROM (
+       SELECT d.channel, d.status, d.attempt_number FROM sms_deliveries d
+        WHERE d.verification_id = NEW.verification_id AND d.provider_message_id IS NOT NULL AND d.id <> OLD.id
+       UNION ALL
+       SELECT NEW.channel, NEW.status, NEW.attempt_number WHERE NEW.provider_message_id IS NOT NULL) a
+      ORDER BY ${BEST_ATTEMPT_ORDER} LIMIT 1;
+     IF ${CHANNEL_CHANGES} THEN
+       UPDATE sms_verifications v SET channel = best WHERE v.id = code.id RETURNING * INTO code;
+     END IF;
+     IF ${changed(DELIVERY_COST_COLUMNS)} THEN
+       INSERT INTO stats_cost_deltas (${COST_COLUMNS.join(', ')})
+       SELECT ${keysOf('code')}, ${costOf('OLD', -1)} UNION ALL SELECT ${keysOf('code')}, ${costOf('NEW', 1)};
+     END IF;
+     RETURN NEW;
    END
    $$`,
 
@@ -253,15 +284,10 @@ const TRIGGERS = [
      FOR EACH ROW EXECUTE FUNCTION sms_auth_stats_code_inserted()`,
   `CREATE TRIGGER stats_code_updated AFTER UPDATE ON sms_verifications
      FOR EACH ROW WHEN (${changed(CODE_FIGURE_COLUMNS)}) EXECUTE FUNCTION sms_auth_stats_code_updated()`,
-  `CREATE TRIGGER stats_delivery_inserted AFTER INSERT ON sms_deliveries
-     FOR EACH ROW EXECUTE FUNCTION sms_auth_stats_delivery_inserted()`,
-  `CREATE TRIGGER stats_delivery_updated AFTER UPDATE ON sms_deliveries
-     FOR EACH ROW WHEN (${changed(DELIVERY_COST_COLUMNS)}) EXECUTE FUNCTION sms_auth_stats_delivery_updated()`,
-  // Statement triggers fire after the statement's row triggers.
-  `CREATE TRIGGER stats_channel_of_inserted_attempts AFTER INSERT ON sms_deliveries REFERENCING NEW TABLE AS touched
-     FOR EACH STATEMENT EXECUTE FUNCTION sms_auth_stats_channel_of_attempts()`,
-  `CREATE TRIGGER stats_channel_of_updated_attempts AFTER UPDATE ON sms_deliveries REFERENCING NEW TABLE AS touched
-     FOR EACH STATEMENT EXECUTE FUNCTION sms_auth_stats_channel_of_attempts()`,
+  `CREATE TRIGGER stats_attempt_inserting BEFORE INSERT ON sms_deliveries
+     FOR EACH ROW EXECUTE FUNCTION sms_auth_stats_attempt_inserting()`,
+  `CREATE TRIGGER stats_attempt_updating BEFORE UPDATE ON sms_deliveries
+     FOR EACH ROW WHEN (${changed(DELIVERY_FIGURE_COLUMNS)}) EXECUTE FUNCTION sms_auth_stats_attempt_updating()`,
 ];
 
 /**
@@ -290,10 +316,8 @@ export class StatsRollups1795365000000 implements MigrationInterface {
 
   public async down(queryRunner: QueryRunner): Promise<void> {
     for (const trigger of [
-      'stats_channel_of_updated_attempts ON sms_deliveries',
-      'stats_channel_of_inserted_attempts ON sms_deliveries',
-      'stats_delivery_updated ON sms_deliveries',
-      'stats_delivery_inserted ON sms_deliveries',
+      'stats_attempt_updating ON sms_deliveries',
+      'stats_attempt_inserting ON sms_deliveries',
       'stats_code_updated ON sms_verifications',
       'stats_code_inserted ON sms_verifications',
     ])
@@ -302,9 +326,8 @@ export class StatsRollups1795365000000 implements MigrationInterface {
       await queryRunner.query(`DROP TABLE ${table}`);
     for (const fn of [
       'sms_auth_stats_fold()',
-      'sms_auth_stats_channel_of_attempts()',
-      'sms_auth_stats_delivery_updated()',
-      'sms_auth_stats_delivery_inserted()',
+      'sms_auth_stats_attempt_updating()',
+      'sms_auth_stats_attempt_inserting()',
       'sms_auth_stats_code_updated()',
       'sms_auth_stats_code_inserted()',
       'sms_auth_stats_verify_edges()',

@@ -69,8 +69,8 @@ const CODE_FIGURES = (row: string, sign: string) =>
    ${sign} * (${row}.status = 'approved')::int AS verified, ${sign} * (${row}.status = 'expired')::int AS expired,
    ${sign} * (${row}.status = 'max_attempts_reached')::int AS max_attempts,
    CASE WHEN ${row}.status = 'approved' AND ${row}.verified_at IS NOT NULL THEN
-     (SELECT greatest(1, count(*)) FROM unnest(sms_auth_stats_verify_edges()) AS edge
-       WHERE edge <= extract(epoch FROM ${row}.verified_at - ${row}.created_at)) END AS verify_bucket`;
+     greatest(1, width_bucket(extract(epoch FROM ${row}.verified_at - ${row}.created_at),
+       sms_auth_stats_verify_edges())) END AS verify_bucket`;
 
 /**
  * An amount as text, '0' when it is zero: a cost moved from one group to another (a code's channel found after
@@ -85,9 +85,9 @@ const EDGE_SIGN = `CASE WHEN v.created_at >= $14::timestamptz AND v.created_at <
 /**
  * The figures of [from, to) from the rollups (SQL in migrations/1795365000000-StatsRollups.ts): whole days from
  * the daily rows, whole hours from the hourly ones, plus the deltas not folded yet; an hour the range cuts from
- * its codes, or from its rollup less the codes outside the range (statsBounds). Expired: codes of status expired, and pending ones past their expiry: every pending code of a
- * settled hour, and in the last hour or two the pending codes themselves. Median: from the histogram of
- * seconds-to-verify, interpolated in its bucket.
+ * its codes, or from its rollup less the codes outside the range (statsBounds). Expired: codes of status
+ * expired, and pending ones past their expiry: every pending code of a settled hour, and in the last hour or two
+ * the pending codes themselves. Median: from the histogram of seconds-to-verify, interpolated in its bucket.
  *
  * Cost of a code: the sum over its delivery attempts of the cost the vendor stated (when in SMS_PRICE_CURRENCY
  * or without a currency), else, for an accepted attempt (one with a vendor message id), the SMS_PRICES of its

@@ -112,6 +112,24 @@ const ADDED_TO_ROLLUP = [...CODE_COUNTERS, ...VERIFY_BUCKET_COLUMNS]
   .map((name) => `${name} = stats_rollups.${name} + EXCLUDED.${name}`)
   .join(', ');
 
+/**
+ * PL/pgSQL of an attempt's BEFORE trigger: locks its code into `code` (a concurrent change of the code's keys moves
+ * the costs recorded under them: this waits for it), finds the best accepted attempt with NEW counted in place of
+ * the row it replaces (`otherRows` leaves that row out), and sets the code's channel where it changes.
+ */
+const lockCodeAndSetChannel = (otherRows: string) => `
+     SELECT * INTO code FROM sms_verifications v WHERE v.id = NEW.verification_id FOR NO KEY UPDATE;
+     IF NOT FOUND THEN RETURN NEW; END IF;
+     SELECT a.channel INTO best FROM (
+       SELECT d.channel, d.status, d.attempt_number FROM sms_deliveries d
+        WHERE d.verification_id = NEW.verification_id AND d.provider_message_id IS NOT NULL ${otherRows}
+       UNION ALL
+       SELECT NEW.channel, NEW.status, NEW.attempt_number WHERE NEW.provider_message_id IS NOT NULL) a
+      ORDER BY ${BEST_ATTEMPT_ORDER} LIMIT 1;
+     IF ${CHANNEL_CHANGES} THEN
+       UPDATE sms_verifications v SET channel = best WHERE v.id = code.id RETURNING * INTO code;
+     END IF;`;
+
 const TABLES = [
   `ALTER TABLE sms_verifications ADD channel varchar(16)`,
   `CREATE TABLE stats_rollups (
@@ -194,18 +212,7 @@ const FUNCTIONS = [
      code sms_verifications;
      best text;
    BEGIN
-     -- Locked: a concurrent change of the code's keys moves the costs recorded under them; this waits for it.
-     SELECT * INTO code FROM sms_verifications v WHERE v.id = NEW.verification_id FOR NO KEY UPDATE;
-     IF NOT FOUND THEN RETURN NEW; END IF;
-     SELECT a.channel INTO best FROM (
-       SELECT d.channel, d.status, d.attempt_number FROM sms_deliveries d
-        WHERE d.verification_id = NEW.verification_id AND d.provider_message_id IS NOT NULL
-       UNION ALL
-       SELECT NEW.channel, NEW.status, NEW.attempt_number WHERE NEW.provider_message_id IS NOT NULL) a
-      ORDER BY ${BEST_ATTEMPT_ORDER} LIMIT 1;
-     IF ${CHANNEL_CHANGES} THEN
-       UPDATE sms_verifications v SET channel = best WHERE v.id = code.id RETURNING * INTO code;
-     END IF;
+${lockCodeAndSetChannel('')}
      INSERT INTO stats_cost_deltas (${COST_COLUMNS.join(', ')}) SELECT ${keysOf('code')}, ${costOf('NEW', 1)};
      RETURN NEW;
    END
@@ -220,18 +227,7 @@ const FUNCTIONS = [
      IF NEW.verification_id IS DISTINCT FROM OLD.verification_id THEN
        RAISE EXCEPTION 'a delivery attempt stays with its code' USING ERRCODE = 'integrity_constraint_violation';
      END IF;
-     -- Locked: a concurrent change of the code's keys moves the costs recorded under them; this waits for it.
-     SELECT * INTO code FROM sms_verifications v WHERE v.id = NEW.verification_id FOR NO KEY UPDATE;
-     IF NOT FOUND THEN RETURN NEW; END IF;
-     SELECT a.channel INTO best FROM (
-       SELECT d.channel, d.status, d.attempt_number FROM sms_deliveries d
-        WHERE d.verification_id = NEW.verification_id AND d.provider_message_id IS NOT NULL AND d.id <> OLD.id
-       UNION ALL
-       SELECT NEW.channel, NEW.status, NEW.attempt_number WHERE NEW.provider_message_id IS NOT NULL) a
-      ORDER BY ${BEST_ATTEMPT_ORDER} LIMIT 1;
-     IF ${CHANNEL_CHANGES} THEN
-       UPDATE sms_verifications v SET channel = best WHERE v.id = code.id RETURNING * INTO code;
-     END IF;
+${lockCodeAndSetChannel('AND d.id <> OLD.id')}
      IF ${changed(DELIVERY_COST_COLUMNS)} THEN
        INSERT INTO stats_cost_deltas (${COST_COLUMNS.join(', ')})
        SELECT ${keysOf('code')}, ${costOf('OLD', -1)} UNION ALL SELECT ${keysOf('code')}, ${costOf('NEW', 1)};

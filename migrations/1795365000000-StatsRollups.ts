@@ -35,21 +35,36 @@ const EDGES_SQL = `ARRAY[${VERIFY_SECONDS_EDGES.join(',')}]::numeric[]`;
 const ORIGIN = `timestamptz '2000-01-01 00:00:00+00'`;
 const DAY_OR_HOUR = `CASE p.period WHEN 'hour' THEN m.bucket ELSE date_bin('1 day', m.bucket, ${ORIGIN}) END`;
 
-const CODE_COUNTERS = ['requested', 'sent', 'delivered', 'failed', 'verified', 'expired', 'pending', 'max_attempts'];
-const CODE_KEYS = ['bucket', 'provider', 'channel', 'country'];
+export const CODE_COUNTERS = [
+  'requested',
+  'sent',
+  'delivered',
+  'failed',
+  'verified',
+  'expired',
+  'pending',
+  'max_attempts',
+];
+export const CODE_KEYS = ['bucket', 'provider', 'channel', 'country'];
 const COST_COLUMNS = [...CODE_KEYS, 'delivery_provider', 'currency', 'deliveries', 'accepted', 'stated_cost'];
 
-/** A code row's channel: the one its attempts set, else the default. */
-const channelOf = (row: string) =>
-  `coalesce(${row}.channel, CASE WHEN ${row}.provider IS NOT NULL THEN 'sms' ELSE 'none' END)`;
+/** The channel a code counts under while no accepted attempt says otherwise. */
+const defaultChannelOf = (row: string) => `CASE WHEN ${row}.provider IS NOT NULL THEN 'sms' ELSE 'none' END`;
 
-/** A code row's keys: hour, provider, channel, country ('' for none). */
-const keysOf = (row: string) =>
-  `date_bin('1 hour', ${row}.created_at, ${ORIGIN}), coalesce(${row}.provider, ''), ${channelOf(row)}, ` +
-  `coalesce(${row}.country, '')`;
+/** A code row's channel: the one its attempts set, else the default. */
+const channelOf = (row: string) => `coalesce(${row}.channel, ${defaultChannelOf(row)})`;
+
+/** A code row's keys, in the order of CODE_KEYS: hour, provider, channel, country ('' for none). */
+export const keyListOf = (row: string) => [
+  `date_bin('1 hour', ${row}.created_at, ${ORIGIN})`,
+  `coalesce(${row}.provider, '')`,
+  channelOf(row),
+  `coalesce(${row}.country, '')`,
+];
+const keysOf = (row: string) => keyListOf(row).join(', ');
 
 /** A code row's counters, in the order of CODE_COUNTERS: each 0 or 1. */
-const countersOf = (row: string) => [
+export const countersOf = (row: string) => [
   '1',
   `(${row}.provider IS NOT NULL)::int`,
   `coalesce(${row}.delivery_status IN ('delivered', 'read'), false)::int`,
@@ -61,7 +76,7 @@ const countersOf = (row: string) => [
 ];
 
 /** A code row's seconds-to-verify bucket (1-based), NULL unless it was verified. */
-const verifyBucketOf = (row: string) =>
+export const verifyBucketOf = (row: string) =>
   `CASE WHEN ${row}.status = 'approved' AND ${row}.verified_at IS NOT NULL THEN
      greatest(1, width_bucket(extract(epoch FROM ${row}.verified_at - ${row}.created_at), ${EDGES_SQL}))::smallint END`;
 
@@ -96,11 +111,10 @@ const DELIVERY_COST_COLUMNS = ['provider', 'provider_message_id', 'cost', 'cost_
 const DELIVERY_FIGURE_COLUMNS = ['verification_id', 'channel', 'status', 'attempt_number', ...DELIVERY_COST_COLUMNS];
 
 /** Of a code's accepted attempts, the one whose channel it counts under: a delivered one, else the latest. */
-const BEST_ATTEMPT_ORDER = `a.status IN ('delivered', 'read') DESC, a.attempt_number DESC`;
+const bestAttemptFirst = (row: string) => `${row}.status IN ('delivered', 'read') DESC, ${row}.attempt_number DESC`;
 
 /** Whether the channel of the best attempt (`best`, NULL: none accepted) changes what `code` counts under. */
-const CHANNEL_CHANGES = `coalesce(best, CASE WHEN code.provider IS NOT NULL THEN 'sms' ELSE 'none' END)
-       IS DISTINCT FROM ${channelOf('code')}`;
+const CHANNEL_CHANGES = `coalesce(best, ${defaultChannelOf('code')}) IS DISTINCT FROM ${channelOf('code')}`;
 const changed = (columns: string[]) =>
   `(${columns.map((c) => `OLD.${c}`).join(', ')}) IS DISTINCT FROM (${columns.map((c) => `NEW.${c}`).join(', ')})`;
 
@@ -125,7 +139,7 @@ const lockCodeAndSetChannel = (otherRows: string) => `
         WHERE d.verification_id = NEW.verification_id AND d.provider_message_id IS NOT NULL ${otherRows}
        UNION ALL
        SELECT NEW.channel, NEW.status, NEW.attempt_number WHERE NEW.provider_message_id IS NOT NULL) a
-      ORDER BY ${BEST_ATTEMPT_ORDER} LIMIT 1;
+      ORDER BY ${bestAttemptFirst('a')} LIMIT 1;
      IF ${CHANNEL_CHANGES} THEN
        UPDATE sms_verifications v SET channel = best WHERE v.id = code.id RETURNING * INTO code;
      END IF;`;
@@ -159,9 +173,6 @@ const TABLES = [
 ];
 
 const FUNCTIONS = [
-  /* The lower edges of the seconds-to-verify buckets; the last bucket is open. The reader interpolates in them. */
-  `CREATE FUNCTION sms_auth_stats_verify_edges() RETURNS numeric[] LANGUAGE sql IMMUTABLE AS $$ SELECT ${EDGES_SQL} $$`,
-
   `CREATE FUNCTION sms_auth_stats_code_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
    BEGIN
      INSERT INTO stats_code_deltas (${CODE_DELTA_COLUMNS}) SELECT ${figuresOf('NEW', 1)};
@@ -294,7 +305,7 @@ export const STATS_BACKFILL = [
   `UPDATE sms_verifications v SET channel = a.channel
      FROM (SELECT DISTINCT ON (d.verification_id) d.verification_id AS id, d.channel FROM sms_deliveries d
             WHERE d.provider_message_id IS NOT NULL
-            ORDER BY d.verification_id, d.status IN ('delivered', 'read') DESC, d.attempt_number DESC) a
+            ORDER BY d.verification_id, ${bestAttemptFirst('d')}) a
     WHERE v.id = a.id AND a.channel IS DISTINCT FROM ${channelOf('v')}`,
   `INSERT INTO stats_code_deltas (${CODE_DELTA_COLUMNS}) SELECT ${figuresOf('v', 1)} FROM sms_verifications v`,
   `INSERT INTO stats_cost_deltas (${COST_COLUMNS.join(', ')})
@@ -326,7 +337,6 @@ export class StatsRollups1795365000000 implements MigrationInterface {
       'sms_auth_stats_attempt_inserting()',
       'sms_auth_stats_code_updated()',
       'sms_auth_stats_code_inserted()',
-      'sms_auth_stats_verify_edges()',
     ])
       await queryRunner.query(`DROP FUNCTION ${fn}`);
     await queryRunner.query('ALTER TABLE sms_verifications DROP COLUMN channel');

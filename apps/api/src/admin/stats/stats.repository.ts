@@ -1,7 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { VERIFY_BUCKET_COLUMNS } from '../../../../../migrations/1795365000000-StatsRollups';
+import {
+  CODE_COUNTERS,
+  CODE_KEYS,
+  countersOf,
+  keyListOf,
+  VERIFY_BUCKET_COLUMNS,
+  VERIFY_SECONDS_EDGES,
+  verifyBucketOf,
+} from '../../../../../migrations/1795365000000-StatsRollups';
 import type { SmsPricePerCode } from './sms-price-per-code';
 import { type RawEdge, statsBounds } from './stats-bounds';
 import type { StatsGrouping } from './stats-query.dto';
@@ -29,7 +37,7 @@ interface StatsRow {
   verified: number;
   expired: number;
   max_attempts: number;
-  /** Codes per seconds-to-verify bucket (sms_auth_stats_verify_edges). */
+  /** Codes per seconds-to-verify bucket (VERIFY_SECONDS_EDGES). */
   histogram: string[] | null;
   estimated_cost: string;
   saved_vs_sms: string;
@@ -53,24 +61,22 @@ const HISTOGRAM = VERIFY_BUCKET_COLUMNS;
 const ONE_HOT = (row: string) =>
   HISTOGRAM.map((_, i) => `CASE WHEN ${row}.verify_bucket = ${i + 1} THEN ${row}.verified ELSE 0 END`).join(', ');
 
-/** A code row's keys as its rollups hold them: hour, provider, channel, country ('' for none). */
-const CODE_KEYS = (row: string) =>
-  `date_bin('1 hour', ${row}.created_at, timestamptz '2000-01-01 00:00:00+00') AS bucket,
-   coalesce(${row}.provider, '') AS provider,
-   coalesce(${row}.channel, CASE WHEN ${row}.provider IS NOT NULL THEN 'sms' ELSE 'none' END) AS channel,
-   coalesce(${row}.country, '') AS country`;
+/** A code row's keys as its rollups hold them (the triggers' definitions: the same figures, read raw). */
+const CODE_KEYS_OF = (row: string) =>
+  keyListOf(row)
+    .map((key, i) => `${key} AS ${CODE_KEYS[i]}`)
+    .join(', ');
 
 /** A code row's figures, as its rollups count them, times `sign`. */
 const CODE_FIGURES = (row: string, sign: string) =>
-  `${sign} AS requested, ${sign} * (${row}.provider IS NOT NULL)::int AS sent,
-   ${sign} * coalesce(${row}.delivery_status IN ('delivered', 'read'), false)::int AS delivered,
-   ${sign} * coalesce(${row}.status = 'failed' OR ${row}.delivery_status IN ('failed', 'expired'), false)::int
-     AS failed,
-   ${sign} * (${row}.status = 'approved')::int AS verified, ${sign} * (${row}.status = 'expired')::int AS expired,
-   ${sign} * (${row}.status = 'max_attempts_reached')::int AS max_attempts,
-   CASE WHEN ${row}.status = 'approved' AND ${row}.verified_at IS NOT NULL THEN
-     greatest(1, width_bucket(extract(epoch FROM ${row}.verified_at - ${row}.created_at),
-       sms_auth_stats_verify_edges())) END AS verify_bucket`;
+  `${countersOf(row)
+    .map((counter, i) => `${sign} * ${counter} AS ${CODE_COUNTERS[i]}`)
+    .join(', ')}, ${verifyBucketOf(row)} AS verify_bucket`;
+
+/** Rollup rows `r` of the whole days ($11, $12), and of the other whole hours ($9, $10). */
+const WHOLE_DAYS = `r.period = 'day' AND r.bucket >= $11::timestamptz AND r.bucket < $12::timestamptz`;
+const OTHER_WHOLE_HOURS = `r.period = 'hour' AND r.bucket >= $9::timestamptz AND r.bucket < $10::timestamptz
+                 AND NOT (r.bucket >= $11::timestamptz AND r.bucket < $12::timestamptz)`;
 
 /**
  * An amount as text, '0' when it is zero: a cost moved from one group to another (a code's channel found after
@@ -96,8 +102,6 @@ const EDGE_SIGN = `CASE WHEN v.created_at >= $14::timestamptz AND v.created_at <
  */
 @Injectable()
 export class StatsRepository {
-  private verifyEdges?: Promise<number[]>;
-
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   async figures(
@@ -116,7 +120,7 @@ export class StatsRepository {
       `WITH prices AS (SELECT * FROM unnest($1::text[], $2::numeric[]) AS p(priced_provider, price)),
             sms_prices AS (SELECT * FROM unnest($4::text[], $5::numeric[]) AS s(country, price)),
             edge_codes AS (
-              SELECT v.id, ${EDGE_SIGN} AS sign, ${CODE_KEYS('v')},
+              SELECT v.id, ${EDGE_SIGN} AS sign, ${CODE_KEYS_OF('v')},
                      ${CODE_FIGURES('v', EDGE_SIGN)},
                      ${EDGE_SIGN} * (v.status = 'pending' AND v.expires_at <= $8::timestamptz)::int AS lapsed
                 FROM sms_verifications v
@@ -126,21 +130,20 @@ export class StatsRepository {
               SELECT r.bucket, r.provider, r.channel, r.country, ${COUNTERS}, r.expired + r.pending AS expired,
                      ${HISTOGRAM.map((column) => `r.${column}`).join(', ')}
                 FROM stats_rollups r
-               WHERE r.period = 'day' AND r.bucket >= $11::timestamptz AND r.bucket < $12::timestamptz
+               WHERE ${WHOLE_DAYS}
               UNION ALL
               SELECT r.bucket, r.provider, r.channel, r.country, ${COUNTERS},
                      r.expired + CASE WHEN r.bucket < $13::timestamptz THEN r.pending ELSE 0 END,
                      ${HISTOGRAM.map((column) => `r.${column}`).join(', ')}
                 FROM stats_rollups r
-               WHERE r.period = 'hour' AND r.bucket >= $9::timestamptz AND r.bucket < $10::timestamptz
-                 AND NOT (r.bucket >= $11::timestamptz AND r.bucket < $12::timestamptz)
+               WHERE ${OTHER_WHOLE_HOURS}
               UNION ALL
               SELECT x.bucket, x.provider, x.channel, x.country, ${COUNTERS},
                      x.expired + CASE WHEN x.bucket < $13::timestamptz THEN x.pending ELSE 0 END, ${ONE_HOT('x')}
                 FROM stats_code_deltas x
                WHERE x.bucket >= $9::timestamptz AND x.bucket < $10::timestamptz
               UNION ALL
-              SELECT ${CODE_KEYS('v')}, 0, 0, 0, 0, 0, 0, 1, ${HISTOGRAM.map(() => '0').join(', ')}
+              SELECT ${CODE_KEYS_OF('v')}, 0, 0, 0, 0, 0, 0, 1, ${HISTOGRAM.map(() => '0').join(', ')}
                 FROM sms_verifications v
                WHERE v.status = 'pending' AND v.expires_at <= $8::timestamptz
                  AND v.created_at >= greatest($9::timestamptz, $13::timestamptz) AND v.created_at < $10::timestamptz
@@ -151,13 +154,12 @@ export class StatsRepository {
               SELECT r.bucket, r.provider, r.channel, r.country, r.delivery_provider, r.currency, r.deliveries,
                      r.accepted, r.stated_cost
                 FROM stats_rollup_costs r
-               WHERE r.period = 'day' AND r.bucket >= $11::timestamptz AND r.bucket < $12::timestamptz
+               WHERE ${WHOLE_DAYS}
               UNION ALL
               SELECT r.bucket, r.provider, r.channel, r.country, r.delivery_provider, r.currency, r.deliveries,
                      r.accepted, r.stated_cost
                 FROM stats_rollup_costs r
-               WHERE r.period = 'hour' AND r.bucket >= $9::timestamptz AND r.bucket < $10::timestamptz
-                 AND NOT (r.bucket >= $11::timestamptz AND r.bucket < $12::timestamptz)
+               WHERE ${OTHER_WHOLE_HOURS}
               UNION ALL
               SELECT x.bucket, x.provider, x.channel, x.country, x.delivery_provider, x.currency, x.deliveries,
                      x.accepted, x.stated_cost
@@ -217,23 +219,15 @@ export class StatsRepository {
         ...rawEdgeParameters(bounds.edges),
       ],
     );
-    const edges = await this.edges();
     const withSaved = groupBy === 'channel';
     const total = rows.find((row) => row.is_total);
     return {
-      totals: total && total.requested > 0 ? toFigures(total, withSaved, edges) : emptyFigures(withSaved),
+      totals: total && total.requested > 0 ? toFigures(total, withSaved) : emptyFigures(withSaved),
       groups: rows
         .filter((row) => !row.is_total)
-        .map((row) => ({ key: row.key ?? 'unknown', ...toFigures(row, withSaved, edges) })),
+        .map((row) => ({ key: row.key ?? 'unknown', ...toFigures(row, withSaved) })),
       vendorCosts: (total?.vendor_costs ?? 0) > 0,
     };
-  }
-
-  private edges(): Promise<number[]> {
-    this.verifyEdges ??= this.dataSource
-      .query<{ edges: string[] }[]>('SELECT sms_auth_stats_verify_edges() AS edges')
-      .then(([row]) => row.edges.map(Number));
-    return this.verifyEdges;
   }
 }
 
@@ -244,8 +238,8 @@ function rawEdgeParameters(edges: RawEdge[]): unknown[] {
   return [edges[0] ?? none, edges[1] ?? none].flatMap((edge) => [edge.from, edge.to, edge.sign]);
 }
 
-function toFigures(row: StatsRow, withSaved: boolean, edges: readonly number[]): StatsFiguresDto {
-  const median = medianOf(row.histogram?.map(Number) ?? [], edges);
+function toFigures(row: StatsRow, withSaved: boolean): StatsFiguresDto {
+  const median = medianOf(row.histogram?.map(Number) ?? [], VERIFY_SECONDS_EDGES);
   return {
     requested: row.requested,
     sent: row.sent,

@@ -1,9 +1,9 @@
 import type { AddressInfo } from 'node:net';
 import { DATA_RETENTION_QUEUE } from '@app/retention';
-import { Client } from 'pg';
 import { ADMIN_API_KEY, adminGet, AUDIT, STATS, VERIFICATIONS } from '../admin/admin-helpers';
 import { urlForDatabase, withAdminClient } from '../support/admin-sql';
 import { eventually } from '../support/eventually';
+import { insertExpiredCode } from '../support/expired-code';
 import { expectError, LOGOUT, ME, REFRESH, sendCode, verify } from '../support/http-helpers';
 import { type PgBouncer, startPgBouncer } from '../support/pgbouncer';
 import { createTestApp, nextIp, nextPhone, type TestApp } from '../support/test-app';
@@ -40,29 +40,6 @@ async function listen(t: TestApp): Promise<(path: string, body: unknown) => Prom
   };
 }
 
-/** A code of 120 days ago (past retention), with its delivery row, for the retention job to remove. */
-async function insertOldCode(url: string, phone: string): Promise<string> {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    const { rows } = await client.query<{ id: string }>(
-      `INSERT INTO sms_verifications (phone_number, country, code_hash, status, max_attempts, locale, expires_at,
-         created_at)
-       VALUES ($1, 'KZ', repeat('0', 64), 'expired', 5, 'ru', now() - interval '120 days' + interval '5 minutes',
-         now() - interval '120 days')
-       RETURNING id`,
-      [phone],
-    );
-    await client.query(
-      `INSERT INTO sms_deliveries (verification_id, attempt_number, provider, status) VALUES ($1, 1, 'console', 'sent')`,
-      [rows[0].id],
-    );
-    return rows[0].id;
-  } finally {
-    await client.end();
-  }
-}
-
 function sharedPostgres(): { postgresHost: string; postgresPort: number } {
   const admin = new URL(process.env[ADMIN_URL_VAR]!);
   return { postgresHost: admin.hostname, postgresPort: Number(admin.port || 5432) };
@@ -83,7 +60,7 @@ describe('behind PgBouncer in transaction pooling mode (e2e)', () => {
   beforeAll(async () => {
     pooler = await startPgBouncer({ ...sharedPostgres(), poolSize: SERVER_CONNECTIONS });
     database = await createTestDatabase();
-    oldCode = await insertOldCode(database.url, nextPhone());
+    oldCode = await withAdminClient(database.url, (client) => insertExpiredCode(client, nextPhone(), 120));
     t = await createTestApp({
       database: { ...database, appUrl: pooler.urlFor(database.url) },
       // The retention job runs by itself through pg-boss a second after start.

@@ -1,28 +1,13 @@
 import { Pool } from 'pg';
 import { DATA_RETENTION_QUEUE } from '@app/retention';
 import { eventually } from '../support/eventually';
+import { insertExpiredCode } from '../support/expired-code';
 import { createTestApp, type TestApp } from '../support/test-app';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
 /** The retention job on the job queue: it runs by itself shortly after start, then is due again a day later. */
 
 const DAY_MS = 86_400_000;
-
-async function insertCode(sql: Pool, phone: string, createdDaysAgo: number): Promise<string> {
-  const { rows } = await sql.query<{ id: string }>(
-    `INSERT INTO sms_verifications (phone_number, country, code_hash, status, max_attempts, locale, expires_at,
-       created_at)
-     VALUES ($1, 'KZ', repeat('0', 64), 'expired', 5, 'ru', now() - make_interval(days => $2) + interval '5 minutes',
-       now() - make_interval(days => $2))
-     RETURNING id`,
-    [phone, createdDaysAgo],
-  );
-  await sql.query(
-    `INSERT INTO sms_deliveries (verification_id, attempt_number, provider, status) VALUES ($1, 1, 'console', 'sent')`,
-    [rows[0].id],
-  );
-  return rows[0].id;
-}
 
 describe('the data retention job', () => {
   let database: TestDatabase;
@@ -37,8 +22,8 @@ describe('the data retention job', () => {
     // Pool.end() does not wait for its connections to close: the DROP DATABASE … WITH (FORCE) after the file can
     // end one under it, and its 57P01 is expected (as in test-app.ts).
     seed.on('error', () => undefined);
-    oldCode = await insertCode(seed, '+77015550001', 120);
-    recentCode = await insertCode(seed, '+77015550002', 10);
+    oldCode = await insertExpiredCode(seed, '+77015550001', 120);
+    recentCode = await insertExpiredCode(seed, '+77015550002', 10);
     // An event of a month long gone: it waits in the default partition for its month's partition, then goes with it.
     await seed.query(
       `INSERT INTO audit_events (occurred_at, type, outcome, details) VALUES ($1, 'code_requested', 'success', '{}')`,

@@ -1,17 +1,9 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import {
-  accessSync,
-  chownSync,
-  constants,
-  existsSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { accessSync, constants, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { Client } from 'pg';
+import { withAdminClient } from './admin-sql';
+import { chownToPostgres } from './postgres-user';
 import { freePort } from './server-process';
 
 /**
@@ -26,8 +18,6 @@ export interface PgBouncer {
   urlFor(directUrl: string): string;
   /** Runs a command on the admin console (`SHOW POOLS`, `RECONNECT db`, …) and returns its rows. */
   console(command: string): Promise<Record<string, unknown>[]>;
-  /** Its log so far (for a failure message). */
-  log(): string;
   stop(): Promise<void>;
 }
 
@@ -48,7 +38,7 @@ const ADMIN_USER = 'postgres';
 const SEARCH_PATH = ['/usr/sbin', '/usr/local/sbin', '/usr/bin'];
 
 /** The pgbouncer executable, or a failure saying how to install it. */
-export function pgbouncerExecutable(): string {
+function pgbouncerExecutable(): string {
   const dirs = [...(process.env.PATH ?? '').split(delimiter), ...SEARCH_PATH].filter(Boolean);
   for (const dir of dirs) {
     const candidate = join(dir, 'pgbouncer');
@@ -84,7 +74,8 @@ function configuration(dir: string, port: number, options: PgBouncerOptions): st
     // After a failed server login PgBouncer waits this long before it tries again (default 15 s).
     'server_login_retry = 1',
     // node-postgres sends only user, database and application_name, which PgBouncer handles; anything else the
-    // service might start sending (statement_timeout, options) is refused, and the pass behind it fails.
+    // service might start sending (statement_timeout, options) is refused, and the pass behind it fails. This
+    // entry is for other clients (JDBC sends extra_float_digits), as a deployment would list them.
     'ignore_startup_parameters = extra_float_digits',
     'log_connections = 0',
     'log_disconnections = 0',
@@ -103,17 +94,11 @@ export function throughPgBouncer(directUrl: string, port: number): string {
 }
 
 /** Runs `command` on the admin console of the PgBouncer on 127.0.0.1:`port` and returns its rows. */
-export async function pgbouncerConsole(port: number, command: string): Promise<Record<string, unknown>[]> {
-  const client = new Client({ host: '127.0.0.1', port, user: ADMIN_USER, database: 'pgbouncer' });
-  client.on('error', () => undefined);
-  await client.connect();
-  try {
-    // The console speaks the simple query protocol only: no parameters.
-    const result = await client.query(command);
-    return result.rows as Record<string, unknown>[];
-  } finally {
-    await client.end().catch(() => undefined);
-  }
+export function pgbouncerConsole(port: number, command: string): Promise<Record<string, unknown>[]> {
+  // The console speaks the simple query protocol only: no parameters.
+  return withAdminClient(`postgres://${ADMIN_USER}@127.0.0.1:${port}/pgbouncer`, (client) =>
+    client.query<Record<string, unknown>>(command),
+  ).then((result) => result.rows);
 }
 
 export async function startPgBouncer(options: PgBouncerOptions): Promise<PgBouncer> {
@@ -123,11 +108,7 @@ export async function startPgBouncer(options: PgBouncerOptions): Promise<PgBounc
   writeFileSync(join(dir, 'userlist.txt'), `"${ADMIN_USER}" ""\n`);
   writeFileSync(join(dir, 'pgbouncer.ini'), configuration(dir, port, options));
   const asRoot = process.getuid?.() === 0;
-  if (asRoot) {
-    const uid = Number(execFileSync('id', ['-u', 'postgres']).toString().trim());
-    const gid = Number(execFileSync('id', ['-g', 'postgres']).toString().trim());
-    for (const file of ['', 'userlist.txt', 'pgbouncer.ini']) chownSync(join(dir, file), uid, gid);
-  }
+  if (asRoot) chownToPostgres(dir, join(dir, 'userlist.txt'), join(dir, 'pgbouncer.ini'));
   const log = () => {
     const file = join(dir, 'pgbouncer.log');
     return existsSync(file) ? readFileSync(file, 'utf8') : '';
@@ -181,7 +162,6 @@ export async function startPgBouncer(options: PgBouncerOptions): Promise<PgBounc
     port,
     urlFor: (directUrl) => throughPgBouncer(directUrl, port),
     console: (command) => pgbouncerConsole(port, command),
-    log,
     stop,
   };
 }

@@ -1,11 +1,13 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { chmodSync, chownSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
+import { eventually } from './eventually';
 import { migrate } from './migrate';
 import { startPgBouncer } from './pgbouncer';
+import { chownToPostgres } from './postgres-user';
 import { freePort } from './server-process';
 import { testPooler } from './test-pooler';
 
@@ -38,24 +40,18 @@ export interface PrivatePostgres {
 /** In front of a private cluster: an outage then fails requests within seconds instead of holding them. */
 const PRIVATE_POOLER_QUERY_WAIT_SECONDS = 5;
 
-/**
- * Polls `url` until a query succeeds. PgBouncer refuses new clients for server_login_retry after a failed server
- * login ("server login has been failing"), so a cluster just started is not yet reachable through it.
- */
-async function untilQueryable(url: string): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
-    const client = new Client({ connectionString: url });
-    client.on('error', () => undefined);
-    try {
-      await client.connect();
-      await client.query('SELECT 1');
-      return;
-    } catch (error) {
-      if (attempt >= 100) throw new Error(`${url} is not reachable: ${String(error)}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    } finally {
-      await client.end().catch(() => undefined);
-    }
+/** Whether `sql` runs on `url` now (a fresh connection, given up after 2 s). */
+export async function canQuery(url: string, sql = 'SELECT 1'): Promise<boolean> {
+  const client = new Client({ connectionString: url, connectionTimeoutMillis: 2000 });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    await client.query(sql);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
   }
 }
 
@@ -67,11 +63,7 @@ function asPostgresUser(command: string, args: string[]): Promise<{ stdout: stri
 export async function startPrivatePostgres(): Promise<PrivatePostgres> {
   const dir = mkdtempSync(join(tmpdir(), 'sms-auth-pg-'));
   chmodSync(dir, 0o700);
-  if (process.getuid?.() === 0) {
-    const { stdout } = await run('id', ['-u', 'postgres']);
-    const { stdout: gid } = await run('id', ['-g', 'postgres']);
-    chownSync(dir, Number(stdout.trim()), Number(gid.trim()));
-  }
+  if (process.getuid?.() === 0) chownToPostgres(dir);
   const port = await freePort();
   await asPostgresUser(`${PG_BIN}/initdb`, ['-D', dir, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8']);
   const options = `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories= -c fsync=off`;
@@ -107,7 +99,9 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
     stop,
     start: async () => {
       await startCluster();
-      if (pooler) await untilQueryable(appUrl);
+      // PgBouncer refuses new clients for server_login_retry after a failed server login ("server login has been
+      // failing"), so a cluster just started is not yet reachable through it.
+      if (pooler) await eventually(() => canQuery(appUrl), `${appUrl} answers`, { attempts: 100, intervalMs: 100 });
     },
     destroy: async () => {
       await pooler?.stop();

@@ -54,9 +54,9 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     env,
     close: async () => {
       await app.close();
-      await releasePooledConnections(database.appUrl);
       await sql.end();
-      if (!options.database) await database.drop();
+      // drop() lets the pooler go of the database first; a shared database stays, its pooled connections not.
+      await (options.database ? releasePooledConnections(database.appUrl) : database.drop());
     },
   };
 }

@@ -17,7 +17,7 @@ function clientAnswering(outcome: () => Promise<unknown>) {
   const release = jest.fn();
   const connect = jest.fn(() => Promise.resolve({ query: jest.fn(outcome), release }));
   const dataSource = { driver: { master: { connect } } } as unknown as DataSource;
-  return { sql: new SqlClient(dataSource), release, connect };
+  return { sql: new SqlClient(dataSource), release };
 }
 
 describe('which failed statements may have committed', () => {

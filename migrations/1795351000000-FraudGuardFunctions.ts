@@ -287,6 +287,13 @@ const FUNCTIONS = [
    $$`,
 ];
 
+/** The text this migration creates a function of FUNCTIONS with, by its name (for migrations that replace it). */
+export function fraudGuardFunctionDefinition(name: string): string {
+  const [definition, ...others] = FUNCTIONS.filter((sql) => sql.startsWith(`CREATE FUNCTION ${name}(`));
+  if (!definition || others.length > 0) throw new Error(`FraudGuardFunctions defines no single function ${name}`);
+  return definition;
+}
+
 /* The send's reservation with the guard between the phone's checks and the new code. */
 const GUARD = `
      IF p_fraud->>'mode' <> 'off' AND NOT p_is_test_number THEN

@@ -10,6 +10,8 @@ import { FraudGuardTables1795350000000 } from './1795350000000-FraudGuardTables'
 import { FraudGuardFunctions1795351000000 } from './1795351000000-FraudGuardFunctions';
 import { PartitionAuditEvents1795362000000 } from './1795362000000-PartitionAuditEvents';
 import { StatsRollups1795365000000 } from './1795365000000-StatsRollups';
+import { PlpgsqlWriters1795370000000 } from './1795370000000-PlpgsqlWriters';
+import { RefreshBatchByIndex1795371000000 } from './1795371000000-RefreshBatchByIndex';
 
 /** Every migration, oldest first. `npm run migration:generate` writes a new file; add it here. */
 export const MIGRATIONS = [
@@ -25,4 +27,6 @@ export const MIGRATIONS = [
   FraudGuardFunctions1795351000000,
   PartitionAuditEvents1795362000000,
   StatsRollups1795365000000,
+  PlpgsqlWriters1795370000000,
+  RefreshBatchByIndex1795371000000,
 ];

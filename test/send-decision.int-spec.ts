@@ -1,6 +1,5 @@
-import { Client } from 'pg';
 import { ErrorCode } from '@app/common';
-import { createTestDatabase, type TestDatabase } from './support/test-database';
+import { useTestDatabaseClient } from './support/test-database';
 
 /**
  * SPEC §3's per-phone send policy, as the SQL function sms_auth_send_decision (migration HotPathFunctions) decides
@@ -67,21 +66,10 @@ function sendsInHour(count: number, lastSecondsAgo: number, oldestMinutesAgo = 5
 }
 
 describe('sms_auth_send_decision: the per-phone send policy in SQL (SPEC §3)', () => {
-  let database: TestDatabase;
-  let client: Client;
-
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    client = new Client({ connectionString: database.url });
-    await client.connect();
-  });
-  afterAll(async () => {
-    await client?.end();
-    await database?.drop();
-  });
+  const db = useTestDatabaseClient();
 
   async function decide(h: SendHistory, limits: SendLimits = LIMITS): Promise<Decision> {
-    const { rows } = await client.query<Decision>(
+    const { rows } = await db.client.query<Decision>(
       `SELECT code, retry_after, limit_name
          FROM sms_auth_send_decision($1::integer, $2::integer, $3::timestamptz, $4::timestamptz, $5::timestamptz,
                                      $6::timestamptz, $7::integer, $8::integer, $9::integer)`,
@@ -317,7 +305,7 @@ describe('sms_auth_send_decision: the per-phone send policy in SQL (SPEC §3)', 
 
     beforeAll(async () => {
       const cases = grid();
-      const { rows } = await client.query<Decision>(
+      const { rows } = await db.client.query<Decision>(
         `SELECT d.code, d.retry_after, d.limit_name
            FROM unnest($1::integer[], $2::integer[], $3::timestamptz[], $4::timestamptz[], $5::timestamptz[])
                 WITH ORDINALITY AS g(hour, day, last_sent_at, oldest_in_hour_at, oldest_in_day_at, n)

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { Client } from 'pg';
 import { urlForDatabase, withAdminClient } from './admin-sql';
 import { ADMIN_URL_VAR, TEMPLATE_DB_VAR } from './test-env';
 import { appUrlFor, releasePooledConnections } from './test-pooler';
@@ -42,4 +43,22 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       await withAdminClient(adminUrl, (client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
     },
   };
+}
+
+/**
+ * A private database and a client connected to it, for the tests of the enclosing describe block (its hooks
+ * create and drop them): read `client` inside the tests, not before.
+ */
+export function useTestDatabaseClient(): { readonly database: TestDatabase; readonly client: Client } {
+  const context = {} as { database: TestDatabase; client: Client };
+  beforeAll(async () => {
+    context.database = await createTestDatabase();
+    context.client = new Client({ connectionString: context.database.url });
+    await context.client.connect();
+  });
+  afterAll(async () => {
+    await context.client?.end();
+    await context.database?.drop();
+  });
+  return context;
 }

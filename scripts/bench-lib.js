@@ -150,20 +150,31 @@ function processStats(pid) {
   return { cpuSeconds: ticks / 100, peakRssMb: Math.round(kb('VmHWM') / 1024), rssMb: Math.round(kb('VmRSS') / 1024) };
 }
 
-/** CPU seconds of every Postgres server process on this machine (the database shares the cores). */
+/** CPU seconds of each Postgres server process on this machine (the database shares the cores), by pid. */
 function postgresCpuSeconds() {
-  let ticks = 0;
+  const seconds = new Map();
   for (const pid of readdirSync('/proc').filter((entry) => /^\d+$/.test(entry))) {
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
       if (!stat.includes('(postgres)')) continue;
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]);
+      seconds.set(pid, (Number(fields[11]) + Number(fields[12])) / 100);
     } catch {
       // the process ended meanwhile
     }
   }
-  return ticks / 100;
+  return seconds;
+}
+
+/**
+ * What Postgres spent between two readings: each process's growth, the whole time of one started meanwhile.
+ * A process that ended meanwhile (a pool's idle connection closing) took its share with it: `ended` counts them.
+ */
+function postgresCpuSpent(before, after) {
+  let spent = 0;
+  for (const [pid, seconds] of after) spent += seconds - (before.get(pid) ?? 0);
+  const ended = [...before.keys()].filter((pid) => !after.has(pid)).length;
+  return { spent, ended };
 }
 
 /**
@@ -205,7 +216,7 @@ async function measured(pid, url, name, options) {
   const result = await run(url, options);
   const after = cpuSecondsOf(pid);
   const serverCpu = before === null || after === null ? null : after - before;
-  const postgresCpu = postgresCpuSeconds() - postgresBefore;
+  const { spent: postgresCpu, ended: postgresEnded } = postgresCpuSpent(postgresBefore, postgresCpuSeconds());
   const load = process.cpuUsage(loadBefore);
   const requests = result.requests.total;
   return {
@@ -221,10 +232,9 @@ async function measured(pid, url, name, options) {
     server_cpu_ms_per_request:
       serverCpu !== null && requests ? Number(((serverCpu * 1000) / requests).toFixed(2)) : null,
     // Every postgres process of the machine (backends, WAL writer, checkpointer): what the requests cost it.
-    // Unknown (null) when postgres processes ended during the phase and took their CPU time with them.
-    postgres_cpu_percent: postgresCpu < 0 ? null : Math.round((postgresCpu / result.duration) * 100),
-    postgres_cpu_ms_per_request:
-      postgresCpu < 0 || !requests ? null : Number(((postgresCpu * 1000) / requests).toFixed(2)),
+    postgres_cpu_percent: Math.round((postgresCpu / result.duration) * 100),
+    postgres_cpu_ms_per_request: requests ? Number(((postgresCpu * 1000) / requests).toFixed(2)) : null,
+    postgres_processes_ended: postgresEnded,
     load_generator_cpu_percent: Math.round(((load.user + load.system) / 1e6 / result.duration) * 100),
   };
 }

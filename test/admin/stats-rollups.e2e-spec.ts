@@ -4,7 +4,7 @@ import { StatsController } from '../../apps/api/src/admin/stats/stats.controller
 import type { StatsPricing } from '../../apps/api/src/admin/stats/stats.repository';
 import { medianOfValues } from '../support/median-precision';
 import { rawStats, type RawPricing, type RawStatsRow } from '../support/raw-stats';
-import { schemaDataSource } from '../support/migrate';
+import { schemaDataSource, undoMigrationsThrough } from '../support/migrate';
 import { createTestApp, type TestApp } from '../support/test-app';
 import { createTestDatabase } from '../support/test-database';
 import { ADMIN_API_KEY, adminGet, STATS } from './admin-helpers';
@@ -293,7 +293,7 @@ describe('rollups of the codes written before the migration (e2e)', () => {
     const database = await createTestDatabase();
     const schema = await schemaDataSource(database.url).initialize();
     try {
-      await schema.undoLastMigration({ transaction: 'each' });
+      await undoMigrationsThrough(schema, 'StatsRollups1795365000000');
       expect(await schema.query(`SELECT to_regclass('stats_rollups') AS rollups`)).toEqual([{ rollups: null }]);
       const sql = new Pool({ connectionString: database.url, max: 2 });
       now = Date.now();

@@ -1,6 +1,6 @@
 import { Pool } from 'pg';
 import { type DataSource } from 'typeorm';
-import { schemaDataSource } from '../support/migrate';
+import { schemaDataSource, undoMigrationsThrough } from '../support/migrate';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
 /** audit_events partitioned by month (migration PartitionAuditEvents): the move, the partitions, the guard, the drop. */
@@ -49,13 +49,6 @@ async function allEvents(sql: Pool): Promise<unknown[]> {
   return rows;
 }
 
-/** Undoes migrations, newest first, until PartitionAuditEvents is undone (later ones come back with runMigrations). */
-async function undoPartitioning(dataSource: DataSource): Promise<void> {
-  const applied = async () =>
-    (await dataSource.query<{ name: string }[]>('SELECT name FROM migrations')).map((row) => row.name);
-  while ((await applied()).includes(PARTITIONING)) await dataSource.undoLastMigration({ transaction: 'each' });
-}
-
 async function relationKind(sql: Pool): Promise<string> {
   const { rows } = await sql.query<{ relkind: string }>(
     "SELECT relkind FROM pg_class WHERE oid = 'audit_events'::regclass",
@@ -83,7 +76,7 @@ describe('the migration partitions audit_events and keeps every row', () => {
   });
 
   it('moves the rows of a plain table into one partition per month, ids and all, and back on down()', async () => {
-    await undoPartitioning(dataSource);
+    await undoMigrationsThrough(dataSource, PARTITIONING);
     expect(await relationKind(sql)).toBe('r');
     const now = new Date();
     const times = [
@@ -120,7 +113,7 @@ describe('the migration partitions audit_events and keeps every row', () => {
     expect(Number((await insertAt(sql, new Date())).id)).toBe(lastId + 1);
 
     const partitioned = await allEvents(sql);
-    await undoPartitioning(dataSource);
+    await undoMigrationsThrough(dataSource, PARTITIONING);
     expect(await relationKind(sql)).toBe('r');
     expect(await allEvents(sql)).toEqual(partitioned);
     expect(Number((await insertAt(sql, new Date())).id)).toBe(lastId + 2);

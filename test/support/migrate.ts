@@ -15,3 +15,10 @@ export async function migrate(url: string): Promise<void> {
     await dataSource.destroy();
   }
 }
+
+/** Undoes migrations, newest first, until `name` is undone too (runMigrations brings them all back). */
+export async function undoMigrationsThrough(dataSource: DataSource, name: string): Promise<void> {
+  const applied = async () =>
+    (await dataSource.query<{ name: string }[]>('SELECT name FROM migrations')).map((row) => row.name);
+  while ((await applied()).includes(name)) await dataSource.undoLastMigration({ transaction: 'each' });
+}

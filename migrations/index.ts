@@ -12,6 +12,7 @@ import { PartitionAuditEvents1795362000000 } from './1795362000000-PartitionAudi
 import { StatsRollups1795365000000 } from './1795365000000-StatsRollups';
 import { PlpgsqlWriters1795370000000 } from './1795370000000-PlpgsqlWriters';
 import { RefreshBatchByIndex1795371000000 } from './1795371000000-RefreshBatchByIndex';
+import { FraudGuardInlined1795372000000 } from './1795372000000-FraudGuardInlined';
 
 /** Every migration, oldest first. `npm run migration:generate` writes a new file; add it here. */
 export const MIGRATIONS = [
@@ -29,4 +30,5 @@ export const MIGRATIONS = [
   StatsRollups1795365000000,
   PlpgsqlWriters1795370000000,
   RefreshBatchByIndex1795371000000,
+  FraudGuardInlined1795372000000,
 ];

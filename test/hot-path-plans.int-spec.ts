@@ -1,10 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { fraudGuardFunctionDefinition } from '../migrations/1795351000000-FraudGuardFunctions';
 import { useTestDatabaseClient } from './support/test-database';
 
 /**
  * How the hot-path SQL functions run, where the plan decides the cost: writers whose statements are planned once
- * per session (migration PlpgsqlWriters), and a refresh batch that looks its tokens up through the index rather
- * than reading the whole of refresh_tokens (migration RefreshBatchByIndex).
+ * per session (migration PlpgsqlWriters), a refresh batch that looks its tokens up through the index rather than
+ * reading the whole of refresh_tokens (migration RefreshBatchByIndex), and the fraud verdict's helpers inlined
+ * into its statements (migration FraudGuardInlined).
  */
 describe('hot-path SQL plans', () => {
   const db = useTestDatabaseClient();
@@ -58,6 +60,56 @@ describe('hot-path SQL plans', () => {
         `SELECT seq_scan FROM pg_stat_xact_user_tables WHERE relname = 'refresh_tokens'`,
       );
       expect(Number(scans.rows[0].seq_scan)).toBe(0);
+    } finally {
+      await db.client.query('ROLLBACK');
+    }
+  });
+
+  it("the fraud verdict's helpers are inlined into the statements that use them", async () => {
+    const plan = async (sql: string) =>
+      (await db.client.query<{ 'QUERY PLAN': string }>(`EXPLAIN (VERBOSE, COSTS OFF) ${sql}`)).rows
+        .map((row) => row['QUERY PLAN'])
+        .join('\n');
+    const window = await plan(`SELECT * FROM sms_auth_fraud_window('ip', '203.0.113.7', now())`);
+    expect(window).not.toMatch(/Function Scan/);
+    expect(window).toMatch(/fraud_sent_counts/);
+    // A count only known at run time: folded away as a constant otherwise.
+    const rule = await plan(`SELECT sms_auth_fraud_rule('ip_unverified', 'day', (random() * 10)::int, 5, true)`);
+    expect(rule).toMatch(/jsonb_build_object/);
+  });
+
+  it('the inlined window gives the figures of the PL/pgSQL one it replaced, at any minute of the hour', async () => {
+    const reference = fraudGuardFunctionDefinition('sms_auth_fraud_window').replace(
+      'CREATE FUNCTION sms_auth_fraud_window(',
+      'CREATE FUNCTION pg_temp.reference_fraud_window(',
+    );
+    await db.client.query('BEGIN');
+    try {
+      await db.client.query(reference);
+      await db.client.query(
+        `INSERT INTO fraud_sent_counts (scope, key, bucket, sent, cost)
+         SELECT 'country', 'KZ', date_trunc('hour', now(), 'UTC') - make_interval(hours => h), 1 + h % 7, h * 0.03
+           FROM generate_series(0, 30) AS h`,
+      );
+      await db.client.query(
+        `INSERT INTO fraud_verified_counts (scope, key, bucket, verified)
+         SELECT 'country', 'KZ', date_trunc('hour', now(), 'UTC') - make_interval(hours => h), h % 3
+           FROM generate_series(0, 30, 2) AS h`,
+      );
+      const { rows } = await db.client.query<{ minute: number; inlined: unknown; replaced: unknown }>(
+        `SELECT m AS minute,
+                (SELECT to_jsonb(w) FROM sms_auth_fraud_window('country', 'KZ', at) AS w) AS inlined,
+                (SELECT to_jsonb(w) FROM pg_temp.reference_fraud_window('country', 'KZ', at) AS w) AS replaced
+           FROM generate_series(0, 59, 7) AS m,
+                LATERAL (SELECT date_trunc('hour', now(), 'UTC') + make_interval(mins => m) AS at) AS t`,
+      );
+      expect(rows).toHaveLength(9);
+      for (const row of rows)
+        expect({ minute: row.minute, figures: row.inlined }).toEqual({
+          minute: row.minute,
+          figures: row.replaced,
+        });
+      expect(rows.some((row) => (row.inlined as { unverified_day: number }).unverified_day > 0)).toBe(true);
     } finally {
       await db.client.query('ROLLBACK');
     }

@@ -6,6 +6,7 @@ import type { AppConfig } from '@app/config';
 import { inRequestOrder, SqlClient, StatementCoalescer } from '@app/database';
 import type { DeliveryStatus, SmsAttempt } from '@app/sms';
 import { FraudGuard } from './fraud/fraud-guard.service';
+import { PendingCodeCache, type PendingCode } from './pending-code-cache';
 
 export interface SendReservationRequest {
   id: string;
@@ -106,6 +107,7 @@ export type SendRecord =
   | { kind: 'reservation_voided'; verificationId: string; phoneNumber: string; events: AuditRow[] };
 
 const RESERVE_SQL = 'SELECT * FROM sms_auth_reserve_sends($1, $2, $3, $4, $5, $6, $7)';
+const PENDING_CODES_KEPT = 100_000;
 const READ_PENDING_SQL =
   "SELECT phone_number, id, code_hash FROM sms_verifications WHERE phone_number = ANY($1) AND status = 'pending'";
 const VERIFY_SQL = 'SELECT * FROM sms_auth_verify_codes($1, $2, $3, $4)';
@@ -154,7 +156,8 @@ function recordJson(record: SendRecord): Record<string, unknown> {
 @Injectable()
 export class VerificationRepository {
   private readonly reservations: StatementCoalescer<SendReservationRequest, ReservationRow>;
-  private readonly pendingReads: StatementCoalescer<string, { id: string; codeHash: string } | null>;
+  private readonly pendingReads: StatementCoalescer<string, PendingCode | null>;
+  private readonly pendingCodes: PendingCodeCache;
   private readonly verifyWrites: StatementCoalescer<VerifyWriteRequest, VerifyWriteRow>;
 
   constructor(
@@ -184,6 +187,8 @@ export class VerificationRepository {
         requests.length,
       ),
     );
+    // Enough for every code of OTP_TTL_SECONDS at hundreds of sends a second (about 20 MB when full).
+    this.pendingCodes = new PendingCodeCache(PENDING_CODES_KEPT, config.get('OTP_TTL_SECONDS', { infer: true }) * 1000);
     this.pendingReads = new StatementCoalescer(async (phones) => {
       const rows = await this.sql.query<{ phone_number: string; id: string; code_hash: string }>(READ_PENDING_SQL, [
         [...new Set(phones)],
@@ -202,7 +207,10 @@ export class VerificationRepository {
   async reserveSend(request: SendReservationRequest): Promise<SendReservation> {
     const row = await this.reservations.submit(request);
     const fraud = row.fraud_action ? { action: row.fraud_action, rule: row.fraud_rule } : null;
-    if (row.result === 'RESERVED') return { result: row.result, resendAfter: row.resend_after ?? 0, fraud };
+    if (row.result === 'RESERVED') {
+      this.pendingCodes.remember(request.phoneNumber, { id: request.id, codeHash: request.codeHash });
+      return { result: row.result, resendAfter: row.resend_after ?? 0, fraud };
+    }
     if (row.result === 'SEND_BLOCKED')
       return { result: row.result, retryAfter: row.retry_after!, fraud: { action: 'blocked', rule: row.fraud_rule! } };
     if (row.result === 'PHONE_BLOCKED') return { result: row.result };
@@ -211,13 +219,24 @@ export class VerificationRepository {
     return { result: row.result, retryAfter: row.retry_after!, limit: row.refused_limit! };
   }
 
-  /** The phone's pending code, without a lock: verify checks it, then writes under the lock (writeVerify). */
-  readPending(phoneNumber: string): Promise<{ id: string; codeHash: string } | null> {
-    return this.pendingReads.submit(phoneNumber);
+  /**
+   * The phone's pending code, without a lock: verify checks it, then writes under the lock (writeVerify), which
+   * answers STALE if it is no longer the pending one. From this instance's memory when it has it, unless `fresh`.
+   */
+  async readPending(phoneNumber: string, { fresh = false } = {}): Promise<PendingCode | null> {
+    const remembered = fresh ? null : this.pendingCodes.recall(phoneNumber);
+    if (remembered) return remembered;
+    const pending = await this.pendingReads.submit(phoneNumber);
+    if (pending) this.pendingCodes.remember(phoneNumber, pending);
+    else this.pendingCodes.forget(phoneNumber);
+    return pending;
   }
 
-  writeVerify(request: VerifyWriteRequest): Promise<VerifyWriteRow> {
-    return this.verifyWrites.submit(request);
+  async writeVerify(request: VerifyWriteRequest): Promise<VerifyWriteRow> {
+    const row = await this.verifyWrites.submit(request);
+    // A wrong code leaves the code pending; every other answer means it is not (or not the one remembered).
+    if (row.result !== 'CODE_INVALID') this.pendingCodes.forget(request.phoneNumber);
+    return row;
   }
 
   /** Writes the records (any number, in one statement and one commit); returns how many applied. */

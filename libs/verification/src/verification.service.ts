@@ -204,7 +204,8 @@ export class VerificationService {
     const phone = this.phones.parse(phoneNumber);
     const credentials = this.auth.loginCredentials();
     for (let read = 1; ; read++) {
-      const pending = await this.verifications.readPending(phone.e164);
+      // After a STALE answer, from the database: the code remembered (or read) was replaced meanwhile.
+      const pending = await this.verifications.readPending(phone.e164, { fresh: read > 1 });
       const row = await this.verifications.writeVerify({
         phoneNumber: phone.e164,
         readId: pending?.id ?? null,

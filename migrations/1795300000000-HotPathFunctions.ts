@@ -456,11 +456,16 @@ const FUNCTIONS = [
    $$`,
 ];
 
+/** Of a migration's `CREATE FUNCTION` statements, the one creating `name` (for migrations that replace it). */
+export function definitionIn(functions: readonly string[], name: string, migration: string): string {
+  const [definition, ...others] = functions.filter((sql) => sql.startsWith(`CREATE FUNCTION ${name}(`));
+  if (!definition || others.length > 0) throw new Error(`${migration} defines no single function ${name}`);
+  return definition;
+}
+
 /** The text this migration creates a function with, by its name (for migrations that replace it to restore it). */
 export function hotPathFunctionDefinition(name: string): string {
-  const [definition, ...others] = FUNCTIONS.filter((sql) => sql.startsWith(`CREATE FUNCTION ${name}(`));
-  if (!definition || others.length > 0) throw new Error(`HotPathFunctions defines no single function ${name}`);
-  return definition;
+  return definitionIn(FUNCTIONS, name, 'HotPathFunctions');
 }
 
 const SIGNATURES = [

@@ -37,7 +37,7 @@ function withCheck(definition: string, anchor: string, check: string): string {
   return orReplace(definition.slice(0, end) + check + definition.slice(end));
 }
 
-function orReplace(definition: string): string {
+export function orReplace(definition: string): string {
   if (!definition.startsWith('CREATE FUNCTION ')) throw new Error('not a CREATE FUNCTION statement');
   return definition.replace(/^CREATE FUNCTION /, 'CREATE OR REPLACE FUNCTION ');
 }

@@ -1,5 +1,5 @@
 import { type MigrationInterface, type QueryRunner } from 'typeorm';
-import { hotPathFunctionDefinition } from './1795300000000-HotPathFunctions';
+import { definitionIn, hotPathFunctionDefinition } from './1795300000000-HotPathFunctions';
 import { replacedOnce, RESERVE_SEND_WITH_BLOCKS } from './1795310000000-PhoneBlocks';
 
 /**
@@ -289,9 +289,7 @@ const FUNCTIONS = [
 
 /** The text this migration creates a function of FUNCTIONS with, by its name (for migrations that replace it). */
 export function fraudGuardFunctionDefinition(name: string): string {
-  const [definition, ...others] = FUNCTIONS.filter((sql) => sql.startsWith(`CREATE FUNCTION ${name}(`));
-  if (!definition || others.length > 0) throw new Error(`FraudGuardFunctions defines no single function ${name}`);
-  return definition;
+  return definitionIn(FUNCTIONS, name, 'FraudGuardFunctions');
 }
 
 /* The send's reservation with the guard between the phone's checks and the new code. */

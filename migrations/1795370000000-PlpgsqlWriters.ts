@@ -1,6 +1,7 @@
 import { type MigrationInterface, type QueryRunner } from 'typeorm';
 import { fraudGuardFunctionDefinition } from './1795351000000-FraudGuardFunctions';
 import { hotPathFunctionDefinition } from './1795300000000-HotPathFunctions';
+import { orReplace } from './1795310000000-PhoneBlocks';
 
 /**
  * The hot paths' SQL-language writers (the audit event of every step, the send record's events, the verified
@@ -15,7 +16,7 @@ const FRAUD_WRITERS = ['sms_auth_fraud_count_verified'].map(fraudGuardFunctionDe
 const SQL_FUNCTION = /^CREATE FUNCTION ([\s\S]+?) LANGUAGE sql AS \$\$([\s\S]+)\$\$$/;
 
 /** A SQL-language `CREATE FUNCTION` as `CREATE OR REPLACE` of a PL/pgSQL function running the same statements. */
-export function asPlpgsql(definition: string): string {
+function asPlpgsql(definition: string): string {
   const parts = SQL_FUNCTION.exec(definition);
   if (!parts) throw new Error(`not a SQL-language CREATE FUNCTION: ${definition.slice(0, 60)}`);
   const [, head, body] = parts;
@@ -26,8 +27,6 @@ export function asPlpgsql(definition: string): string {
    END
    $$`;
 }
-
-const orReplace = (definition: string) => definition.replace(/^CREATE FUNCTION /, 'CREATE OR REPLACE FUNCTION ');
 
 export class PlpgsqlWriters1795370000000 implements MigrationInterface {
   name = 'PlpgsqlWriters1795370000000';

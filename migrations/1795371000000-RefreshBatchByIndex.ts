@@ -1,6 +1,6 @@
 import { type MigrationInterface, type QueryRunner } from 'typeorm';
 import { hotPathFunctionDefinition } from './1795300000000-HotPathFunctions';
-import { replacedOnce } from './1795310000000-PhoneBlocks';
+import { orReplace, replacedOnce } from './1795310000000-PhoneBlocks';
 
 /**
  * A refresh batch finds each token's session through the token_hash index. The lookup compared the char(64)
@@ -14,7 +14,6 @@ const LOOKED_UP = `LEFT JOIN LATERAL (SELECT t.session_id FROM refresh_tokens t
                      WHERE t.token_hash = (e.value->>'token_hash')::bpchar LIMIT 1) rt ON true`;
 
 const REFRESH_TOKENS = hotPathFunctionDefinition('sms_auth_refresh_tokens');
-const orReplace = (definition: string) => definition.replace(/^CREATE FUNCTION /, 'CREATE OR REPLACE FUNCTION ');
 
 export class RefreshBatchByIndex1795371000000 implements MigrationInterface {
   name = 'RefreshBatchByIndex1795371000000';

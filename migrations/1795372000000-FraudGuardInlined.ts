@@ -1,5 +1,6 @@
 import { type MigrationInterface, type QueryRunner } from 'typeorm';
 import { fraudGuardFunctionDefinition } from './1795351000000-FraudGuardFunctions';
+import { orReplace } from './1795310000000-PhoneBlocks';
 
 /**
  * The fraud verdict's helpers as SQL that Postgres inlines into the verdict's statements (planned with them, once
@@ -40,8 +41,6 @@ const WINDOW = `CREATE FUNCTION sms_auth_fraud_window(p_scope varchar, p_key var
 
 const WINDOW_SIGNATURE = 'sms_auth_fraud_window(varchar, varchar, timestamptz)';
 const IMMUTABLE_RULE = fraudGuardFunctionDefinition('sms_auth_fraud_rule');
-
-const orReplace = (definition: string) => definition.replace(/^CREATE FUNCTION /, 'CREATE OR REPLACE FUNCTION ');
 
 function stableRule(): string {
   if (!IMMUTABLE_RULE.includes('LANGUAGE sql IMMUTABLE AS'))

@@ -1,4 +1,5 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { hashRefreshToken } from '../libs/auth/src/refresh-token-codec';
 import { fraudGuardFunctionDefinition } from '../migrations/1795351000000-FraudGuardFunctions';
 import { useTestDatabaseClient } from './support/test-database';
 
@@ -21,7 +22,6 @@ describe('hot-path SQL plans', () => {
   });
 
   it('a refresh batch finds its tokens through the token_hash index, without a scan of refresh_tokens', async () => {
-    const hash = (token: string) => createHash('sha256').update(token).digest('hex');
     await db.client.query(`INSERT INTO users (phone_number) VALUES ('+77010000001')`);
     await db.client.query(
       `INSERT INTO sessions (user_id, expires_at) SELECT id, now() + interval '30 days' FROM users`,
@@ -36,13 +36,13 @@ describe('hot-path SQL plans', () => {
     await db.client.query(
       `INSERT INTO refresh_tokens (session_id, token_hash, expires_at)
        SELECT id, $1, now() + interval '1 day' FROM sessions`,
-      [hash(live)],
+      [hashRefreshToken(live)],
     );
     await db.client.query('ANALYZE refresh_tokens');
 
     const request = (token: string) => ({
-      token_hash: hash(token),
-      new_token_hash: hash(randomBytes(16).toString('hex')),
+      token_hash: hashRefreshToken(token),
+      new_token_hash: hashRefreshToken(randomBytes(16).toString('hex')),
       ip: '203.0.113.7',
       user_agent: 'jest',
     });
